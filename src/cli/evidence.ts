@@ -1,0 +1,10 @@
+/**
+ * `coco evidence` — placeholder until its issue lands; it says so and exits non-zero.
+ * @module
+ */
+export const summary = '(not available yet)';
+
+export async function run(_args: string[]): Promise<number> {
+  console.error('coco evidence: not available yet in this build');
+  return 1;
+}

@@ -1,0 +1,28 @@
+/**
+ * Core: bytes, encodings, canonical JSON, hashing and the error family. Pure; imports nothing from src/.
+ * @module
+ */
+export {
+  CocoError,
+  MalformedInput,
+  VerificationFailed,
+  PolicyDenied,
+  NotFound,
+  Unauthorized,
+  Unsupported,
+  Conflict,
+  LimitExceeded,
+  Unavailable,
+  ConfigError,
+  isCocoError,
+  ERROR_CODES,
+} from './errors.js';
+export type { ErrorCode, CheckRecord } from './errors.js';
+export { toHex, fromHex, toBase64, fromBase64, toBase64Url, fromBase64Url, utf8, fromUtf8 } from './encoding.js';
+export { concatBytes, bytesEqual, secretEqual, resizeBytes, isAllZero, ByteReader } from './bytes.js';
+export { canonicalize } from './canonical-json.js';
+export { digest, digestLength, parseHashAlgorithm, sha256, sha384, sha512 } from './hash.js';
+export type { HashAlgorithm } from './hash.js';
+export { expectObject, expectString, expectArray, expectNumber, expectBoolean, optionalString, parseJsonText } from './json.js';
+export type { JsonValue, JsonObject } from './json.js';
+export { parseToml, stringifyToml } from './toml.js';

@@ -1,0 +1,45 @@
+/**
+ * Protocol: wire vocabulary shared by the guest and Trustee (our `kbs-types`).
+ * @module
+ */
+export { TEES, isTee, parseTee, teeClassOf } from './tee.js';
+export type { Tee, TeeClass } from './tee.js';
+export {
+  KBS_PROTOCOL_VERSION,
+  parseAuthRequest,
+  parseTeePubKey,
+  parseAttestationRequest,
+  parseAdditionalEvidence,
+  runtimeDataHashAlgorithm,
+  primaryRuntimeData,
+  deviceRuntimeData,
+  runtimeDataDigest,
+} from './rcar.js';
+export type {
+  AuthRequest,
+  Challenge,
+  TeePubKey,
+  RuntimeData,
+  InitDataBody,
+  CompositeEvidence,
+  AttestationRequest,
+  AttestResponse,
+  JweResponse,
+} from './rcar.js';
+export { KBS_ERROR_TYPE_PREFIX, errorInformation, errorVariantOf } from './error-info.js';
+export type { ErrorInformation, KbsErrorVariant } from './error-info.js';
+export { parseResourcePath, formatResourcePath, parseResourceUri, formatResourceUri } from './resource-uri.js';
+export type { ResourcePath, ResourceUri } from './resource-uri.js';
+export {
+  INITDATA_ANNOTATION,
+  INITDATA_VERSION,
+  parseInitData,
+  initDataDigest,
+  initDataHardwareValues,
+  pcr8AfterInitData,
+  encodeInitDataAnnotation,
+  decodeInitDataAnnotation,
+} from './initdata.js';
+export type { InitData } from './initdata.js';
+export { EAR_PROFILE, EAR_ISSUER_DEFAULT, TRUST_CLAIMS, TEE_PUBKEY_PATHS, tierOf, statusOf, resolvePointer } from './ear.js';
+export type { TrustClaim, TrustVector, EarStatus } from './ear.js';

@@ -1,0 +1,25 @@
+/**
+ * TEE name → verifier factory, one line per TEE (STYLE habit 8).
+ * @module
+ */
+import { Unsupported } from '../core/index.js';
+import type { Tee } from '../protocol/index.js';
+import { sampleDeviceVerifier, sampleVerifier } from './sample/index.js';
+import type { Verifier, VerifierEnv, VerifierFactory } from './verifier.js';
+
+export const VERIFIERS = {
+  sample: sampleVerifier,
+  sampledevice: sampleDeviceVerifier,
+} satisfies Partial<Record<Tee, VerifierFactory>>;
+
+/** TEEs this build can verify. */
+export function supportedTees(): Tee[] {
+  return Object.keys(VERIFIERS) as Tee[];
+}
+
+/** Build the verifier for `tee`; throws `Unsupported` when there is none. */
+export function createVerifier(tee: Tee, env: VerifierEnv = {}): Verifier {
+  const factory = (VERIFIERS as Partial<Record<Tee, VerifierFactory>>)[tee];
+  if (!factory) throw new Unsupported(`no verifier for TEE ${tee}`);
+  return factory(env);
+}
