@@ -18,13 +18,14 @@ const ALLOWED: Record<string, string[]> = {
   rego: ['core'],
   verifier: ['core', 'protocol'],
   trustee: ['core', 'protocol', 'rego', 'verifier'],
-  guest: ['core', 'protocol', 'verifier', 'rego'],
-  cli: ['core', 'protocol', 'rego', 'verifier', 'trustee', 'guest'],
+  data: ['core', 'protocol'],
+  guest: ['core', 'protocol', 'verifier', 'rego', 'data'],
+  cli: ['core', 'protocol', 'rego', 'verifier', 'trustee', 'guest', 'data'],
   peerpods: ['core', 'protocol', 'guest', 'rego'],
   k8s: ['core', 'protocol'],
   console: ['core', 'protocol'],
 };
-const PURE = new Set(['core', 'protocol', 'rego', 'verifier']);
+const PURE = new Set(['core', 'protocol', 'rego', 'verifier', 'data']);
 const IO_MODULES = /^(node:)?(fs|fs\/promises|net|http|https|http2|child_process|dgram|tls|cluster|worker_threads)$/;
 
 function walk(dir: string, out: string[] = []): string[] {

@@ -1,10 +1,16 @@
 /**
- * `coco policy` — placeholder until its issue lands; it says so and exits non-zero.
+ * `coco policy ...`: engine commands (`eval`, `test`) and Trustee admin commands
+ * (`set-resource`, `get-resource`, `set-attestation`, `get-attestation`).
  * @module
  */
-export const summary = '(not available yet)';
+export const summary = 'evaluate and test Rego policies; set/get Trustee policies';
 
-export async function run(_args: string[]): Promise<number> {
-  console.error('coco policy: not available yet in this build');
-  return 1;
+const ENGINE = new Set(['eval', 'test']);
+
+export async function run(args: string[]): Promise<number> {
+  const [sub] = args;
+  if (sub && ENGINE.has(sub)) return (await import('./policy-engine.js')).run(args);
+  if (sub && /^(set|get)-/.test(sub)) return (await import('./policy-admin.js')).run(args);
+  console.error('usage: coco policy eval|test|set-resource|get-resource|set-attestation|get-attestation ...');
+  return 2;
 }

@@ -26,3 +26,5 @@ export type { HashAlgorithm } from './hash.js';
 export { expectObject, expectString, expectArray, expectNumber, expectBoolean, optionalString, parseJsonText } from './json.js';
 export type { JsonValue, JsonObject } from './json.js';
 export { parseToml, stringifyToml } from './toml.js';
+export { encryptJwe, decryptJwe, generateTeeKeyPair, jweAlgFor, publicJwkOf, publicKeyFromJwk } from './jwe.js';
+export type { FlattenedJwe, PublicJwk, EcPublicJwk, RsaPublicJwk, EcCurve } from './jwe.js';

@@ -1,0 +1,229 @@
+/**
+ * KBS resource JWE (reference/trustee.md §1.6): flattened JSON serialization, `enc` A256GCM,
+ * key management ECDH-ES+A256KW (P-256/P-384/P-521) or RSA-OAEP-256. Written on node:crypto
+ * directly so that no EC key is ever exported as JWK (Node 20 deadlock, reference/dependencies.md §0);
+ * EC JWKs are built from the SPKI DER point instead. RSA1_5 is refused.
+ * @module
+ */
+import {
+  KeyObject,
+  constants,
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  privateDecrypt,
+  publicEncrypt,
+  randomBytes,
+} from 'node:crypto';
+import { MalformedInput, Unsupported, VerificationFailed } from './errors.js';
+import { fromBase64Url, toBase64Url, utf8 } from './encoding.js';
+import { concatBytes } from './bytes.js';
+
+export type EcCurve = 'P-256' | 'P-384' | 'P-521';
+export interface EcPublicJwk {
+  kty: 'EC';
+  crv: EcCurve;
+  x: string;
+  y: string;
+  alg?: string;
+}
+export interface RsaPublicJwk {
+  kty: 'RSA';
+  n: string;
+  e: string;
+  alg?: string;
+}
+export type PublicJwk = EcPublicJwk | RsaPublicJwk;
+
+export interface FlattenedJwe {
+  protected: string;
+  encrypted_key: string;
+  iv: string;
+  ciphertext: string;
+  tag: string;
+}
+
+const CURVE_BYTES: Record<EcCurve, number> = { 'P-256': 32, 'P-384': 48, 'P-521': 66 };
+const NODE_CURVE: Record<EcCurve, string> = { 'P-256': 'prime256v1', 'P-384': 'secp384r1', 'P-521': 'secp521r1' };
+
+function curveOfSize(n: number): EcCurve | undefined {
+  return (Object.keys(CURVE_BYTES) as EcCurve[]).find((c) => CURVE_BYTES[c] === n);
+}
+
+/**
+ * Public JWK of an EC or RSA key, built from SPKI DER (never `export({format:'jwk'})` for EC).
+ * For EC the uncompressed point `04 ‖ x ‖ y` ends the SPKI.
+ */
+export function publicJwkOf(key: KeyObject): PublicJwk {
+  const pub = key.type === 'private' ? createPublicKey(key) : key;
+  if (pub.asymmetricKeyType === 'ec') {
+    const der = new Uint8Array(pub.export({ type: 'spki', format: 'der' }));
+    for (const crv of Object.keys(CURVE_BYTES) as EcCurve[]) {
+      const n = CURVE_BYTES[crv];
+      const start = der.length - (1 + 2 * n);
+      if (start > 0 && der[start] === 0x04 && der[start - 1] === 0x00 && der[start - 2] === 1 + 2 * n + 1) {
+        const curveName = pub.asymmetricKeyDetails?.namedCurve;
+        if (curveName && curveName !== NODE_CURVE[crv]) continue;
+        return { kty: 'EC', crv, x: toBase64Url(der.subarray(start + 1, start + 1 + n)), y: toBase64Url(der.subarray(start + 1 + n)) };
+      }
+    }
+    throw new Unsupported('unsupported EC public key encoding');
+  }
+  if (pub.asymmetricKeyType === 'rsa') {
+    const jwk = pub.export({ format: 'jwk' }) as { n: string; e: string }; // RSA export does not take the EC path
+    return { kty: 'RSA', n: jwk.n, e: jwk.e };
+  }
+  throw new Unsupported(`unsupported key type ${pub.asymmetricKeyType}`);
+}
+
+/** KeyObject of a public JWK (EC P-256/384/521 with exact coordinate lengths, or RSA). */
+export function publicKeyFromJwk(jwk: PublicJwk): KeyObject {
+  if (jwk.kty === 'EC') {
+    const n = CURVE_BYTES[jwk.crv];
+    if (!n) throw new Unsupported(`unsupported curve ${String(jwk.crv)}`);
+    const x = fromBase64Url(jwk.x, 'jwk.x');
+    const y = fromBase64Url(jwk.y, 'jwk.y');
+    if (x.length !== n || y.length !== n) throw new MalformedInput(`EC ${jwk.crv} coordinates must be ${n} bytes`, { where: 'jwk' });
+    try {
+      return createPublicKey({ key: { kty: 'EC', crv: jwk.crv, x: jwk.x, y: jwk.y }, format: 'jwk' });
+    } catch (cause) {
+      throw new MalformedInput('EC public key is not a point on the curve', { where: 'jwk', cause });
+    }
+  }
+  if (jwk.kty === 'RSA') {
+    try {
+      return createPublicKey({ key: { kty: 'RSA', n: jwk.n, e: jwk.e }, format: 'jwk' });
+    } catch (cause) {
+      throw new MalformedInput('invalid RSA public key', { where: 'jwk', cause });
+    }
+  }
+  throw new Unsupported(`unsupported key type ${(jwk as { kty: string }).kty}`);
+}
+
+// RFC 7518 §4.6.2: Concat KDF, one SHA-256 round for a 256-bit key, empty apu/apv.
+function concatKdf(z: Uint8Array, alg: string): Uint8Array {
+  const u32 = (n: number) => new Uint8Array([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
+  const algBytes = utf8(alg);
+  const input = concatBytes(u32(1), z, u32(algBytes.length), algBytes, u32(0), u32(0), u32(256));
+  return new Uint8Array(createHash('sha256').update(input).digest());
+}
+
+const AESKW_IV = Buffer.from('A6A6A6A6A6A6A6A6', 'hex');
+
+function aesKeyWrap(kek: Uint8Array, cek: Uint8Array): Uint8Array {
+  const c = createCipheriv('id-aes256-wrap', kek, AESKW_IV);
+  return new Uint8Array(Buffer.concat([c.update(cek), c.final()]));
+}
+
+function aesKeyUnwrap(kek: Uint8Array, wrapped: Uint8Array): Uint8Array {
+  try {
+    const d = createDecipheriv('id-aes256-wrap', kek, AESKW_IV);
+    return new Uint8Array(Buffer.concat([d.update(wrapped), d.final()]));
+  } catch (cause) {
+    throw new VerificationFailed('jwe.key_unwrap', 'JWE key unwrap failed (wrong key?)', { cause });
+  }
+}
+
+/** The key-management `alg` KBS uses for a recipient key; throws `Unsupported` for RSA1_5 and others. */
+export function jweAlgFor(jwk: PublicJwk): 'ECDH-ES+A256KW' | 'RSA-OAEP-256' {
+  if (jwk.kty === 'EC') {
+    if (jwk.alg !== undefined && jwk.alg !== '' && jwk.alg !== 'ECDH-ES+A256KW') throw new Unsupported(`unsupported EC key algorithm ${jwk.alg}`);
+    return 'ECDH-ES+A256KW';
+  }
+  if (jwk.alg === 'RSA1_5') throw new Unsupported('RSA1_5 (PKCS#1 v1.5) key wrapping is refused as insecure; use RSA-OAEP-256 or an EC key');
+  if (jwk.alg !== undefined && jwk.alg !== '' && jwk.alg !== 'RSA-OAEP-256') throw new Unsupported(`unsupported RSA key algorithm ${jwk.alg}`);
+  return 'RSA-OAEP-256';
+}
+
+/** Encrypt `plaintext` to `recipient` as KBS does: flattened JWE, A256GCM, AAD = ASCII(protected). */
+export function encryptJwe(plaintext: Uint8Array, recipient: PublicJwk): FlattenedJwe {
+  const alg = jweAlgFor(recipient);
+  const recipientKey = publicKeyFromJwk(recipient);
+  const cek = randomBytes(32);
+  let header: Record<string, unknown>;
+  let encryptedKey: Uint8Array;
+  if (alg === 'ECDH-ES+A256KW') {
+    const crv = (recipient as EcPublicJwk).crv;
+    const eph = generateKeyPairSync('ec', { namedCurve: NODE_CURVE[crv] });
+    const z = new Uint8Array(diffieHellman({ privateKey: eph.privateKey, publicKey: recipientKey }));
+    encryptedKey = aesKeyWrap(concatKdf(z, alg), cek);
+    const epk = publicJwkOf(eph.publicKey) as EcPublicJwk;
+    header = { alg, enc: 'A256GCM', epk: { crv: epk.crv, kty: 'EC', x: epk.x, y: epk.y } };
+  } else {
+    encryptedKey = new Uint8Array(publicEncrypt({ key: recipientKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, cek));
+    header = { alg, enc: 'A256GCM' };
+  }
+  const protectedB64 = toBase64Url(utf8(JSON.stringify(header)));
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', cek, iv);
+  cipher.setAAD(Buffer.from(protectedB64, 'ascii'));
+  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return {
+    protected: protectedB64,
+    encrypted_key: toBase64Url(encryptedKey),
+    iv: toBase64Url(iv),
+    ciphertext: toBase64Url(ciphertext),
+    tag: toBase64Url(cipher.getAuthTag()),
+  };
+}
+
+/** Decrypt a KBS flattened JWE with the TEE private key. Throws `VerificationFailed` (`jwe.*`) on tampering or a wrong key. */
+export function decryptJwe(jwe: FlattenedJwe, privateKey: KeyObject): Uint8Array {
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(Buffer.from(fromBase64Url(jwe.protected, 'jwe.protected')).toString('utf8')) as Record<string, unknown>;
+  } catch (cause) {
+    if (cause instanceof MalformedInput) throw cause;
+    throw new MalformedInput('jwe.protected: not JSON', { where: 'jwe.protected', cause });
+  }
+  if (header.enc !== 'A256GCM') throw new Unsupported(`unsupported JWE enc ${String(header.enc)}`);
+  const encryptedKey = fromBase64Url(jwe.encrypted_key, 'jwe.encrypted_key');
+  let cek: Uint8Array;
+  if (header.alg === 'ECDH-ES+A256KW') {
+    const epk = header.epk as EcPublicJwk | undefined;
+    if (!epk || epk.kty !== 'EC') throw new MalformedInput('jwe.protected.epk: missing EC key', { where: 'jwe.protected.epk' });
+    const z = new Uint8Array(diffieHellman({ privateKey, publicKey: publicKeyFromJwk(epk) }));
+    cek = aesKeyUnwrap(concatKdf(z, 'ECDH-ES+A256KW'), encryptedKey);
+  } else if (header.alg === 'RSA-OAEP-256') {
+    try {
+      cek = new Uint8Array(privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, encryptedKey));
+    } catch (cause) {
+      throw new VerificationFailed('jwe.key_unwrap', 'JWE RSA-OAEP-256 key decryption failed (wrong key?)', { cause });
+    }
+  } else {
+    throw new Unsupported(`unsupported JWE alg ${String(header.alg)}`);
+  }
+  if (cek.length !== 32) throw new VerificationFailed('jwe.cek', 'content key is not 256 bits');
+  const iv = fromBase64Url(jwe.iv, 'jwe.iv');
+  const tag = fromBase64Url(jwe.tag, 'jwe.tag');
+  if (iv.length !== 12 || tag.length !== 16) throw new MalformedInput('jwe: iv must be 12 bytes and tag 16 bytes', { where: 'jwe' });
+  try {
+    const d = createDecipheriv('aes-256-gcm', cek, iv);
+    d.setAAD(Buffer.from(jwe.protected, 'ascii'));
+    d.setAuthTag(tag);
+    return new Uint8Array(Buffer.concat([d.update(fromBase64Url(jwe.ciphertext, 'jwe.ciphertext')), d.final()]));
+  } catch (cause) {
+    throw new VerificationFailed('jwe.tag', 'JWE authentication failed (tampered ciphertext or wrong key)', { cause });
+  }
+}
+
+/** Generate a TEE key pair as the guest does: EC P-256 (default), P-384, P-521, or RSA-2048 for RSA-OAEP-256. */
+export function generateTeeKeyPair(kind: EcCurve | 'RSA' = 'P-256'): { privateKey: KeyObject; jwk: PublicJwk & { alg: string } } {
+  if (kind === 'RSA') {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    return { privateKey, jwk: { ...(publicJwkOf(publicKey) as RsaPublicJwk), alg: 'RSA-OAEP-256' } };
+  }
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: NODE_CURVE[kind] });
+  return { privateKey, jwk: { ...(publicJwkOf(publicKey) as EcPublicJwk), alg: 'ECDH-ES+A256KW' } };
+}
+
+/** Import a PKCS#8 PEM private key (for tests and tools). */
+export function privateKeyFromPem(pem: string): KeyObject {
+  return createPrivateKey(pem);
+}
+
+export { curveOfSize };
