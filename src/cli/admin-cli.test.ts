@@ -139,8 +139,8 @@ describe('coco policy (admin)', () => {
     const body = JSON.parse(fromUtf8(req.body)) as { policy: string };
     assert.doesNotMatch(body.policy, /[=+/]/);
     assert.match(fromUtf8(fromBase64Url(body.policy)), /default allow := true/);
-    const got = await cli(policy, ['get-resource', '--json', ...common()]);
-    assert.deepEqual(JSON.parse(got.out), ['resource-policy.rego']);
+    const got = await cli(policy, ['get-resource', ...common()]);
+    assert.equal(got.out, 'package policy\n\ndefault allow := true\n\n');
   });
 
   test('set-attestation posts type, policy_id and the policy; get-attestation reads it back', async () => {
@@ -184,24 +184,37 @@ describe('coco reference-value', () => {
     assert.equal((await cli(referenceValue, ['set', 'n', 'x1', '--as-integer', ...common()])).code, 2);
   });
 
+  test('list shows the stored ids', async () => {
+    const r = await cli(referenceValue, ['list', '--json', ...common()]);
+    assert.ok(JSON.parse(r.out).includes('svn'));
+  });
+
   test('get of an unknown id exits 3', async () => {
     assert.equal((await cli(referenceValue, ['get', 'nope', ...common()])).code, 3);
   });
 });
 
 describe('coco audit', () => {
-  test('list passes limit and outcome and prints one line per record', async () => {
+  test('list passes limit, outcome and route and prints one line per record', async () => {
     kbs.audit.push(
-      { time: '2026-11-23T08:00:00Z', outcome: 'failure', action: 'attest', subject: 'session-1', detail: 'snp.report.signature' },
-      { time: '2026-11-23T08:00:01Z', outcome: 'success', action: 'resource.get', subject: 'session-2' },
-      { time: '2026-11-23T08:00:02Z', outcome: 'failure', action: 'auth', subject: 'session-3', detail: 'version' },
+      { time: '2026-11-23T08:00:03Z', route: 'attest', outcome: 'denied', status: 401, check: 'snp.report.signature', detail: 'bad signature', tee: 'snp' },
+      { time: '2026-11-23T08:00:02Z', route: 'resource', outcome: 'ok', status: 200, check: 'kbs.resource.release', detail: 'released', resource: 'default/key/1' },
+      { time: '2026-11-23T08:00:01Z', route: 'auth', outcome: 'error', status: 401, check: 'kbs.version', detail: 'version 0.1.0 not accepted' },
     );
-    const r = await cli(audit, ['list', '--limit', '1', '--outcome', 'failure', ...common()]);
+    const r = await cli(audit, ['list', '--limit', '1', '--outcome', 'denied', '--route', 'attest', ...common()]);
     assert.equal(r.code, 0, r.err);
-    assert.ok(kbs.requests.at(-1)!.url.endsWith('/kbs/v0/audit?limit=1&outcome=failure'));
-    assert.equal(r.out, '2026-11-23T08:00:00Z  failure  attest  session-1  snp.report.signature\n');
+    assert.ok(kbs.requests.at(-1)!.url.endsWith('/kbs/v0/audit?limit=1&outcome=denied&route=attest'));
+    assert.equal(r.out, '2026-11-23T08:00:03Z  denied  attest  401  snp.report.signature  [snp]  bad signature\n');
     const j = await cli(audit, ['list', '--json', ...common()]);
     assert.equal(JSON.parse(j.out).length, 3);
+  });
+
+  test('--outcome failure merges denied and error records, newest first', async () => {
+    const r = await cli(audit, ['list', '--outcome', 'failure', '--json', ...common()]);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(JSON.parse(r.out).map((x: { outcome: string }) => x.outcome), ['denied', 'error']);
+    const one = await cli(audit, ['list', '--outcome', 'failure', '--limit', '1', '--json', ...common()]);
+    assert.deepEqual(JSON.parse(one.out).map((x: { check: string }) => x.check), ['snp.report.signature']);
   });
 
   test('a role with audit access only can list audit records', async () => {
@@ -213,6 +226,7 @@ describe('coco audit', () => {
   test('bad options exit 2', async () => {
     assert.equal((await cli(audit, ['list', '--limit', '0', ...common()])).code, 2);
     assert.equal((await cli(audit, ['list', '--outcome', 'meh', ...common()])).code, 2);
+    assert.equal((await cli(audit, ['list', '--route', 'nowhere', ...common()])).code, 2);
     assert.equal((await cli(audit, ['show', ...common()])).code, 2);
   });
 });

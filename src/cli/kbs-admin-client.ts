@@ -17,15 +17,20 @@ export interface KbsAdminClientOptions {
   timeoutMs?: number;
 }
 
+/** Audit outcomes as the KBS records them. */
+export type AuditOutcome = 'ok' | 'denied' | 'error';
+export type AuditRoute = 'auth' | 'attest' | 'resource' | 'admin';
+
 export interface AuditQuery {
   limit?: number;
-  outcome?: 'success' | 'failure';
+  outcome?: AuditOutcome;
+  route?: AuditRoute;
 }
 
 class RequestFailed extends CocoError {}
 
 const NOT_FOUND_VARIANTS = new Set(['PluginNotFound', 'InvalidRequestPath']);
-const SOFT_NOT_FOUND_VARIANTS = new Set(['PluginInternalError', 'RvpsError', 'NotFound']);
+const SOFT_NOT_FOUND_VARIANTS = new Set(['PluginInternalError', 'RvpsError', 'PolicyEngineError']);
 
 export function createKbsAdminClient(options: KbsAdminClientOptions) {
   const base = options.url.replace(/\/+$/, '');
@@ -62,7 +67,7 @@ export function createKbsAdminClient(options: KbsAdminClientOptions) {
     }
     const what = `${method} /kbs/v0/${path}: HTTP ${res.status}${variant ? ` ${variant}` : ''}${detail ? `: ${detail}` : ''}`;
     // Upstream answers 401 for a missing resource or reference value; its detail says so.
-    const missing = variant !== undefined && SOFT_NOT_FOUND_VARIANTS.has(variant) && /not found|no such|does not exist/i.test(detail);
+    const missing = variant !== undefined && SOFT_NOT_FOUND_VARIANTS.has(variant) && /not found|not set|no such|does not exist/i.test(detail);
     if (res.status === 404 || (variant && NOT_FOUND_VARIANTS.has(variant)) || missing) throw new NotFound(what);
     if (res.status === 401 || res.status === 403) throw new Unauthorized(what);
     if (res.status >= 500) throw new Unavailable(what);
@@ -120,9 +125,12 @@ export function createKbsAdminClient(options: KbsAdminClientOptions) {
     async setResourcePolicy(rego: string): Promise<void> {
       await call('POST', 'resource-policy', { json: { policy: toBase64Url(utf8(rego)) } });
     },
-    /** `GET /kbs/v0/resource-policy`: upstream answers the stored policy ids; some servers the rego text. */
+    /**
+     * `GET /kbs/v0/resource-policy?format=rego`: our KBS answers the rego text; upstream ignores the
+     * query and answers the list of stored policy ids.
+     */
     async getResourcePolicy(): Promise<unknown> {
-      const res = await call('GET', 'resource-policy');
+      const res = await call('GET', 'resource-policy?format=rego');
       const text = fromUtf8(new Uint8Array(await res.arrayBuffer()));
       try {
         return JSON.parse(text);
@@ -154,11 +162,16 @@ export function createKbsAdminClient(options: KbsAdminClientOptions) {
       if (!/^[A-Za-z0-9_.:/-]+$/.test(id) || id.split('/').includes('..')) throw new MalformedInput(`invalid reference value id ${JSON.stringify(id)}`, { where: 'id' });
       return json(await call('GET', `reference-value/${id}`), 'reference value');
     },
-    /** `GET /kbs/v0/audit?limit=&outcome=` (ours): newest first. */
+    /** `GET /kbs/v0/reference-value` (ours): the stored reference value ids. */
+    async listReferenceValues(): Promise<unknown> {
+      return json(await call('GET', 'reference-value'), 'reference values');
+    },
+    /** `GET /kbs/v0/audit?limit=&outcome=&route=` (ours): newest first. */
     async listAudit(query: AuditQuery = {}): Promise<Record<string, unknown>[]> {
       const qs = new URLSearchParams();
       if (query.limit !== undefined) qs.set('limit', String(query.limit));
       if (query.outcome) qs.set('outcome', query.outcome);
+      if (query.route) qs.set('route', query.route);
       const body = await json(await call('GET', `audit${qs.size ? `?${qs}` : ''}`), 'audit');
       const items = Array.isArray(body) ? body : (body as { records?: unknown })?.records;
       if (!Array.isArray(items) || items.some((x) => x === null || typeof x !== 'object')) {

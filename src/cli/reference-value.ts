@@ -14,6 +14,7 @@ const HELP = `usage:
   coco reference-value set NAME VALUE [--as-single-value | --as-integer | --as-bool]
   coco reference-value set --message FILE
   coco reference-value get NAME
+  coco reference-value list
 
 By default VALUE is stored as a one-element list of strings (["VALUE"]), as upstream.
 
@@ -68,6 +69,12 @@ export async function run(args: string[]): Promise<number> {
         if (name === undefined || value !== undefined) throw new UsageError('get needs exactly one NAME');
         const rv = await client.getReferenceValue(name);
         output(v.json, rv, () => JSON.stringify(rv, null, 2));
+        return 0;
+      }
+      case 'list': {
+        if (name !== undefined) throw new UsageError('list takes no arguments');
+        const ids = await client.listReferenceValues();
+        output(v.json, ids, () => (Array.isArray(ids) ? (ids.length ? ids.join('\n') : '(no reference values)') : JSON.stringify(ids, null, 2)));
         return 0;
       }
       default:

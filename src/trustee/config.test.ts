@@ -148,7 +148,7 @@ describe('loadConfig overrides', () => {
   });
 
   test('flags win over env, env over the file', () => {
-    const text = '[http_server]\nsockets = ["0.0.0.0:9000"]\n[coco]\ndata_dir = "/var/file"\nverbose_errors = false\n';
+    const text = '[http_server]\nsockets = ["0.0.0.0:9000"]\n[kbs]\ndata_dir = "/var/file"\nverbose_errors = false\n';
     const env = { COCO_PORT: '9100', COCO_DATA_DIR: '/var/env', COCO_VERBOSE_ERRORS: 'true' };
     const c1 = parseConfigText(text, { env, cwd: CWD });
     assert.deepEqual(c1.http.sockets, [{ host: '0.0.0.0', port: 9100 }]);
@@ -187,8 +187,8 @@ describe('loadConfig errors', () => {
     fails('[http_server]\npayload_request_size = -1\n', 'http_server.payload_request_size');
     fails('[http_server]\ntls_profile = "paranoid"\n', 'http_server.tls_profile');
     fails('[storage_backend]\nstorage_type = "Floppy"\n', 'storage_backend.storage_type');
-    fails('[coco]\nprotocol_version = "=0.4"\n[coco.x]\n', 'coco.x');
-    fails('[coco]\nprotocol_version = "v4"\n', 'coco.protocol_version');
+    fails('[kbs]\nversion_range = "=0.4"\n[kbs.x]\n', 'kbs.x');
+    fails('[kbs]\nversion_range = "v4"\n', 'kbs.version_range');
     fails('[admin]\nauthorization_mode = "Maybe"\n', 'admin.authorization_mode');
   });
 
@@ -262,6 +262,11 @@ describe('parseTrusteeArgs', () => {
   test('reads the server flags', () => {
     const a = parseTrusteeArgs(['-c', 'k.toml', '--port', '0', '--data-dir', 'd', '--storage', 'postgres', '--insecure-http']);
     assert.deepEqual(a, { file: 'k.toml', help: false, overrides: { port: 0, dataDir: 'd', storage: 'postgres', insecureHttp: true } });
+  });
+
+  test('accepts --config as the name of the config file too', () => {
+    assert.equal(parseTrusteeArgs(['--config', 'k.toml']).file, 'k.toml');
+    assert.throws(() => parseTrusteeArgs(['--config', 'a', '--config-file', 'b']), ConfigError);
   });
 
   test('refuses unknown flags and bad values', () => {

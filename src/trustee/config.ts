@@ -82,24 +82,25 @@ function build(root: Section, options: LoadConfigOptions, source: string | undef
   const cwd = options.cwd ?? '.';
   const unsupported: Unsupported = [];
 
-  const coco = root.section('coco');
-  const fileDataDir = coco.string('data_dir', DEFAULT_DATA_DIR);
+  // `[kbs]`: our extensions (upstream has no such section).
+  const ext = root.section('kbs');
+  const fileDataDir = ext.string('data_dir', DEFAULT_DATA_DIR);
   const dataDir = resolve(cwd, o.dataDir ?? (env.COCO_DATA_DIR || undefined) ?? fileDataDir);
-  const versionText = coco.string('protocol_version', DEFAULT_PROTOCOL_VERSION);
+  const versionText = ext.string('version_range', DEFAULT_PROTOCOL_VERSION);
   let protocolVersion;
   try {
-    protocolVersion = parseRange(versionText, 'coco.protocol_version');
+    protocolVersion = parseRange(versionText, 'kbs.version_range');
   } catch (cause) {
-    throw new ConfigError((cause as Error).message, { key: 'coco.protocol_version', cause });
+    throw new ConfigError((cause as Error).message, { key: 'kbs.version_range', cause });
   }
-  const fileVerbose = coco.bool('verbose_errors', false);
+  const fileVerbose = ext.bool('verbose_errors', false);
   const verboseErrors = o.verboseErrors ?? envBool(env.COCO_VERBOSE_ERRORS) ?? fileVerbose;
   const retention = {
-    auditMaxEntries: coco.int('audit_max_entries', 100_000, 0),
-    sessionMaxEntries: coco.int('session_max_entries', 100_000, 1),
-    sweepIntervalSec: coco.int('sweep_interval_sec', 60, 1, 86_400),
+    auditMaxEntries: ext.int('audit_max_entries', 100_000, 0),
+    sessionMaxEntries: ext.int('session_max_entries', 100_000, 1),
+    sweepIntervalSec: ext.int('sweep_interval_sec', 60, 1, 86_400),
   };
-  coco.done();
+  ext.done();
 
   // Upstream's default store is Memory; ours, with no config file, is SQLite in the data dir.
   const storageSec = root.section('storage_backend');

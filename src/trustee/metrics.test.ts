@@ -101,6 +101,39 @@ describe('createKbsMetrics', () => {
   });
 });
 
+describe('createKbsMetrics as the KBS MetricsHooks', () => {
+  test('maps request, auth, attestation, policy and resource calls onto the metrics', () => {
+    const m = createKbsMetrics(BUILD);
+    m.request('/kbs/v0/auth', 'POST', 200, 0.003, 120, 300);
+    m.request('/metrics', 'GET', 200, 0.001, 0, 900);
+    m.auth(true);
+    m.auth(false);
+    m.attestation('az-snp-vtpm', false, 1.5);
+    m.policy('allow');
+    m.policy('deny');
+    m.policy('error');
+    m.resource('read', 'default/key/1');
+    m.resource('write', 'default/key/1');
+    m.resource('delete', 'default/key/2');
+    const f = parsePrometheusText(m.render());
+    const v = (n: string, labels: Record<string, string> = {}) =>
+      f.get(n)!.samples.find((s) => JSON.stringify(s.labels) === JSON.stringify(labels))?.value;
+    assert.equal(v('kbs_http_requests_total'), 1);
+    assert.equal(v('kbs_auth_requests_total'), 2);
+    assert.equal(v('kbs_auth_successes_total'), 1);
+    assert.equal(v('kbs_auth_errors_total'), 1);
+    assert.equal(v('kbs_attestation_failures_total', { tee_type: 'az-snp-vtpm' }), 1);
+    assert.equal(v('kbs_policy_evaluations_total'), 3);
+    assert.equal(v('kbs_policy_approvals_total'), 1);
+    assert.equal(v('kbs_policy_violations_total'), 1);
+    assert.equal(v('kbs_policy_errors_total'), 1);
+    assert.equal(v('kbs_resource_reads_total', { resource_path: 'default/key/1' }), 1);
+    assert.equal(v('kbs_resource_writes_total', { resource_path: 'default/key/1' }), 1);
+    assert.equal(v('kbs_resource_deletes_total', { resource_path: 'default/key/2' }), 1);
+    assert.equal(m.render(), m.expose());
+  });
+});
+
 describe('Registry', () => {
   test('escapes label values so any string round-trips (property)', () => {
     fc.assert(

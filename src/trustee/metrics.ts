@@ -53,6 +53,16 @@ export interface KbsMetrics {
   recordPolicy(outcome: 'approved' | 'violation' | 'error'): void;
   /** The exposition text. */
   expose(): string;
+
+  // The KBS `MetricsHooks` seam (trustee/kbs/metrics-hooks.ts): the KBS calls these.
+  /** One finished HTTP request; only `/kbs...` routes are measured, as upstream. */
+  request(route: string, method: string, status: number, seconds: number, requestBytes: number, responseBytes: number): void;
+  auth(ok: boolean): void;
+  attestation(tee: string, ok: boolean, seconds: number): void;
+  policy(result: 'allow' | 'deny' | 'error'): void;
+  resource(op: 'read' | 'write' | 'delete', path: string): void;
+  /** Same as `expose()`. */
+  render(): string;
 }
 
 export function createKbsMetrics(build: BuildInfo, options: { maxSeriesPerMetric?: number } = {}): KbsMetrics {
@@ -85,30 +95,51 @@ export function createKbsMetrics(build: BuildInfo, options: { maxSeriesPerMetric
     authSuccesses: r.counter('kbs_auth_successes_total', 'RCAR auth requests answered with a challenge'),
     authErrors: r.counter('kbs_auth_errors_total', 'RCAR auth requests that failed'),
   };
+  const recordHttp: KbsMetrics['recordHttp'] = ({ path, durationSec, requestBytes, responseBytes }) => {
+    if (!path.startsWith('/kbs')) return;
+    m.httpRequests.inc();
+    m.httpRequestDuration.observe(undefined, durationSec);
+    m.httpRequestSize.observe(undefined, requestBytes);
+    m.httpResponseSize.observe(undefined, responseBytes);
+  };
+  const recordAttestation: KbsMetrics['recordAttestation'] = (teeType, ok, durationSec) => {
+    m.attestationRequests.inc();
+    if (ok) m.attestationSuccesses.inc({ tee_type: teeType });
+    else {
+      m.attestationErrors.inc();
+      m.attestationFailures.inc({ tee_type: teeType });
+    }
+    m.attestationDuration.observe({ tee_type: teeType }, durationSec);
+  };
+  const recordPolicy: KbsMetrics['recordPolicy'] = (outcome) => {
+    m.policyEvaluations.inc();
+    if (outcome === 'approved') m.policyApprovals.inc();
+    else if (outcome === 'violation') m.policyViolations.inc();
+    else m.policyErrors.inc();
+  };
+  const expose = () => r.expose();
   return {
     ...m,
-    recordHttp({ path, durationSec, requestBytes, responseBytes }) {
-      if (!path.startsWith('/kbs')) return;
-      m.httpRequests.inc();
-      m.httpRequestDuration.observe(undefined, durationSec);
-      m.httpRequestSize.observe(undefined, requestBytes);
-      m.httpResponseSize.observe(undefined, responseBytes);
+    recordHttp,
+    recordAttestation,
+    recordPolicy,
+    expose,
+    request(route, _method, _status, seconds, requestBytes, responseBytes) {
+      recordHttp({ path: route, durationSec: seconds, requestBytes, responseBytes });
     },
-    recordAttestation(teeType, ok, durationSec) {
-      m.attestationRequests.inc();
-      if (ok) m.attestationSuccesses.inc({ tee_type: teeType });
-      else {
-        m.attestationErrors.inc();
-        m.attestationFailures.inc({ tee_type: teeType });
-      }
-      m.attestationDuration.observe({ tee_type: teeType }, durationSec);
+    auth(ok) {
+      m.authRequests.inc();
+      if (ok) m.authSuccesses.inc();
+      else m.authErrors.inc();
     },
-    recordPolicy(outcome) {
-      m.policyEvaluations.inc();
-      if (outcome === 'approved') m.policyApprovals.inc();
-      else if (outcome === 'violation') m.policyViolations.inc();
-      else m.policyErrors.inc();
+    attestation: recordAttestation,
+    policy(result) {
+      recordPolicy(result === 'allow' ? 'approved' : result === 'deny' ? 'violation' : 'error');
     },
-    expose: () => r.expose(),
+    resource(op, path) {
+      const c = op === 'read' ? m.resourceReads : op === 'write' ? m.resourceWrites : m.resourceDeletes;
+      c.inc({ resource_path: path });
+    },
+    render: expose,
   };
 }

@@ -61,7 +61,11 @@ export async function startFakeKbs(admin: AdminConfig): Promise<FakeKbs> {
       await store.set('kbs', 'resource-policy.rego', fromBase64Url(policy));
       return ok();
     }
-    if (what === 'resource-policy' && req.method === 'GET') return ok(JSON.stringify(await store.list('kbs')));
+    if (what === 'resource-policy' && req.method === 'GET') {
+      if (u.searchParams.get('format') !== 'rego') return ok(JSON.stringify(await store.list('kbs')));
+      const v = await store.get('kbs', 'resource-policy.rego');
+      return v ? ok(v, 'text/plain') : fail(401, 'PolicyEngineError', 'resource policy not set');
+    }
     if (what === 'attestation-policy' && req.method === 'POST') {
       const { policy_id, policy } = JSON.parse(fromUtf8(body)) as { policy_id: string; policy: string };
       await store.set('attestation_service_policy', `${policy_id}.rego`, fromBase64Url(policy));
@@ -77,6 +81,7 @@ export async function startFakeKbs(admin: AdminConfig): Promise<FakeKbs> {
       for (const [k, v] of Object.entries(values)) await store.set('reference_value', k, new TextEncoder().encode(JSON.stringify(v)));
       return ok();
     }
+    if (what === 'reference-value' && req.method === 'GET' && !rest) return ok(JSON.stringify(await store.list('reference_value')));
     if (what === 'reference-value' && req.method === 'GET' && rest) {
       const v = await store.get('reference_value', rest);
       return v ? ok(v) : fail(401, 'RvpsError', `reference value ${rest} not found`);
@@ -84,7 +89,9 @@ export async function startFakeKbs(admin: AdminConfig): Promise<FakeKbs> {
     if (what === 'audit' && req.method === 'GET') {
       const limit = Number(u.searchParams.get('limit') ?? 100);
       const outcome = u.searchParams.get('outcome');
-      return ok(JSON.stringify(audit.filter((r) => !outcome || r.outcome === outcome).slice(0, limit)));
+      const route = u.searchParams.get('route');
+      if (outcome && !['ok', 'denied', 'error'].includes(outcome)) return fail(401, 'SerdeError', 'outcome: expected ok, denied or error');
+      return ok(JSON.stringify(audit.filter((r) => (!outcome || r.outcome === outcome) && (!route || r.route === route)).slice(0, limit)));
     }
     return fail(404, 'InvalidRequestPath', `no route for ${req.method} ${path}`);
   });

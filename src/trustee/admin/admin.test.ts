@@ -38,7 +38,7 @@ async function rejects(p: Promise<unknown>, pattern: RegExp): Promise<void> {
 describe('createAdminAuthorizer', () => {
   test('accepts a valid admin token and returns subject and role', async () => {
     const id = await auth.authorize('POST', '/kbs/v0/resource-policy', bearer(await mint({ subject: 'alice' })));
-    assert.deepEqual(id, { subject: 'alice', role: 'admin' });
+    assert.deepEqual(id, { subject: 'alice', role: 'admin', name: 'alice' });
   });
 
   test('reads the header through a Fetch Headers object too', async () => {

@@ -95,7 +95,7 @@ export function createBearerJwtVerifier(providers: readonly IdentityProvider[], 
           const role = payload.role ?? p.config.legacyRole;
           if (typeof role !== 'string' || role === '') throw new Unauthorized('token has no string "role" claim');
           const subject = typeof payload.sub === 'string' ? payload.sub : typeof payload.iss === 'string' ? payload.iss : 'unknown';
-          return { subject, role };
+          return { subject, role, name: subject };
         } catch (e) {
           if (e instanceof VerificationFailed) reason = `${e.message} (${e.check})`;
           else if (e instanceof Unauthorized) reason = e.message;

@@ -49,7 +49,7 @@ export function createAdminAuthorizer(config: AdminConfig, options: BearerJwtOpt
         },
       };
     case 'InsecureAllowAll':
-      return { mode: config.mode, authorize: async () => ({ subject: 'anonymous', role: 'InsecureAllowAll' }) };
+      return { mode: config.mode, authorize: async () => ({ subject: 'anonymous', role: 'InsecureAllowAll', name: 'insecure-allow-all' }) };
     case 'AuthenticatedAuthorization': {
       const acls = compileAcls(config.acls);
       const verifier = createBearerJwtVerifier(config.identityProviders, options);

@@ -34,6 +34,8 @@ export type AdminConfig =
 export interface AdminIdentity {
   subject: string;
   role: string;
+  /** For audit records (the KBS `AdminHooks` seam): `subject`. Never a token. */
+  name: string;
 }
 
 export type HeaderBag = Record<string, string | string[] | undefined> | { get(name: string): string | null };

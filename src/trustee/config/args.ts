@@ -1,5 +1,5 @@
 /**
- * Trustee server flags: `-c/--config-file`, `--host`, `--port`, `--data-dir`, `--storage`,
+ * Trustee server flags: `-c/--config-file` (or `--config`), `--host`, `--port`, `--data-dir`, `--storage`,
  * `--insecure-http`, `--verbose-errors`. Returns the file and overrides for `loadConfig`.
  * @module
  */
@@ -13,7 +13,7 @@ export interface TrusteeArgs {
   help: boolean;
 }
 
-export const TRUSTEE_FLAGS_HELP = `  -c, --config-file FILE  kbs-config.toml (env KBS_CONFIG_FILE)
+export const TRUSTEE_FLAGS_HELP = `  -c, --config-file FILE  kbs-config.toml (also --config; env KBS_CONFIG_FILE)
       --host ADDR          listen address (default 127.0.0.1)
       --port N             listen port (default 8080)
       --data-dir DIR       embedded store and admin key (default ./data, env COCO_DATA_DIR)
@@ -30,6 +30,7 @@ export function parseTrusteeArgs(argv: string[]): TrusteeArgs {
       allowPositionals: false,
       options: {
         'config-file': { type: 'string', short: 'c' },
+        config: { type: 'string' },
         host: { type: 'string' },
         port: { type: 'string' },
         'data-dir': { type: 'string' },
@@ -59,6 +60,8 @@ export function parseTrusteeArgs(argv: string[]): TrusteeArgs {
   if (v['insecure-http']) overrides.insecureHttp = true;
   if (v['verbose-errors']) overrides.verboseErrors = true;
   const out: TrusteeArgs = { overrides, help: v.help === true };
-  if (v['config-file'] !== undefined) out.file = v['config-file'];
+  if (v['config-file'] !== undefined && v.config !== undefined) throw new ConfigError('give --config-file or --config, not both', { key: '--config' });
+  const file = v['config-file'] ?? v.config;
+  if (file !== undefined) out.file = file;
   return out;
 }

@@ -73,7 +73,7 @@ export interface TrusteeConfig {
   storage: StorageConfig;
   sessionStorage: StorageConfig;
   plugins: PluginConfig[];
-  /** Accepted KBS protocol versions (`coco.protocol_version`, default `=0.4.0`). */
+  /** Accepted KBS protocol versions (`kbs.version_range`, default `=0.4.0`). */
   protocolVersion: SemverRange;
   /** Put error causes in wire `detail` (off: upstream-like terse details). */
   verboseErrors: boolean;
