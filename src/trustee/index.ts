@@ -5,8 +5,8 @@
  */
 export { loadConfig, parseConfigText, parseTrusteeArgs, defaultAdminConfig, TRUSTEE_FLAGS_HELP, DEFAULT_PROTOCOL_VERSION } from './config.js';
 export type { TrusteeConfig, ConfigOverrides, LoadConfigOptions, HttpServerConfig, PluginConfig, RetentionConfig } from './config.js';
-export { openStore, MemoryStore } from './storage/index.js';
-export type { KvStore, Namespace, SetOptions, StorageConfig } from './storage/index.js';
+export { openStore, MemoryStore, startRetention, sweepOnce } from './storage/index.js';
+export type { KvStore, Namespace, SetOptions, StorageConfig, RetentionRule, RetentionHandle } from './storage/index.js';
 export {
   createAdminAuthorizer,
   bearerToken,

@@ -15,6 +15,8 @@ export interface PostgresServer {
   port: number;
   /** Connection string for database `postgres` as user `kbs`. */
   connectionString: string;
+  /** Stop the server (fast shutdown) and start it again on the same port and data. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -74,6 +76,10 @@ export async function startPostgres(): Promise<PostgresServer> {
     return {
       port,
       connectionString: `postgres://kbs@127.0.0.1:${port}/postgres`,
+      async restart() {
+        runAs(owner, pgCtl, ['-D', data, '-m', 'fast', '-w', 'stop']);
+        runAs(owner, pgCtl, ['-D', data, '-o', opts, '-l', join(root, 'pg.log'), '-w', '-t', '30', 'start']);
+      },
       async stop() {
         if (stopped) return;
         stopped = true;

@@ -7,6 +7,8 @@ import { MemoryStore } from './memory.js';
 
 export type { KvStore, Namespace, SetOptions } from './kv.js';
 export { MemoryStore } from './memory.js';
+export { startRetention, sweepOnce } from './retention.js';
+export type { RetentionRule, RetentionOptions, RetentionHandle } from './retention.js';
 
 /** Which backend to open and where. */
 export type StorageConfig =
