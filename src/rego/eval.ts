@@ -3,7 +3,7 @@
  * A continuation returns `true` to stop the search early (first solution is enough).
  * @module
  */
-import { LimitExceeded, Conflict } from '../core/index.js';
+import { LimitExceeded, Conflict, MalformedInput } from '../core/index.js';
 import type { Expr, Term } from './ast.js';
 import type { BuiltinDef, BuiltinContext } from './builtins/types.js';
 import { arith, evalError, indexValue, iterate, member, relation, setOp } from './ops.js';
@@ -25,6 +25,8 @@ export interface Shared {
   builtins: Map<string, BuiltinDef>;
   bctx: BuiltinContext;
   explain: Explainer | undefined;
+  /** When false, builtin errors make the call undefined (OPA's default) instead of failing. */
+  strict: boolean;
 }
 
 /** A function replaced with `with f as g`: a value, or another function's name. */
@@ -396,7 +398,15 @@ export class Evaluator {
     const def = this.shared.builtins.get(name);
     if (!def) throw evalError(`unknown function ${name} at ${t.loc.file}:${t.loc.line}:${t.loc.col}`);
     if (def.lenient) return this.evalLenientCall(t, def, env, k);
-    return this.applyCall(t, def.arity, env, k, (args) => def.fn(args, this.shared.bctx));
+    if (this.shared.strict) return this.applyCall(t, def.arity, env, k, (args) => def.fn(args, this.shared.bctx));
+    return this.applyCall(t, def.arity, env, k, (args) => {
+      try {
+        return def.fn(args, this.shared.bctx);
+      } catch (err) {
+        if (err instanceof MalformedInput) return undefined;
+        throw err;
+      }
+    });
   }
 
   private applyCall(t: Term & { t: 'call' }, arity: number, env: Env, k: VCont, call: (args: Value[]) => Value | undefined): boolean {
@@ -420,6 +430,7 @@ export class Evaluator {
       this.evalTerm(a, env, (v) => ((out = v), true));
       return out;
     });
+    this.shared.bctx.loc = t.loc;
     const r = def.fn(args as Value[], this.shared.bctx);
     return r === undefined ? false : k(r);
   }

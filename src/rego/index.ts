@@ -22,6 +22,8 @@ export { RObject, RSet, toJson, fromJson } from './value.js';
 export interface CompileOptions {
   /** Host functions callable from policies, e.g. `{ query_reference_value: { arity: 1, fn } }`. */
   builtins?: Record<string, HostBuiltin>;
+  /** Default for EvalOptions.strictBuiltinErrors (true: builtin errors fail the evaluation). */
+  strictBuiltinErrors?: boolean;
 }
 
 export interface Policy {
@@ -34,5 +36,5 @@ export interface Policy {
 
 /** Parse and link modules (filename → source). Throws MalformedInput with `file:line:col`. */
 export function compile(modules: Record<string, string>, options?: CompileOptions): Policy {
-  return new CompiledPolicy(compileModules(modules), options?.builtins);
+  return new CompiledPolicy(compileModules(modules), options?.builtins, options?.strictBuiltinErrors ?? true);
 }

@@ -20,6 +20,12 @@ export interface EvalOptions {
   explain?: boolean;
   builtins?: Record<string, HostBuiltin>;
   print?: (line: string) => void;
+  /**
+   * Builtin errors (type errors, unparsable numbers...) fail the evaluation when true (regorus'
+   * default, used by Trustee); when false they make the call undefined (OPA's default, Kata).
+   * Defaults to the compile option, else true.
+   */
+  strictBuiltinErrors?: boolean;
   /** Clock in ms since the epoch: used by time.now_ns and by `limits.timeoutMs`. */
   now?: () => number;
 }
@@ -48,8 +54,11 @@ export class CompiledPolicy {
 
   private readonly compiled: CompiledModules;
 
-  constructor(compiled: CompiledModules, hostBuiltins: Record<string, HostBuiltin> | undefined) {
+  private readonly strict: boolean;
+
+  constructor(compiled: CompiledModules, hostBuiltins: Record<string, HostBuiltin> | undefined, strict = true) {
     this.compiled = compiled;
+    this.strict = strict;
     this.builtins = new Map(STANDARD_BUILTINS);
     for (const [name, h] of Object.entries(hostBuiltins ?? {})) this.builtins.set(name, adaptHost(h));
   }
@@ -80,6 +89,7 @@ export class CompiledPolicy {
       builtins,
       bctx: { now: opts.now, print: opts.print },
       explain: undefined,
+      strict: opts.strictBuiltinErrors ?? this.strict,
     };
     const input = opts.input === undefined ? undefined : fromJson(opts.input);
     const data = opts.data === undefined ? new RObject() : fromJson(opts.data);

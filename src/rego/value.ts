@@ -210,11 +210,12 @@ export function toJson(v: Value): unknown {
 }
 
 /** Text form used by print, sprintf %v and error messages (JSON, sets as `{...}`). */
-export function formatValue(v: Value): string {
+export function formatValue(v: Value, emptySet = 'set()'): string {
   if (v === null) return 'null';
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v !== 'object') return String(v);
-  if (Array.isArray(v)) return '[' + v.map(formatValue).join(', ') + ']';
-  if (v instanceof RSet) return v.size === 0 ? 'set()' : '{' + v.sorted().map(formatValue).join(', ') + '}';
-  return '{' + v.sortedEntries().map(([k, x]) => formatValue(k) + ': ' + formatValue(x)).join(', ') + '}';
+  const f = (x: Value) => formatValue(x, emptySet);
+  if (Array.isArray(v)) return '[' + v.map(f).join(', ') + ']';
+  if (v instanceof RSet) return v.size === 0 ? emptySet : '{' + v.sorted().map(f).join(', ') + '}';
+  return '{' + v.sortedEntries().map(([k, x]) => f(k) + ': ' + f(x)).join(', ') + '}';
 }

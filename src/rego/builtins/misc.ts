@@ -39,8 +39,9 @@ export const misc: BuiltinTable = {
     arity: -1,
     lenient: true,
     fn: (args, ctx) => {
-      const parts = (args as (Value | undefined)[]).map((a) => (a === undefined ? '<undefined>' : typeof a === 'string' ? a : formatValue(a)));
-      ctx.print?.(parts.join(' '));
+      const parts = (args as (Value | undefined)[]).map((a) => (a === undefined ? '<undefined>' : typeof a === 'string' ? a : formatValue(a, '{}')));
+      const where = ctx.loc ? `${ctx.loc.file}:${ctx.loc.line}: ` : '';
+      ctx.print?.(where + parts.join(' '));
       return true;
     },
   },

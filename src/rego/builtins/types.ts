@@ -9,6 +9,8 @@ export interface BuiltinContext {
   now: (() => number) | undefined;
   /** `print` output sink. */
   print: ((line: string) => void) | undefined;
+  /** Source position of the call being evaluated (set for lenient builtins such as print). */
+  loc?: { file: string; line: number } | undefined;
   /** Cached time.now_ns for the query (stable within one evaluation). */
   nowNs?: bigint | undefined;
 }
