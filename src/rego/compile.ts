@@ -31,8 +31,7 @@ export function compileModules(sources: Record<string, string>): CompiledModules
   const nodeCounter = { n: 0 };
   const root = newNode([], nodeCounter);
   for (const m of modules) {
-    const pkgNode = childAt(root, m.pkg, nodeCounter);
-    void pkgNode;
+    childAt(root, m.pkg, nodeCounter).isPackage = true;
     for (const rule of resolveModule(m, namesByPkg.get(m.pkg.join('.'))!, counter)) addRule(root, rule, nodeCounter);
   }
   precomputeConstants(root);

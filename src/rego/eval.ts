@@ -98,9 +98,8 @@ export class Evaluator {
       case 'every':
         return this.evalTerm(e.coll, env, (c) => {
           const failed = iterate(c, (kk, vv) => {
-            const holds = this.bindPattern(e.value, vv, env, () =>
-              e.key ? this.bindPattern(e.key, kk, env, () => this.evalBody(e.body, 0, env, () => true)) : this.evalBody(e.body, 0, env, () => true),
-            );
+            const body = () => this.evalBody(e.body, 0, env, () => true);
+            const holds = this.bindFresh(e.value, vv, env, () => (e.key ? this.bindFresh(e.key, kk, env, body) : body()));
             return !holds;
           });
           return failed ? false : k();
@@ -186,6 +185,17 @@ export class Evaluator {
     if (ua) return this.evalTerm(b, env, (v) => this.bindPattern(a, v, env, k));
     if (ub) return this.evalTerm(a, env, (v) => this.bindPattern(b, v, env, k));
     return this.evalTerm(a, env, (va) => this.evalTerm(b, env, (vb) => (equal(va, vb) ? k() : false)));
+  }
+
+  /** Bind a variable that shadows any outer binding (every's key and value). */
+  private bindFresh(t: Term, v: Value, env: Env, k: Cont): boolean {
+    if (t.t !== 'var' || isWildcard(t.name)) return this.bindPattern(t, v, env, k);
+    const saved = env.get(t.name);
+    env.set(t.name, v);
+    const r = k();
+    if (saved === undefined) env.delete(t.name);
+    else env.set(t.name, saved);
+    return r;
   }
 
   bindPattern(t: Term, v: Value, env: Env, k: Cont): boolean {
@@ -398,6 +408,9 @@ export class Evaluator {
     const def = this.shared.builtins.get(name);
     if (!def) throw evalError(`unknown function ${name} at ${t.loc.file}:${t.loc.line}:${t.loc.col}`);
     if (def.lenient) return this.evalLenientCall(t, def, env, k);
+    if (t.args.length !== def.arity) {
+      throw evalError(`\`${name}\` expects ${def.arity} argument${def.arity === 1 ? '' : 's'}, got ${t.args.length} at ${t.loc.file}:${t.loc.line}:${t.loc.col}`);
+    }
     if (this.shared.strict) return this.applyCall(t, def.arity, env, k, (args) => def.fn(args, this.shared.bctx));
     return this.applyCall(t, def.arity, env, k, (args) => {
       try {

@@ -144,7 +144,7 @@ function parseUnary(ts: TokenStream): Term {
     if (arg.t === 'scalar' && (typeof arg.v === 'number' || typeof arg.v === 'bigint')) {
       return { t: 'scalar', v: typeof arg.v === 'bigint' ? -arg.v : arg.v === 0 ? 0 : -arg.v, loc: ts.loc(t) };
     }
-    return { t: 'neg', arg, loc: ts.loc(t) };
+    throw ts.error('unary - can only be used with numeric literals', t);
   }
   return parsePostfix(ts, parsePrimary(ts));
 }

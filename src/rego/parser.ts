@@ -4,7 +4,7 @@
  * @module
  */
 import type { Expr, Import, Loc, Module, Rule, RuleBody, RuleKind, Term } from './ast.js';
-import { tokenize } from './lexer.js';
+import { syntaxError, tokenize } from './lexer.js';
 import { parseTerm, parseOr, TokenStream } from './parse-term.js';
 
 /** Parse one module. Throws MalformedInput whose message contains `file:line:col`. */
@@ -15,6 +15,7 @@ export function parseModule(src: string, file = 'policy.rego'): Module {
   const pkg = parseDottedPath(ts, false);
   const imports: Import[] = [];
   let v1 = false;
+  let seenKeywordImport = false;
   while (ts.isIdent('import')) {
     const loc = ts.loc(ts.next());
     const path = parseDottedPath(ts, true);
@@ -23,7 +24,12 @@ export function parseModule(src: string, file = 'policy.rego'): Module {
       ts.next();
       alias = ts.expectIdent().text;
     }
-    if (path[0] === 'rego' && path[1] === 'v1' && path.length === 2) v1 = true;
+    if (path[0] === 'rego' && path[1] === 'v1' && path.length === 2) {
+      if (seenKeywordImport) throw syntaxError(file, loc.line, loc.col, 'this import shadows previous import');
+      v1 = true;
+    }
+    if (path[0] === 'future' && v1) throw syntaxError(file, loc.line, loc.col, 'this import shadows previous import');
+    if (path[0] === 'future' || path[0] === 'rego') seenKeywordImport = true;
     else if (path[0] !== 'future' && path[0] !== 'data' && path[0] !== 'input') {
       throw ts.error(`unsupported import ${path.join('.')}`);
     }
@@ -124,6 +130,11 @@ function parseRule(ts: TokenStream, pkg: string[], v1: boolean): Rule[] {
   const bodies: RuleBody[] = [];
   const extra: RuleBody[] = [];
   const first = parseOptionalBody(ts, v1);
+  if (!first && !value && !contains && !args && (v1 || brackets.size === 0)) {
+    throw syntaxError(ts.file, start.line, start.col, 'rule must have a body or assignment');
+  }
+  if (v1 && (ref[0] as { v: unknown }).v === 'input' && ref.length === 1) throw syntaxError(ts.file, start.line, start.col, 'input cannot be shadowed');
+  if (v1 && (ref[0] as { v: unknown }).v === 'data' && ref.length === 1) throw syntaxError(ts.file, start.line, start.col, 'data cannot be shadowed');
   bodies.push({ body: first ?? [], value: headValue, loc });
   // v0: `p { a } { b }` defines two rules with the same head.
   while (first && ts.isPunct('{') && !v1) {
@@ -214,9 +225,9 @@ function isKeywordUse(ts: TokenStream, name: string): boolean {
 
 function parseLiteral(ts: TokenStream): Expr {
   const loc = ts.loc();
-  if (isKeywordUse(ts, 'some')) return withMods(ts, parseSome(ts, loc));
+  if (ts.isIdent('some')) return withMods(ts, parseSome(ts, loc));
   if (isKeywordUse(ts, 'every')) return withMods(ts, parseEvery(ts, loc));
-  if (isKeywordUse(ts, 'not')) {
+  if (ts.isIdent('not')) {
     ts.next();
     const inner = parseLiteral(ts);
     return withMods(ts, { e: 'not', expr: inner, withs: [], loc });

@@ -104,12 +104,21 @@ export class CompiledPolicy {
         return false;
       });
     } else {
-      ev.evalBody(body, 0, env, () => {
-        const expressions: Value[] = [];
-        for (const e of body) expressions.push(exprValue(ev, e, env));
-        results.push({ expressions, bindings: bindingsOf(env, vars) });
-        return false;
-      });
+      const values: Value[] = [];
+      const step = (i: number): boolean => {
+        if (i === body.length) {
+          results.push({ expressions: values.slice(), bindings: bindingsOf(env, vars) });
+          return false;
+        }
+        const e = body[i]!;
+        if (e.e === 'term' && e.withs.length === 0) {
+          ev.step();
+          return ev.evalTerm(e.term, env, (v) => (v === false ? false : ((values[i] = v), step(i + 1))));
+        }
+        values[i] = true;
+        return ev.evalExpr(e, env, () => step(i + 1));
+      };
+      step(0);
     }
     const out: EvalResult = { value: single ? results[0]?.expressions[0] : results.length > 0 ? true : undefined, results, steps: shared.steps };
     if (shared.explain) out.explain = shared.explain.entries;
@@ -137,14 +146,6 @@ function bindingsOf(env: Env, vars: string[]): Record<string, Value> {
     const x = env.get(v);
     if (x !== undefined) out[v] = x;
   }
-  return out;
-}
-
-/** The value an expression had in a solution (true for non-term expressions). */
-function exprValue(ev: Evaluator, e: Expr, env: Env): Value {
-  if (e.e !== 'term') return true;
-  let out: Value = true;
-  ev.evalTerm(e.term, env, (v) => ((out = v), true));
   return out;
 }
 

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Expr, Import, Module, Rule, Term } from './ast.js';
+import { scheduleBody } from './schedule.js';
 
 export interface Scope {
   pkg: string[];
@@ -96,7 +97,7 @@ function resolveFn(scope: Scope, fn: string[]): string[] {
 }
 
 export function resolveBody(scope: Scope, body: Expr[]): Expr[] {
-  return body.map((e) => resolveExpr(scope, e));
+  return scheduleBody(body.map((e) => resolveExpr(scope, e)));
 }
 
 function resolveExpr(scope: Scope, e: Expr): Expr {

@@ -40,7 +40,7 @@ function computeNode(ev: Evaluator, node: RuleNode): Value | undefined {
   if (node.funcs.length > 0 && node.children.size === 0 && node.objects.length === 0) return undefined;
   const obj = node.objects.length > 0 ? objectValue(ev, node) : new RObject();
   const base = ev.baseAt(node.path);
-  if (node.objects.length === 0 && node.children.size === 0) return base;
+  if (node.objects.length === 0 && node.children.size === 0) return base ?? (node.isPackage ? obj : undefined);
   if (base instanceof RObject) for (const [k, v] of base.entries()) if (!obj.has(k)) obj.set(k, v);
   for (const [name, child] of node.children) {
     const ov = ev.overrides?.get(child.path.join('\u0000'));

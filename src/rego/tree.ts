@@ -14,6 +14,8 @@ export interface RuleNode {
   sets: Rule[];
   objects: Rule[];
   funcs: Rule[];
+  /** A package declared by some module (its value is at least `{}`). */
+  isPackage?: boolean;
   /** Value precomputed at compile time for a constant complete rule (no body, ground value). */
   constant?: Value;
 }
