@@ -16,3 +16,5 @@ export type {
 } from './verifier.js';
 export { CheckTrace } from './common/check-trace.js';
 export { encodeSampleEvidence, parseSampleEvidence } from './sample/index.js';
+export { encodeSnpEvidence, parseSnpEvidence, parseSnpReport, snpGeneration, amdRoots, AMD_ROOTS_PEM } from './snp/index.js';
+export type { SnpCertEntry, SnpCertType, SnpEvidence, SnpReport, SnpGeneration, TcbVersion } from './snp/index.js';
