@@ -6,12 +6,14 @@ import { Unsupported } from '../core/index.js';
 import type { Tee } from '../protocol/index.js';
 import { sampleDeviceVerifier, sampleVerifier } from './sample/index.js';
 import { snpVerifier } from './snp/index.js';
+import { azSnpVtpmVerifier } from './az-snp-vtpm/index.js';
 import type { Verifier, VerifierEnv, VerifierFactory } from './verifier.js';
 
 export const VERIFIERS = {
   sample: sampleVerifier,
   sampledevice: sampleDeviceVerifier,
   snp: snpVerifier,
+  'az-snp-vtpm': azSnpVtpmVerifier,
 } satisfies Partial<Record<Tee, VerifierFactory>>;
 
 /** TEEs this build can verify. */
