@@ -28,3 +28,5 @@ export { parseTpmtSignature, encodeRsassaSignature, verifyTpmSignature } from '.
 export type { TpmSignature } from './common/tpm/signature.js';
 export { parseTpmtPublic, tpmPublicKey } from './common/tpm/public.js';
 export type { TpmPublic } from './common/tpm/public.js';
+export { encodeTpmEvidence, parseTpmEvidence } from './tpm/index.js';
+export type { TpmEvidence } from './tpm/index.js';
