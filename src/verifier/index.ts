@@ -16,3 +16,17 @@ export type {
 } from './verifier.js';
 export { CheckTrace } from './common/check-trace.js';
 export { encodeSampleEvidence, parseSampleEvidence } from './sample/index.js';
+export { encodeSnpEvidence, parseSnpEvidence, parseSnpReport, snpGeneration, amdRoots, AMD_ROOTS_PEM } from './snp/index.js';
+export type { SnpCertEntry, SnpCertType, SnpEvidence, SnpReport, SnpGeneration, TcbVersion } from './snp/index.js';
+export { encodeAzSnpVtpmEvidence, parseAzSnpVtpmEvidence } from './az-snp-vtpm/index.js';
+export type { AzSnpVtpmEvidence, AzVtpmQuote } from './az-snp-vtpm/index.js';
+export { parseHclReport, parseHclVarData, HCL, HCL_REPORT_TYPE } from './common/hcl.js';
+export type { HclReport, HclVarData } from './common/hcl.js';
+export { parseTpmsAttest, encodeTpmsAttest, computePcrDigest, TPM_ALG } from './common/tpm/attest.js';
+export type { TpmsAttest, PcrSelection } from './common/tpm/attest.js';
+export { parseTpmtSignature, encodeRsassaSignature, verifyTpmSignature } from './common/tpm/signature.js';
+export type { TpmSignature } from './common/tpm/signature.js';
+export { parseTpmtPublic, tpmPublicKey } from './common/tpm/public.js';
+export type { TpmPublic } from './common/tpm/public.js';
+export { encodeTpmEvidence, parseTpmEvidence } from './tpm/index.js';
+export type { TpmEvidence } from './tpm/index.js';

@@ -5,11 +5,17 @@
 import { Unsupported } from '../core/index.js';
 import type { Tee } from '../protocol/index.js';
 import { sampleDeviceVerifier, sampleVerifier } from './sample/index.js';
+import { snpVerifier } from './snp/index.js';
+import { azSnpVtpmVerifier } from './az-snp-vtpm/index.js';
+import { tpmVerifier } from './tpm/index.js';
 import type { Verifier, VerifierEnv, VerifierFactory } from './verifier.js';
 
 export const VERIFIERS = {
   sample: sampleVerifier,
   sampledevice: sampleDeviceVerifier,
+  snp: snpVerifier,
+  'az-snp-vtpm': azSnpVtpmVerifier,
+  tpm: tpmVerifier,
 } satisfies Partial<Record<Tee, VerifierFactory>>;
 
 /** TEEs this build can verify. */
