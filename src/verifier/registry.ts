@@ -5,11 +5,13 @@
 import { Unsupported } from '../core/index.js';
 import type { Tee } from '../protocol/index.js';
 import { sampleDeviceVerifier, sampleVerifier } from './sample/index.js';
+import { tdxVerifier } from './tdx/index.js';
 import type { Verifier, VerifierEnv, VerifierFactory } from './verifier.js';
 
 export const VERIFIERS = {
   sample: sampleVerifier,
   sampledevice: sampleDeviceVerifier,
+  tdx: (env) => tdxVerifier(env),
 } satisfies Partial<Record<Tee, VerifierFactory>>;
 
 /** TEEs this build can verify. */
