@@ -45,6 +45,7 @@ function checkCollateral(c: TdxCollateral, now: Date, trace: CheckTrace): { tcbI
   const issuerPem = c.tcbInfoIssuerChain.trim() ? c.tcbInfoIssuerChain : INTEL_TCB_SIGNING_PEM;
   const issuer = toX509(splitPemCertificates(issuerPem), 'tcb signing chain');
   if (issuer.length === 1) issuer.push(intelRootCa());
+  if (commonName(issuer[0]!) !== 'Intel SGX TCB Signing') trace.fail('tdx.tcb_signing.chain', `collateral is signed by ${JSON.stringify(commonName(issuer[0]!))}, not the Intel SGX TCB Signing certificate`);
   const chain = verifyIntelChain(issuer, now, trace, 'tdx.tcb_signing.chain', c.rootCaCrl ? { rootCrl: c.rootCaCrl } : {});
   const key = issuer[0]!.publicKey;
   trace.require(verifyP256(key, utf8(tcbInfo.signedText), tcbInfo.signature), 'tdx.tcb_info.signature', 'TCB info is not signed by the Intel TCB signing key');
