@@ -8,12 +8,12 @@ import { CheckTrace } from '../common/check-trace.js';
 import type { Expected, TdxCollateral, Verifier, VerifierEnv, VerifierResult } from '../verifier.js';
 import { toTdxClaims } from './claims.js';
 import { parseTdxEvidence } from './evidence.js';
-import { checkEventLog, checkInitData, checkReportData, verifyTdQuote, type CollateralMode } from './verify.js';
+import { checkEventLog, checkInitData, checkReportData, createTdxCaches, verifyTdQuote, type CollateralMode } from './verify.js';
 
 export { encodeTdxEvidence, parseTdxEvidence } from './evidence.js';
 export type { TdxEvidence } from './evidence.js';
-export { verifyTdQuote, checkReportData, checkInitData } from './verify.js';
-export type { CollateralMode, VerifiedQuote } from './verify.js';
+export { verifyTdQuote, checkReportData, checkInitData, createTdxCaches } from './verify.js';
+export type { CollateralMode, VerifiedQuote, TdxCaches } from './verify.js';
 export { toTdxClaims, tdAttributeFlags } from './claims.js';
 export { parseTdQuote } from './quote.js';
 export type { TdQuote, TdReportBody } from './quote.js';
@@ -36,12 +36,13 @@ export function collateralLookup(env: VerifierEnv): (fmspc: string, ca: 'platfor
 export function tdxVerifier(env: VerifierEnv, options: TdxVerifierOptions = {}): Verifier {
   const mode = options.collateral ?? 'require';
   const lookup = collateralLookup(env);
+  const caches = createTdxCaches();
   return {
     tee: 'tdx',
     async evaluate(evidence: unknown, expected: Expected, now: Date): Promise<VerifierResult> {
       const ev = parseTdxEvidence(evidence);
       const trace = new CheckTrace();
-      const { quote, platform, supplemental } = await verifyTdQuote(ev.quote, now, trace, lookup, mode);
+      const { quote, platform, supplemental } = await verifyTdQuote(ev.quote, now, trace, lookup, mode, caches);
       checkReportData(quote, expected, trace);
       checkInitData(quote, expected, trace);
       const ccel = ev.ccEventLog ? checkEventLog(quote, ev.ccEventLog, trace) : undefined;

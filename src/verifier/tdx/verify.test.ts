@@ -167,4 +167,14 @@ describe('tdxVerifier.evaluate (collateral)', () => {
     const leafOnlyOther = fixtureText('snp/roots/milan_ask_ark_asvk.pem');
     await rejectsWith(tdxVerifier(envWith(fixtureCollateral({ tcbInfoIssuerChain: leafOnlyOther }))).evaluate(evidence(q6), {}, AS_OF), 'tdx.tcb_signing.chain');
   });
+
+  test('keeps checking time on cache hits: the same verifier refuses the same collateral as of today', async () => {
+    const v = tdxVerifier(envWith(fixtureCollateral()));
+    const first = await v.evaluate(evidence(q6), {}, AS_OF);
+    const again = await v.evaluate(evidence(q6), {}, AS_OF);
+    assert.deepEqual(again.claims, first.claims);
+    assert.deepEqual(again.checks.map((c) => c.id), first.checks.map((c) => c.id));
+    await rejectsWith(v.evaluate(evidence(q6), {}, TODAY), 'tdx.collateral.validity');
+    await rejectsWith(v.evaluate(evidence(q6), {}, new Date('2040-01-01T00:00:00Z')), 'tdx.pck.chain.validity');
+  });
 });

@@ -8,6 +8,8 @@ import { bytesEqual, resizeBytes, toHex, utf8 } from '../../core/index.js';
 import type { CheckTrace } from '../common/check-trace.js';
 import { findReplayMismatch, parseCcEventLog, type CcEventLog } from '../common/eventlog/index.js';
 import type { Expected, TdxCollateral } from '../verifier.js';
+import type { X509Certificate } from 'node:crypto';
+import { BoundedCache } from './cache.js';
 import { commonName, intelRootCa, toX509, verifyIntelChain, type ChainResult } from './chain.js';
 import { parseQeIdentity, parseTcbInfo, type QeIdentity, type TcbInfo } from './collateral.js';
 import { parsePlatformInfo, splitPemCertificates, type PlatformInfo } from './pck.js';
@@ -16,6 +18,18 @@ import { INTEL_TCB_SIGNING_PEM } from './roots.js';
 import { checkQeBinding, checkQeReportSignature, checkQuoteSignature, verifyP256 } from './signatures.js';
 import { supplementalClaims } from './supplemental.js';
 import { evaluateTcb } from './tcb.js';
+
+/** Results that depend only on bytes (never on time), reused across evaluations. */
+export interface TdxCaches {
+  /** PCK chain PEM → certificates whose signatures verified up to the root. */
+  chains: BoundedCache<X509Certificate[]>;
+  /** Collateral texts → parsed documents whose signatures verified, with their signing chain. */
+  collateral: BoundedCache<{ tcbInfo: TcbInfo; qe: QeIdentity; issuer: X509Certificate[] }>;
+}
+
+export function createTdxCaches(): TdxCaches {
+  return { chains: new BoundedCache(), collateral: new BoundedCache() };
+}
 
 /** What to do when no collateral is available for the quote's FMSPC. */
 export type CollateralMode = 'require' | 'optional';
@@ -39,17 +53,30 @@ export function checkQuoteType(bytes: Uint8Array, trace: CheckTrace): void {
 }
 
 /** Parse and check the collateral signatures and validity windows. */
-function checkCollateral(c: TdxCollateral, now: Date, trace: CheckTrace): { tcbInfo: TcbInfo; qe: QeIdentity; chain: ChainResult; issued: Date[]; expires: Date[] } {
-  const tcbInfo = parseTcbInfo(c.tcbInfo);
-  const qe = parseQeIdentity(c.qeIdentity);
-  const issuerPem = c.tcbInfoIssuerChain.trim() ? c.tcbInfoIssuerChain : INTEL_TCB_SIGNING_PEM;
-  const issuer = toX509(splitPemCertificates(issuerPem), 'tcb signing chain');
-  if (issuer.length === 1) issuer.push(intelRootCa());
-  if (commonName(issuer[0]!) !== 'Intel SGX TCB Signing') trace.fail('tdx.tcb_signing.chain', `collateral is signed by ${JSON.stringify(commonName(issuer[0]!))}, not the Intel SGX TCB Signing certificate`);
-  const chain = verifyIntelChain(issuer, now, trace, 'tdx.tcb_signing.chain', c.rootCaCrl ? { rootCrl: c.rootCaCrl } : {});
-  const key = issuer[0]!.publicKey;
-  trace.require(verifyP256(key, utf8(tcbInfo.signedText), tcbInfo.signature), 'tdx.tcb_info.signature', 'TCB info is not signed by the Intel TCB signing key');
-  trace.require(verifyP256(key, utf8(qe.signedText), qe.signature), 'tdx.qe_identity.signature', 'QE identity is not signed by the Intel TCB signing key');
+function checkCollateral(c: TdxCollateral, now: Date, trace: CheckTrace, caches?: TdxCaches): { tcbInfo: TcbInfo; qe: QeIdentity; chain: ChainResult; issued: Date[]; expires: Date[] } {
+  const key = `${c.tcbInfo}\u0000${c.qeIdentity}\u0000${c.tcbInfoIssuerChain}`;
+  const hit = caches?.collateral.get(key);
+  let tcbInfo: TcbInfo;
+  let qe: QeIdentity;
+  let chain: ChainResult;
+  if (hit) {
+    ({ tcbInfo, qe } = hit);
+    chain = verifyIntelChain(hit.issuer, now, trace, 'tdx.tcb_signing.chain', c.rootCaCrl ? { rootCrl: c.rootCaCrl } : {}, true);
+    trace.pass('tdx.tcb_info.signature');
+    trace.pass('tdx.qe_identity.signature');
+  } else {
+    tcbInfo = parseTcbInfo(c.tcbInfo);
+    qe = parseQeIdentity(c.qeIdentity);
+    const issuerPem = c.tcbInfoIssuerChain.trim() ? c.tcbInfoIssuerChain : INTEL_TCB_SIGNING_PEM;
+    const issuer = toX509(splitPemCertificates(issuerPem), 'tcb signing chain');
+    if (issuer.length === 1) issuer.push(intelRootCa());
+    if (commonName(issuer[0]!) !== 'Intel SGX TCB Signing') trace.fail('tdx.tcb_signing.chain', `collateral is signed by ${JSON.stringify(commonName(issuer[0]!))}, not the Intel SGX TCB Signing certificate`);
+    chain = verifyIntelChain(issuer, now, trace, 'tdx.tcb_signing.chain', c.rootCaCrl ? { rootCrl: c.rootCaCrl } : {});
+    const key0 = issuer[0]!.publicKey;
+    trace.require(verifyP256(key0, utf8(tcbInfo.signedText), tcbInfo.signature), 'tdx.tcb_info.signature', 'TCB info is not signed by the Intel TCB signing key');
+    trace.require(verifyP256(key0, utf8(qe.signedText), qe.signature), 'tdx.qe_identity.signature', 'QE identity is not signed by the Intel TCB signing key');
+    caches?.collateral.set(key, { tcbInfo, qe, issuer });
+  }
   for (const [what, doc] of [
     ['TCB info', tcbInfo],
     ['QE identity', qe],
@@ -77,15 +104,18 @@ export async function verifyTdQuote(
   trace: CheckTrace,
   collateralFor: (fmspc: string, ca: 'platform' | 'processor') => Promise<TdxCollateral | undefined>,
   mode: CollateralMode,
+  caches?: TdxCaches,
 ): Promise<VerifiedQuote> {
   checkQuoteType(bytes, trace);
   const quote = parseTdQuote(bytes);
-  const certs = toX509(splitPemCertificates(quote.pckChainPem), 'pck chain');
+  const cached = caches?.chains.get(quote.pckChainPem);
+  const certs = cached ?? toX509(splitPemCertificates(quote.pckChainPem), 'pck chain');
   if (certs.length !== 3) trace.fail('tdx.pck.chain', `PCK chain has ${certs.length} certificates, expected 3`);
   const platform = parsePlatformInfo(new Uint8Array(certs[0]!.raw), commonName(certs[1]!));
   const collateral = await collateralFor(toHex(platform.fmspc), platform.ca);
   const crls = collateral ? { leafCrl: collateral.pckCrl, rootCrl: collateral.rootCaCrl } : {};
-  const pckChain = verifyIntelChain(certs, now, trace, 'tdx.pck.chain', crls);
+  const pckChain = verifyIntelChain(certs, now, trace, 'tdx.pck.chain', crls, cached !== undefined);
+  if (!cached) caches?.chains.set(quote.pckChainPem, certs);
   checkQeReportSignature(quote, certs[0]!.publicKey, trace);
   checkQeBinding(quote, trace);
   checkQuoteSignature(quote, trace);
@@ -93,7 +123,7 @@ export async function verifyTdQuote(
     if (mode === 'require') trace.fail('tdx.collateral', `no TCB collateral for FMSPC ${toHex(platform.fmspc)}`);
     return { quote, platform, supplemental: { tcb_status: 'Unavailable' } };
   }
-  const c = checkCollateral(collateral, now, trace);
+  const c = checkCollateral(collateral, now, trace, caches);
   const evaluation = evaluateTcb(c.tcbInfo, c.qe, quote, platform, trace);
   const crlDates = [pckChain.leafCrl, pckChain.rootCrl, c.chain.rootCrl].filter((x) => x !== undefined);
   const supplemental = supplementalClaims({

@@ -6,7 +6,7 @@
  * (TCG_EfiSpecIdEvent); UEFI 2.10 §38.4 (CC event log); ACPI 6.5 §5.2.34 (CCEL).
  * @module
  */
-import { ByteReader, MalformedInput, toBase64, toHex } from '../../../core/index.js';
+import { ByteReader, MalformedInput, bytesEqual, toBase64, toHex } from '../../../core/index.js';
 import { parseEventDetails, type EventDetails } from './event-data.js';
 import { EVENT_TYPE_NAMES, EV_NO_ACTION, TCG_ALGORITHMS, tcgHash, type TcgAlgorithmName } from './tcg.js';
 
@@ -67,7 +67,7 @@ function digestsMatch(data: Uint8Array, digests: EventDigest[]): boolean {
   for (const d of digests) {
     const h = tcgHash(d.alg, data);
     if (!h) throw new MalformedInput(`event log: cannot check a ${d.alg} digest`, { where: 'eventlog.digest' });
-    if (toHex(h) !== toHex(d.digest)) return false;
+    if (!bytesEqual(h, d.digest)) return false;
   }
   return true;
 }

@@ -32,15 +32,18 @@ function u64n(d: Uint8Array, o: number): number {
   return hi * 2 ** 32 + u32(d, o);
 }
 
+const STRICT = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const LOSSY = new TextDecoder('utf-8', { ignoreBOM: true });
+
 function utf8Strict(b: Uint8Array, what: string): string {
   try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(b);
+    return STRICT.decode(b);
   } catch {
     return bad(`${what} is not UTF-8`);
   }
 }
 
-const utf8Lossy = (b: Uint8Array) => new TextDecoder('utf-8', { ignoreBOM: true }).decode(b);
+const utf8Lossy = (b: Uint8Array) => LOSSY.decode(b);
 
 /** Rust `char::is_control`: Unicode general category Cc. */
 const isControl = (c: string) => {
@@ -115,7 +118,7 @@ function ipl(d: Uint8Array): EventDetails {
   const nul = d.indexOf(0);
   const head = nul < 0 ? d : d.subarray(0, nul);
   try {
-    return { string: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(head) };
+    return { string: STRICT.decode(head) };
   } catch {
     return { string: toHex(d) };
   }
@@ -124,7 +127,7 @@ function ipl(d: Uint8Array): EventDetails {
 function platformConfigFlags(d: Uint8Array): EventDetails {
   let text = '';
   try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(d);
+    text = STRICT.decode(d);
   } catch {
     text = '';
   }
