@@ -30,3 +30,7 @@ export { parseTpmtPublic, tpmPublicKey } from './common/tpm/public.js';
 export type { TpmPublic } from './common/tpm/public.js';
 export { encodeTpmEvidence, parseTpmEvidence } from './tpm/index.js';
 export type { TpmEvidence } from './tpm/index.js';
+export { encodeTdxEvidence, parseTdxEvidence, tdxVerifier, INTEL_SGX_ROOT_CA_PEM, INTEL_TCB_SIGNING_PEM } from './tdx/index.js';
+export type { TdxEvidence, TdxVerifierOptions } from './tdx/index.js';
+export { parseCcEventLog, eventLogClaims, replayRegister, findReplayMismatch, parseAaelText, aaelEventData, encodeAaelEntry } from './common/eventlog/index.js';
+export type { CcEventLog, CcEvent, EventLogClaim, AaelEvent, AaelAlgorithm, TcgAlgorithmName } from './common/eventlog/index.js';

@@ -8,6 +8,7 @@ import { sampleDeviceVerifier, sampleVerifier } from './sample/index.js';
 import { snpVerifier } from './snp/index.js';
 import { azSnpVtpmVerifier } from './az-snp-vtpm/index.js';
 import { tpmVerifier } from './tpm/index.js';
+import { tdxVerifier } from './tdx/index.js';
 import type { Verifier, VerifierEnv, VerifierFactory } from './verifier.js';
 
 export const VERIFIERS = {
@@ -16,6 +17,7 @@ export const VERIFIERS = {
   snp: snpVerifier,
   'az-snp-vtpm': azSnpVtpmVerifier,
   tpm: tpmVerifier,
+  tdx: (env) => tdxVerifier(env),
 } satisfies Partial<Record<Tee, VerifierFactory>>;
 
 /** TEEs this build can verify. */
