@@ -163,6 +163,15 @@ export class TokenVerifier {
 
   /** Verify a compact JWS token at `now`; returns its claims or throws `VerificationFailed` (`token.*`). */
   verify(token: string, now: Date): Record<string, unknown> {
+    return this.check(token, now, undefined);
+  }
+
+  /** Verify a token against one known key, whatever its header says (admin tokens). */
+  verifyWithKey(token: string, key: KeyObject, now: Date): Record<string, unknown> {
+    return this.check(token, now, key);
+  }
+
+  private check(token: string, now: Date, fixedKey: KeyObject | undefined): Record<string, unknown> {
     let jws: ParsedJws;
     try {
       jws = parseCompactJws(token);
@@ -173,7 +182,7 @@ export class TokenVerifier {
     if (typeof alg !== 'string' || alg === 'none') return fail('alg', 'token has no usable alg');
     const jwkAlg = (jws.header.jwk as Jwk | undefined)?.alg;
     if (jwkAlg !== undefined && jwkAlg !== alg) fail('alg', `token alg ${alg} differs from its key's alg ${String(jwkAlg)}`);
-    const key = this.keyFor(jws.header, jws.headerText, now);
+    const key = fixedKey ?? this.keyFor(jws.header, jws.headerText, now);
     if (!verifySignature(alg, key, jws.signingInput, jws.signature)) fail('signature', 'token signature does not verify');
     const t = now.getTime() / 1000;
     const exp = jws.payload.exp;
