@@ -21,3 +21,5 @@ export { StreamEncryptor, encryptStream, encryptBytes } from './encrypt-stream.j
 export type { EncryptOptions } from './encrypt-stream.js';
 export { decryptStream, decryptBytes } from './decrypt-stream.js';
 export type { DecryptOptions, KeySource } from './decrypt-stream.js';
+export { buildInitData, aaTomlFor, cdhTomlFor, tomlString, tomlMultiline } from './initdata-build.js';
+export type { InitDataSettings } from './initdata-build.js';
