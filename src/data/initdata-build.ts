@@ -91,7 +91,6 @@ export function tomlString(s: string): string {
  * embedded TOML, Rego or PEM readable in the pod annotation.
  */
 export function tomlMultiline(s: string): string {
-  // eslint-disable-next-line no-control-regex
   const literalOk = !s.includes("'''") && !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(s) && !s.endsWith("'");
   // A newline right after the opening ''' is trimmed by TOML, so one is always added.
   return literalOk ? `'''\n${s}'''` : tomlString(s);
