@@ -23,3 +23,4 @@ export { decryptStream, decryptBytes } from './decrypt-stream.js';
 export type { DecryptOptions, KeySource } from './decrypt-stream.js';
 export { buildInitData, aaTomlFor, cdhTomlFor, tomlString, tomlMultiline } from './initdata-build.js';
 export type { InitDataSettings } from './initdata-build.js';
+export { parseDataKey } from './data-key.js';
