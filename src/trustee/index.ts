@@ -8,6 +8,8 @@ export type { Trustee, TrusteeOptions } from './server.js';
 export { serveSettingsFromConfig } from './options.js';
 export type { ServeSettings } from './options.js';
 export { loadPolicyEngine } from './rego-engine.js';
+export { runTrustee, trusteeOptionsFromConfig } from './serve.js';
+export type { RunningTrustee } from './serve.js';
 export type { PolicyEngine, CompiledPolicy, HostBuiltins } from './as/policy-engine.js';
 export { AttestationService } from './as/attestation-service.js';
 export type { EvidenceItem, AttestationOutcome } from './as/attestation-service.js';

@@ -104,8 +104,8 @@ describe('createKbsMetrics', () => {
 describe('createKbsMetrics as the KBS MetricsHooks', () => {
   test('maps request, auth, attestation, policy and resource calls onto the metrics', () => {
     const m = createKbsMetrics(BUILD);
-    m.request('/kbs/v0/auth', 'POST', 200, 0.003, 120, 300);
-    m.request('/metrics', 'GET', 200, 0.001, 0, 900);
+    m.request('auth', 'POST', 200, 0.003, 120, 300);
+    m.request('attest', 'POST', 401, 0.2, 5000, 100);
     m.auth(true);
     m.auth(false);
     m.attestation('az-snp-vtpm', false, 1.5);
@@ -118,7 +118,10 @@ describe('createKbsMetrics as the KBS MetricsHooks', () => {
     const f = parsePrometheusText(m.render());
     const v = (n: string, labels: Record<string, string> = {}) =>
       f.get(n)!.samples.find((s) => JSON.stringify(s.labels) === JSON.stringify(labels))?.value;
-    assert.equal(v('kbs_http_requests_total'), 1);
+    assert.equal(v('kbs_http_requests_total'), 2);
+    const sum = (n: string) => f.get(n)!.samples.find((s) => s.name === `${n}_sum`)!.value;
+    assert.equal(sum('kbs_http_response_size_bytes'), 400);
+    assert.equal(sum('kbs_http_request_size_bytes'), 5120);
     assert.equal(v('kbs_auth_requests_total'), 2);
     assert.equal(v('kbs_auth_successes_total'), 1);
     assert.equal(v('kbs_auth_errors_total'), 1);

@@ -55,7 +55,7 @@ export interface KbsMetrics {
   expose(): string;
 
   // The KBS `MetricsHooks` seam (trustee/kbs/metrics-hooks.ts): the KBS calls these.
-  /** One finished HTTP request; only `/kbs...` routes are measured, as upstream. */
+  /** One finished `/kbs...` HTTP request (the KBS only reports those, as upstream); `route` is the first path segment. */
   request(route: string, method: string, status: number, seconds: number, requestBytes: number, responseBytes: number): void;
   auth(ok: boolean): void;
   attestation(tee: string, ok: boolean, seconds: number): void;
@@ -124,8 +124,11 @@ export function createKbsMetrics(build: BuildInfo, options: { maxSeriesPerMetric
     recordAttestation,
     recordPolicy,
     expose,
-    request(route, _method, _status, seconds, requestBytes, responseBytes) {
-      recordHttp({ path: route, durationSec: seconds, requestBytes, responseBytes });
+    request(_route, _method, _status, seconds, requestBytes, responseBytes) {
+      m.httpRequests.inc();
+      m.httpRequestDuration.observe(undefined, seconds);
+      m.httpRequestSize.observe(undefined, requestBytes);
+      m.httpResponseSize.observe(undefined, responseBytes);
     },
     auth(ok) {
       m.authRequests.inc();
