@@ -21,6 +21,46 @@ describe('SqliteStore', () => {
     await s.close();
   });
 
+  test('a resolved write is committed: another connection to the file sees it', async () => {
+    const path = join(dir, 'two-connections.db');
+    const a = new SqliteStore({ path });
+    const b = new SqliteStore({ path });
+    try {
+      const writes = Array.from({ length: 50 }, (_, i) => a.set('repository', `k/${i}`, new Uint8Array([i])));
+      assert.equal(await b.get('repository', 'k/0'), undefined); // issued, not yet acknowledged
+      await Promise.all(writes);
+      assert.deepEqual(await b.list('repository', 'k/'), Array.from({ length: 50 }, (_, i) => `k/${i}`).sort());
+      assert.deepEqual(await b.get('repository', 'k/49'), new Uint8Array([49]));
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  test('writes of one turn apply in issue order', async () => {
+    const s = new SqliteStore({ path: join(dir, 'order.db') });
+    const results = await Promise.all([
+      s.set('kbs', 'x', new Uint8Array([1])),
+      s.set('kbs', 'x', new Uint8Array([2]), { overwrite: false }),
+      s.delete('kbs', 'x'),
+      s.set('kbs', 'x', new Uint8Array([3]), { overwrite: false }),
+    ]);
+    assert.deepEqual(results, [true, false, true, true]);
+    assert.deepEqual(await s.get('kbs', 'x'), new Uint8Array([3]));
+    await s.close();
+  });
+
+  test('close flushes writes still waiting for their group commit', async () => {
+    const path = join(dir, 'close-flush.db');
+    const s = new SqliteStore({ path });
+    const p = s.set('kbs', 'late', new Uint8Array([9]));
+    await s.close();
+    assert.equal(await p, true);
+    const again = new SqliteStore({ path });
+    assert.deepEqual(await again.get('kbs', 'late'), new Uint8Array([9]));
+    await again.close();
+  });
+
   test('a file that is not a database fails with Unavailable', () => {
     const p = join(dir, 'garbage.db');
     writeFileSync(p, 'this is not an sqlite file, just some text that is long enough to be a header....');

@@ -1,7 +1,9 @@
 /**
  * SQLite `KvStore` (the embedded default), the one file importing better-sqlite3. WAL journal with
- * synchronous=FULL: better-sqlite3 is synchronous, so when a write call returns the transaction is
- * committed and the WAL fsynced, hence each promise resolves only once the write is durable.
+ * synchronous=FULL, so a commit returns only after the WAL is fsynced. Writes use group commit:
+ * the writes issued in one event-loop turn run in one transaction (in issue order), and each
+ * promise resolves only after that transaction committed, i.e. once its write is durable. One
+ * fsync then serves many concurrent writers.
  * @module
  */
 import Database from 'better-sqlite3';
@@ -36,11 +38,19 @@ const LIVE = '(expires_at IS NULL OR expires_at > @now)';
 
 type Row = { value: Buffer };
 
+interface PendingWrite {
+  what: string;
+  fn: () => unknown;
+  resolve: (v: never) => void;
+  reject: (e: unknown) => void;
+}
+
 export class SqliteStore implements KvStore {
   readonly kind = 'sqlite';
   private readonly db: Database.Database;
   private readonly now: () => number;
   private readonly stmt;
+  private pending: PendingWrite[] = [];
 
   constructor(options: SqliteOptions) {
     this.now = options.now ?? Date.now;
@@ -86,6 +96,35 @@ export class SqliteStore implements KvStore {
     }
   }
 
+  /** Queue a write for the group commit of this event-loop turn. */
+  private write<T>(what: string, fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.pending.length === 0) setImmediate(() => this.flush());
+      this.pending.push({ what, fn, resolve: resolve as (v: never) => void, reject });
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    let results: unknown[];
+    try {
+      results = this.db.transaction(() => batch.map((w) => w.fn()))();
+    } catch {
+      // The whole batch rolled back: run each write alone so only the failing ones reject.
+      for (const w of batch) {
+        try {
+          w.resolve(this.db.transaction(w.fn)() as never);
+        } catch (cause) {
+          w.reject(new Unavailable(`sqlite: ${w.what} failed: ${(cause as Error).message}`, { cause }));
+        }
+      }
+      return;
+    }
+    batch.forEach((w, i) => w.resolve(results[i] as never));
+  }
+
   get(ns: Namespace, key: string): Promise<Uint8Array | undefined> {
     return this.run('get', () => {
       const row = this.stmt.get.get({ ns, key, now: this.now() });
@@ -94,7 +133,7 @@ export class SqliteStore implements KvStore {
   }
 
   set(ns: Namespace, key: string, value: Uint8Array, options: SetOptions = {}): Promise<boolean> {
-    return this.run('set', () => {
+    return this.write('set', () => {
       const params = { ns, key, value: Buffer.from(value), exp: options.expiresAt ?? null, now: this.now() };
       if (options.overwrite === false) return this.stmt.insertIfAbsent.run(params).changes > 0;
       const { now: _now, ...upsert } = params;
@@ -104,13 +143,11 @@ export class SqliteStore implements KvStore {
   }
 
   delete(ns: Namespace, key: string): Promise<boolean> {
-    return this.run('delete', () =>
-      this.db.transaction(() => {
-        const had = this.stmt.delete.run({ ns, key, now: this.now() }).changes > 0;
-        this.stmt.deleteAny.run({ ns, key });
-        return had;
-      })(),
-    );
+    return this.write('delete', () => {
+      const had = this.stmt.delete.run({ ns, key, now: this.now() }).changes > 0;
+      this.stmt.deleteAny.run({ ns, key });
+      return had;
+    });
   }
 
   list(ns: Namespace, prefix = ''): Promise<string[]> {
@@ -118,16 +155,15 @@ export class SqliteStore implements KvStore {
   }
 
   sweep(ns: Namespace, maxEntries?: number): Promise<number> {
-    return this.run('sweep', () =>
-      this.db.transaction(() => {
-        let removed = this.stmt.sweepExpired.run({ ns, now: this.now() }).changes;
-        if (maxEntries !== undefined) removed += this.stmt.sweepOldest.run({ ns, max: Math.max(0, Math.floor(maxEntries)) }).changes;
-        return removed;
-      })(),
-    );
+    return this.write('sweep', () => {
+      let removed = this.stmt.sweepExpired.run({ ns, now: this.now() }).changes;
+      if (maxEntries !== undefined) removed += this.stmt.sweepOldest.run({ ns, max: Math.max(0, Math.floor(maxEntries)) }).changes;
+      return removed;
+    });
   }
 
   async close(): Promise<void> {
+    if (this.pending.length > 0) this.flush();
     if (this.db.open) this.db.close();
   }
 }
