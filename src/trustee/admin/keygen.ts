@@ -24,7 +24,7 @@ export function generateAdminKeyPair(dir: string, options: { force?: boolean } =
   if (!options.force && (existsSync(privateKeyPath) || existsSync(publicKeyPath))) {
     throw new ConfigError(`${privateKeyPath} or ${publicKeyPath} already exists (use --force to replace)`, { key: 'admin key' });
   }
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   writeFileSync(privateKeyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
   chmodSync(privateKeyPath, 0o600);

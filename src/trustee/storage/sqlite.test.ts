@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -59,6 +59,16 @@ describe('SqliteStore', () => {
     const again = new SqliteStore({ path });
     assert.deepEqual(await again.get('kbs', 'late'), new Uint8Array([9]));
     await again.close();
+  });
+
+  test('creates the database and its WAL readable by the owner only', async () => {
+    const path = join(dir, 'private', 'kv.db');
+    const s = new SqliteStore({ path });
+    await s.set('repository', 'default/key/1', new Uint8Array([1]));
+    assert.equal(statSync(path).mode & 0o777, 0o600);
+    assert.equal(statSync(`${path}-wal`).mode & 0o777, 0o600);
+    assert.equal(statSync(join(dir, 'private')).mode & 0o777, 0o700);
+    await s.close();
   });
 
   test('a file that is not a database fails with Unavailable', () => {

@@ -7,7 +7,7 @@
  * @module
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Unavailable } from '../../core/index.js';
 import type { KvStore, Namespace, SetOptions } from './kv.js';
@@ -55,7 +55,12 @@ export class SqliteStore implements KvStore {
   constructor(options: SqliteOptions) {
     this.now = options.now ?? Date.now;
     try {
-      if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+      if (options.path !== ':memory:') {
+        // Resources are secrets: the directory and the database (SQLite gives its -wal/-shm files
+        // the database file's mode) are readable by the owner only.
+        mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
+        if (!existsSync(options.path)) closeSync(openSync(options.path, 'a', 0o600));
+      }
       this.db = new Database(options.path);
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
