@@ -30,6 +30,11 @@ const cases: [string, string, boolean][] = [
   ['0.4.*', '0.5.0', false],
   ['*', '7.1.2', true],
   ['>=1.0.0-alpha', '1.0.0-beta', true],
+  ['>=0.3.0 <0.5.0', '0.4.2', true],
+  ['>= 0.3.0  < 0.5.0', '0.5.0', false],
+  ['=0.1.1 || =0.4.0', '0.1.1', true],
+  ['=0.1.1 || =0.4.0', '0.4.0', true],
+  ['=0.1.1 || =0.4.0', '0.2.0', false],
   ['<1.0.0', '1.0.0-rc.1', true],
 ];
 
@@ -68,7 +73,7 @@ describe('satisfiesRange', () => {
 
 describe('parseRange', () => {
   test('rejects malformed requirements with MalformedInput', () => {
-    for (const bad of ['', '=', '>=0.4.0,', 'abc', '=1.x.3', '^*.1', '==0.4.0', '0.4-rc', '1.2.3.4']) {
+    for (const bad of ['', '=', '>=0.4.0,', 'abc', '=1.x.3', '^*.1', '==0.4.0', '0.4-rc', '1.2.3.4', ' || ', '=0.4.0 ||', '>=banana']) {
       assert.throws(() => parseRange(bad), MalformedInput, bad);
     }
   });

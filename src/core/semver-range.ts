@@ -1,7 +1,8 @@
 /**
  * A small SemVer 2.0 range matcher for the KBS protocol version check, following the Rust
  * `semver::VersionReq` syntax upstream uses (`=0.4.0`, `>=0.3.0, <0.5.0`, `^0.4`, `~0.4.1`, `0.4.*`).
- * As in Rust, a bare version means caret (`0.4.0` = `^0.4.0`). Pre-release versions compare by
+ * As in Rust, a bare version means caret (`0.4.0` = `^0.4.0`). npm's spellings are accepted too:
+ * comparators separated by spaces (`>=0.3.0 <0.5.0`) and alternatives joined by `||`. Pre-release versions compare by
  * SemVer precedence (§11); Rust's extra rule that a pre-release only matches a comparator naming
  * the same x.y.z is not applied.
  * @module
@@ -17,10 +18,10 @@ interface Version {
 
 type Bound = { op: '>=' | '>' | '<' | '<='; v: Version };
 
-/** A parsed range: a version matches when it satisfies every bound. */
+/** A parsed range: a version matches when it satisfies every bound of some alternative. */
 export interface SemverRange {
   readonly source: string;
-  readonly bounds: readonly Bound[];
+  readonly alternatives: readonly (readonly Bound[])[];
 }
 
 const NUM = '(0|[1-9]\\d*)';
@@ -99,11 +100,20 @@ function parseComparator(text: string, where: string): Bound[] {
   }
 }
 
-/** Parse a requirement such as `=0.4.0` or `>=0.3.0, <0.5.0`; throws `MalformedInput`. */
+function parseAlternative(text: string, where: string, whole: string): Bound[] {
+  const trimmed = text.trim();
+  const empty = () => new MalformedInput(`${where}: empty comparator in ${JSON.stringify(whole)}`, { where });
+  if (trimmed === '') throw empty();
+  const parts = trimmed.split(',').map((s) => s.trim());
+  if (parts.some((s) => s === '')) throw empty();
+  // Within a comma part, spaces separate comparators (npm); an operator may be followed by spaces.
+  const comparators = parts.flatMap((p) => p.replace(/(>=|<=|>|<|=|~|\^)\s+/g, '$1').split(/\s+/));
+  return comparators.flatMap((c) => parseComparator(c, where));
+}
+
+/** Parse a requirement such as `=0.4.0`, `>=0.3.0, <0.5.0` or `=0.1.1 || =0.4.0`; throws `MalformedInput`. */
 export function parseRange(text: string, where = 'version requirement'): SemverRange {
-  const parts = text.split(',').map((s) => s.trim());
-  if (parts.some((s) => s === '')) throw new MalformedInput(`${where}: empty comparator in ${JSON.stringify(text)}`, { where });
-  return { source: text, bounds: parts.flatMap((s) => parseComparator(s, where)) };
+  return { source: text, alternatives: text.split('||').map((alt) => parseAlternative(alt, where, text)) };
 }
 
 /** True when `version` (strict x.y.z) satisfies `range`; an unparsable version never satisfies. */
@@ -115,8 +125,10 @@ export function satisfiesRange(version: string, range: SemverRange | string): bo
   } catch {
     return false;
   }
-  return r.bounds.every((b) => {
-    const c = compare(ver, b.v);
-    return b.op === '>=' ? c >= 0 : b.op === '>' ? c > 0 : b.op === '<' ? c < 0 : c <= 0;
-  });
+  return r.alternatives.some((bounds) =>
+    bounds.every((b) => {
+      const c = compare(ver, b.v);
+      return b.op === '>=' ? c >= 0 : b.op === '>' ? c > 0 : b.op === '<' ? c < 0 : c <= 0;
+    }),
+  );
 }
