@@ -96,6 +96,25 @@ describe('runTrustee', () => {
   });
 });
 
+describe('runTrustee version_range', () => {
+  test('a Rust-style range from the config decides which /auth versions are accepted', async () => {
+    const config = parseConfigText(
+      '[http_server]\nsockets = ["127.0.0.1:0"]\ninsecure_http = true\n[admin]\nauthorization_mode = "DenyAll"\n[kbs]\nversion_range = ">=0.3.0, <0.5.0"\n',
+      { cwd: dir, env: {} },
+    );
+    const r = await runTrustee(config, { policyEngine: await loadPolicyEngine(), build: BUILD });
+    try {
+      const auth = (version: string) =>
+        fetch(`${r.listening.url}/kbs/v0/auth`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ version, tee: 'sample', 'extra-params': '' }) });
+      assert.equal((await auth('0.4.0')).status, 200);
+      assert.equal((await auth('0.3.1')).status, 200);
+      assert.equal((await auth('0.5.0')).status, 401);
+    } finally {
+      await r.close();
+    }
+  });
+});
+
 describe('trusteeOptionsFromConfig', () => {
   test('maps session, token, limits and version settings', () => {
     const signer = join(dir, 'signer.pem');
