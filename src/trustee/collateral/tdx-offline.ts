@@ -10,7 +10,7 @@
  * against the Intel root).
  * @module
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, MalformedInput, fromHex, isCocoError } from '../../core/index.js';
 import type { TdxCollateral, TdxCollateralSource } from '../../verifier/index.js';
@@ -128,7 +128,12 @@ export function offlineTdxCollateral(c: OfflineCollateral): TdxCollateralSource 
   };
 }
 
-/** Load a directory and wrap it as a source: what `coco evidence verify --tee tdx --collateral DIR` uses. */
+/**
+ * Load `DIR/tdx/` when it exists (beside `DIR/vcek/` for SNP), else `DIR` itself, and wrap it as a
+ * source: what `coco evidence verify --tee tdx --collateral DIR` uses.
+ */
 export async function tdxCollateralFromDir(dir: string, update: TcbUpdateType = 'early'): Promise<TdxCollateralSource> {
-  return offlineTdxCollateral(await loadTdxCollateralDir(dir, update));
+  const sub = join(dir, 'tdx');
+  const useSub = await stat(sub).then((s) => s.isDirectory(), () => false);
+  return offlineTdxCollateral(await loadTdxCollateralDir(useSub ? sub : dir, update));
 }
