@@ -94,6 +94,23 @@ export function verifyIntelChain(
   }
   trace.pass(`${check}.validity`);
   const result: ChainResult = { validity: certs.map((c) => ({ notBefore: new Date(c.validFrom), notAfter: new Date(c.validTo) })) };
+  return { ...result, ...checkChainCrls(certs, crls, now, trace, check, root) };
+}
+
+/**
+ * Check a verified chain against CRLs (`<check>.crl`): the Root CA CRL must not revoke the
+ * intermediate, the intermediate's CRL must not revoke the leaf; each CRL must be signed by its
+ * issuer and current at `now`.
+ */
+export function checkChainCrls(
+  certs: X509Certificate[],
+  crls: ChainCrls,
+  now: Date,
+  trace: CheckTrace,
+  check: string,
+  root: X509Certificate = intelRootCa(),
+): Pick<ChainResult, 'leafCrl' | 'rootCrl'> {
+  const result: Pick<ChainResult, 'leafCrl' | 'rootCrl'> = {};
   if (crls.rootCrl) {
     result.rootCrl = checkCrl(crls.rootCrl, root, certs.slice(0, -1).slice(-1), now, trace, `${check}.crl`);
   }

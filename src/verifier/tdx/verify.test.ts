@@ -45,6 +45,13 @@ describe('tdxVerifier.evaluate (signature chain)', () => {
     });
   }
 
+  test('does not look up collateral for a quote whose PCK chain fails', async () => {
+    let asked = 0;
+    const env: VerifierEnv = { tdxCollateral: { getCollateral: async () => void asked++ } };
+    await rejectsWith(tdxVerifier(env).evaluate(evidence(fixture('tdx/tdx_quote_4.dat')), {}, new Date('2040-01-01T00:00:00Z')), 'tdx.pck.chain.validity');
+    assert.equal(asked, 0);
+  });
+
   test('fails tdx.collateral by default when no collateral exists for the FMSPC', async () => {
     await rejectsWith(tdxVerifier({}).evaluate(evidence(fixture('tdx/tdx_quote_4.dat')), {}, TODAY), 'tdx.collateral');
   });
