@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { MalformedInput, VerificationFailed, fromHex, toBase64 } from '../../core/index.js';
 import { fixture, fixtureText } from '../../../test/support/fixtures.js';
 import type { TdxCollateral, VerifierEnv } from '../verifier.js';
@@ -88,6 +89,26 @@ describe('tdxVerifier.evaluate (signature chain)', () => {
 
   test('rejects a PCK chain outside its validity as of the verification time', async () => {
     await rejectsWith(optional().evaluate(evidence(fixture('tdx/tdx_quote_4.dat')), {}, new Date('2040-01-01T00:00:00Z')), 'tdx.pck.chain.validity');
+  });
+
+  test('turns any flipped signed byte or truncation into MalformedInput or VerificationFailed, never a crash', async () => {
+    const base = fixture('tdx/tdx_quote_5.dat');
+    // Flips stay before the PEM chain: PEM whitespace may change without changing the certificates.
+    const pemStart = 48 + 6 + 648 + 4 + 64 + 64 + 6 + 384 + 64 + 2 + 32 + 6;
+    const v = optional();
+    await fc.assert(
+      fc.asyncProperty(fc.nat(pemStart - 1), fc.integer({ min: 1, max: 255 }), fc.boolean(), async (i, x, cut) => {
+        const q = cut ? base.slice(0, i) : base.slice();
+        if (!cut) q[i] ^= x;
+        try {
+          await v.evaluate(evidence(q), {}, TODAY);
+          assert.fail(`a quote with byte ${i} ${cut ? 'cut' : 'flipped'} verified`);
+        } catch (e) {
+          if (!(e instanceof MalformedInput) && !(e instanceof VerificationFailed)) throw e;
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 
   test('rejects evidence that is not base64 or has no quote as MalformedInput', async () => {
