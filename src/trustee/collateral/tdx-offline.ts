@@ -73,6 +73,16 @@ export async function loadTdxCollateralDir(dir: string, update: TcbUpdateType = 
   } catch (cause) {
     throw new ConfigError(`TDX collateral directory ${dir} cannot be read`, { cause, key: 'collateral' });
   }
+  return loadFiles(dir, names, update);
+}
+
+/** Load one collateral file (e.g. upstream's `collateral_service = "file:///…/collateral.json"`). */
+export async function loadTdxCollateralFile(path: string, update: TcbUpdateType = 'early'): Promise<OfflineCollateral> {
+  const slash = path.lastIndexOf('/');
+  return loadFiles(slash < 0 ? '.' : path.slice(0, slash) || '/', [path.slice(slash + 1)], update);
+}
+
+async function loadFiles(dir: string, names: string[], update: TcbUpdateType): Promise<OfflineCollateral> {
   const out: OfflineCollateral = { tcbInfo: new Map() };
   for (const name of names) {
     const path = join(dir, name);
