@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { MalformedInput, VerificationFailed, fromHex, toBase64 } from '../../core/index.js';
@@ -162,6 +163,8 @@ describe('tdxVerifier.evaluate (collateral)', () => {
     assert.equal(String(r.claims.root_key_id).length, 96);
     assert.equal(r.claims.latest_issue_date, '2025-10-28T06:45:09Z');
     assert.equal(r.claims.earliest_expiration_date, '2025-11-26T13:07:17Z');
+    const golden = JSON.parse(readFileSync(new URL('./testdata/tdx_quote_6.as-of-2025-11-01.claims.json', import.meta.url), 'utf8'));
+    assert.deepEqual(r.claims, golden);
     for (const id of ['tdx.tcb_signing.chain', 'tdx.tcb_info.signature', 'tdx.qe_identity.signature', 'tdx.collateral.validity', 'tdx.tcb.level', 'tdx.tcb.module', 'tdx.qe_identity', 'tdx.tcb.status']) {
       assert.ok(r.checks.some((c) => c.id === id && c.ok), `${id} passed`);
     }
