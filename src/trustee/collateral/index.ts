@@ -1,5 +1,5 @@
 /**
- * Collateral for verifiers: where VCEKs (and, later, TDX DCAP collateral) come from when the
+ * Collateral for verifiers: where VCEKs and TDX DCAP collateral come from when the
  * evidence does not carry them. Each source implements an interface of `verifier/verifier.ts`.
  * @module
  */
@@ -7,10 +7,16 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SnpVekQuery, SnpVekSource, VerifierEnv } from '../../verifier/index.js';
 import { snpOfflineVekSource } from './snp-offline.js';
+import { tdxCollateralFromDir } from './tdx-offline.js';
 
 export { snpOfflineVekSource, snpHwId, snpTcbPrefix } from './snp-offline.js';
 export { snpKdsVekSource, kdsVcekUrl, httpsGet, AMD_KDS_URL } from './snp-kds.js';
 export type { SnpKdsOptions, HttpGet, HttpResponse } from './snp-kds.js';
+export { tdxCollateralFromDir, loadTdxCollateralDir, loadTdxCollateralFile, offlineTdxCollateral } from './tdx-offline.js';
+export type { OfflineCollateral, TcbUpdateType } from './tdx-offline.js';
+export { pcsTdxCollateral, INTEL_PCS_URL } from './tdx-pcs.js';
+export type { PcsOptions } from './tdx-pcs.js';
+export { tdxCollateralSource } from './tdx-source.js';
 
 /** Try sources in order; the first that has the VEK wins (upstream `vcek_sources`). */
 export function firstSnpVekSource(...sources: SnpVekSource[]): SnpVekSource {
@@ -36,5 +42,6 @@ async function isDir(p: string): Promise<boolean> {
 export async function loadCollateralDir(dir: string): Promise<VerifierEnv> {
   const env: VerifierEnv = {};
   if (await isDir(join(dir, 'vcek'))) env.snpVek = snpOfflineVekSource(dir);
+  env.tdxCollateral = await tdxCollateralFromDir(dir);
   return env;
 }
