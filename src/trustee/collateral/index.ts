@@ -42,6 +42,6 @@ async function isDir(p: string): Promise<boolean> {
 export async function loadCollateralDir(dir: string): Promise<VerifierEnv> {
   const env: VerifierEnv = {};
   if (await isDir(join(dir, 'vcek'))) env.snpVek = snpOfflineVekSource(dir);
-  env.tdxCollateral = await tdxCollateralFromDir(dir);
+  if (await isDir(dir)) env.tdxCollateral = await tdxCollateralFromDir(dir);
   return env;
 }
