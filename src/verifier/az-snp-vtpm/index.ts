@@ -15,6 +15,12 @@ export { parseAzSnpVtpmEvidence, encodeAzSnpVtpmEvidence } from './evidence.js';
 export type { AzSnpVtpmEvidence, AzVtpmQuote } from './evidence.js';
 export { checkVarDataBinding, readVarData, checkQuote, checkNonce, checkUserData, checkInitData, INITDATA_PCR } from './verify.js';
 
+/**
+ * The Azure SNP vTPM verifier. Needs no environment: the VCEK travels in the evidence and the AMD
+ * roots are embedded.
+ * @throws MalformedInput when the evidence, the HCL report or the VCEK does not parse
+ * @throws VerificationFailed naming the check (`az.snp.report.signature`, `az.hcl.user_data`, ...)
+ */
 export const azSnpVtpmVerifier: VerifierFactory = (): Verifier => ({
   tee: 'az-snp-vtpm',
   async evaluate(evidence: unknown, expected: Expected, now: Date): Promise<VerifierResult> {
