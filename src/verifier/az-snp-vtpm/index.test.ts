@@ -119,6 +119,20 @@ describe('azSnpVtpmVerifier.evaluate', () => {
     for (const e of bad) await assert.rejects(verifier.evaluate(e, { reportData: CHALLENGE }, NOW), MalformedInput);
   });
 
+  test('never throws anything but MalformedInput when an evidence field is replaced by random JSON', async () => {
+    const { parseAzSnpVtpmEvidence } = await import('./evidence.js');
+    fc.assert(
+      fc.property(fc.constantFrom(v0, v1, v2), fc.constantFrom('version', 'tpm_quote', 'hcl_report', 'vcek', 'quote', 'report'), fc.jsonValue(), (ev, k, v) => {
+        try {
+          parseAzSnpVtpmEvidence({ ...ev, [k]: v });
+        } catch (e) {
+          assert.ok(e instanceof MalformedInput, String(e));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   test('a flipped HCL byte gives a typed error, or identical claims when nothing signed or parsed changed', async () => {
     const base = golden('evidence-v0');
     const len = fromBase64Url(v1.hcl_report).length;
