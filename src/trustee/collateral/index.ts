@@ -5,25 +5,13 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SnpVekQuery, SnpVekSource, VerifierEnv } from '../../verifier/index.js';
+import type { VerifierEnv } from '../../verifier/index.js';
 import { snpOfflineVekSource } from './snp-offline.js';
 
 export { snpOfflineVekSource, snpHwId, snpTcbPrefix } from './snp-offline.js';
 export { snpKdsVekSource, kdsVcekUrl, httpsGet, AMD_KDS_URL } from './snp-kds.js';
 export type { SnpKdsOptions, HttpGet, HttpResponse } from './snp-kds.js';
-
-/** Try sources in order; the first that has the VEK wins (upstream `vcek_sources`). */
-export function firstSnpVekSource(...sources: SnpVekSource[]): SnpVekSource {
-  return {
-    async getVek(q: SnpVekQuery) {
-      for (const s of sources) {
-        const der = await s.getVek(q);
-        if (der) return der;
-      }
-      return undefined;
-    },
-  };
-}
+export { firstSnpVekSource, snpVekSourceFromConfig, SNP_OFFLINE_STORE_PATH } from './snp-config.js';
 
 async function isDir(p: string): Promise<boolean> {
   return stat(p).then((s) => s.isDirectory(), () => false);
