@@ -9,7 +9,8 @@ import { CheckTrace } from '../common/check-trace.js';
 import { parseHclReport } from '../common/hcl.js';
 import { checkReportSignature, parseSnpReport, parseVek } from '../snp/index.js';
 import { azSnpVtpmVerifier } from './index.js';
-import { checkInitData, checkQuote, checkUserData, checkVarDataBinding, readVarData } from './verify.js';
+import { checkInitData, checkQuote, checkUserData, readVarData } from '../common/az-vtpm.js';
+import { checkVarDataBinding } from './verify.js';
 
 type Json = Record<string, any>;
 const NOW = new Date('2026-01-01T00:00:00Z');

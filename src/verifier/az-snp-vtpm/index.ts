@@ -9,11 +9,12 @@ import { parseSnpReport, parseVek, verifySnpReportWithVek } from '../snp/index.j
 import type { Expected, Verifier, VerifierFactory, VerifierResult } from '../verifier.js';
 import { azSnpClaims } from './claims.js';
 import { parseAzSnpVtpmEvidence } from './evidence.js';
-import { checkInitData, checkNonce, checkQuote, checkUserData, checkVarDataBinding, readVarData } from './verify.js';
+import { checkInitData, checkNonce, checkQuote, checkUserData, readVarData } from '../common/az-vtpm.js';
+import { checkVarDataBinding } from './verify.js';
 
 export { parseAzSnpVtpmEvidence, encodeAzSnpVtpmEvidence } from './evidence.js';
 export type { AzSnpVtpmEvidence, AzVtpmQuote } from './evidence.js';
-export { checkVarDataBinding, readVarData, checkQuote, checkNonce, checkUserData, checkInitData, INITDATA_PCR } from './verify.js';
+export { checkVarDataBinding } from './verify.js';
 
 /**
  * The Azure SNP vTPM verifier. Needs no environment: the VCEK travels in the evidence and the AMD
