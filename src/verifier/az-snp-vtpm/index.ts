@@ -15,6 +15,8 @@ import { checkVarDataBinding } from './verify.js';
 export { parseAzSnpVtpmEvidence, encodeAzSnpVtpmEvidence } from './evidence.js';
 export type { AzSnpVtpmEvidence, AzVtpmQuote } from './evidence.js';
 export { checkVarDataBinding } from './verify.js';
+/** The shared Azure vTPM checks (`../common/az-vtpm.ts`), re-exported for az-tdx-vtpm's existing imports. */
+export { readVarData, checkQuote, checkNonce, checkUserData, checkInitData, INITDATA_PCR } from '../common/az-vtpm.js';
 
 /**
  * The Azure SNP vTPM verifier. Needs no environment: the VCEK travels in the evidence and the AMD
