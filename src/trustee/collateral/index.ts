@@ -5,7 +5,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SnpVekQuery, SnpVekSource, VerifierEnv } from '../../verifier/index.js';
+import type { VerifierEnv } from '../../verifier/index.js';
 import { snpOfflineVekSource } from './snp-offline.js';
 import { tdxCollateralFromDir } from './tdx-offline.js';
 
@@ -18,18 +18,7 @@ export { pcsTdxCollateral, INTEL_PCS_URL } from './tdx-pcs.js';
 export type { PcsOptions } from './tdx-pcs.js';
 export { tdxCollateralSource } from './tdx-source.js';
 
-/** Try sources in order; the first that has the VEK wins (upstream `vcek_sources`). */
-export function firstSnpVekSource(...sources: SnpVekSource[]): SnpVekSource {
-  return {
-    async getVek(q: SnpVekQuery) {
-      for (const s of sources) {
-        const der = await s.getVek(q);
-        if (der) return der;
-      }
-      return undefined;
-    },
-  };
-}
+export { firstSnpVekSource, snpVekSourceFromConfig, SNP_OFFLINE_STORE_PATH } from './snp-config.js';
 
 async function isDir(p: string): Promise<boolean> {
   return stat(p).then((s) => s.isDirectory(), () => false);
