@@ -5,15 +5,16 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigError } from '../core/index.js';
 import { createAdminAuthorizer, ensureAdminKeyPair, mintAdminToken, readPem, ADMIN_PUBLIC_KEY_FILE } from './admin/index.js';
 import type { TrusteeConfig } from './config.js';
+import { verifierEnvFromConfig } from './config/verifier-env.js';
 import type { Listening } from './http/adapter.js';
 import { createKbsMetrics, type BuildInfo, type KbsMetrics } from './metrics.js';
 import type { PolicyEngine } from './as/policy-engine.js';
 import { createTrustee, listen, type Trustee, type TrusteeOptions } from './server.js';
 import { openStore, startRetention, type KvStore, type RetentionHandle } from './storage/index.js';
-import { join } from 'node:path';
 
 export interface RunningTrustee {
   trustee: Trustee;
@@ -91,6 +92,7 @@ export async function runTrustee(config: TrusteeConfig, deps: { policyEngine: Po
     });
   }
   const options = trusteeOptionsFromConfig(config);
+  const verifierEnv = await verifierEnvFromConfig(config.attestationService.verifier);
   let adminToken: string | undefined;
   if (usesDataDirKey(config)) {
     const keys = ensureAdminKeyPair(config.dataDir);
@@ -115,7 +117,7 @@ export async function runTrustee(config: TrusteeConfig, deps: { policyEngine: Po
   if (sessionStore === store) retention.push(startRetention(store, [sessions, audit], { intervalMs: interval }));
   else retention.push(startRetention(store, [audit], { intervalMs: interval }), startRetention(sessionStore, [sessions], { intervalMs: interval }));
 
-  const trustee = await createTrustee({ ...options, store, sessionStore, policyEngine: deps.policyEngine, admin, metrics });
+  const trustee = await createTrustee({ ...options, store, sessionStore, policyEngine: deps.policyEngine, admin, metrics, verifierEnv });
   const socket = config.http.sockets[0]!;
   const listening = await listen(trustee, { host: socket.host, port: socket.port, bodyLimitBytes: config.http.payloadRequestSizeBytes });
   listening.server.on('connection', (s) => {
