@@ -10,6 +10,9 @@ import { mintAdminToken } from './admin/index.js';
 import { runTrustee, trusteeOptionsFromConfig, type RunningTrustee } from './serve.js';
 import { loadPolicyEngine } from './rego-engine.js';
 import { parsePrometheusText } from '../../test/support/prometheus-text.js';
+import { requireTools } from '../../test/support/system-tools.js';
+import { makeSelfSignedCert } from '../../test/support/tls-cert.js';
+import { request as httpsRequest } from 'node:https';
 
 const dir = mkdtempSync(join(tmpdir(), 'coco-serve-'));
 const BUILD = { version: '0.1.0', gitHash: 'test', buildDate: 'today' };
@@ -78,9 +81,32 @@ describe('runTrustee with the embedded defaults', () => {
 });
 
 describe('runTrustee', () => {
-  test('refuses to serve HTTPS configs until TLS is wired (fails closed)', async () => {
+  test('an HTTPS config without a key pair is refused naming the key (fails closed)', async () => {
     const config = parseConfigText('[http_server]\nsockets = ["127.0.0.1:0"]\n[admin]\nauthorization_mode = "DenyAll"\n', { cwd: dir, env: {} });
-    await assert.rejects(runTrustee(config, { policyEngine: await loadPolicyEngine(), build: BUILD }), ConfigError);
+    await assert.rejects(runTrustee(config, { policyEngine: await loadPolicyEngine(), build: BUILD }), (e: unknown) => e instanceof ConfigError && e.key === 'http_server.private_key');
+  });
+
+  test('serves HTTPS with the configured profile', { skip: requireTools('openssl') }, async () => {
+    const cert = makeSelfSignedCert(dir);
+    const config = parseConfigText(
+      `[http_server]\nsockets = ["127.0.0.1:0"]\nprivate_key = "${cert.keyPath}"\ncertificate = "${cert.certPath}"\ntls_profile = "modern"\n[admin]\nauthorization_mode = "DenyAll"\n`,
+      { cwd: dir, env: {} },
+    );
+    const r = await runTrustee(config, { policyEngine: await loadPolicyEngine(), build: BUILD });
+    try {
+      assert.match(r.listening.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+      const ca = readFileSync(cert.certPath);
+      const get = (maxVersion: 'TLSv1.2' | 'TLSv1.3') =>
+        new Promise<number>((resolve, reject) => {
+          const req = httpsRequest(`${r.listening.url}/healthz`, { ca, maxVersion }, (res) => (res.resume(), resolve(res.statusCode ?? 0)));
+          req.on('error', reject);
+          req.end();
+        });
+      assert.equal(await get('TLSv1.3'), 200);
+      await assert.rejects(get('TLSv1.2')); // the modern profile is TLS 1.3 only
+    } finally {
+      await r.close();
+    }
   });
 
   test('DenyAll answers 401 on admin endpoints even with a valid-looking token', async () => {

@@ -10,6 +10,7 @@ import { ConfigError } from '../core/index.js';
 import { createAdminAuthorizer, ensureAdminKeyPair, mintAdminToken, readPem, ADMIN_PUBLIC_KEY_FILE } from './admin/index.js';
 import type { TrusteeConfig } from './config.js';
 import { verifierEnvFromConfig } from './config/verifier-env.js';
+import { tlsOptionsFor } from './config/tls.js';
 import type { Listening } from './http/adapter.js';
 import { createKbsMetrics, type BuildInfo, type KbsMetrics } from './metrics.js';
 import type { PolicyEngine } from './as/policy-engine.js';
@@ -86,11 +87,7 @@ function usesDataDirKey(config: TrusteeConfig): boolean {
 
 /** Open stores, build the app and listen on the first configured socket. */
 export async function runTrustee(config: TrusteeConfig, deps: { policyEngine: PolicyEngine; build: BuildInfo }): Promise<RunningTrustee> {
-  if (!config.http.insecureHttp) {
-    throw new ConfigError('HTTPS serving is not wired yet: set http_server.insecure_http = true (or --insecure-http) and terminate TLS in front', {
-      key: 'http_server.insecure_http',
-    });
-  }
+  const tls = config.http.insecureHttp ? undefined : tlsOptionsFor(config.http);
   const options = trusteeOptionsFromConfig(config);
   const verifierEnv = await verifierEnvFromConfig(config.attestationService.verifier);
   let adminToken: string | undefined;
@@ -119,7 +116,7 @@ export async function runTrustee(config: TrusteeConfig, deps: { policyEngine: Po
 
   const trustee = await createTrustee({ ...options, store, sessionStore, policyEngine: deps.policyEngine, admin, metrics, verifierEnv });
   const socket = config.http.sockets[0]!;
-  const listening = await listen(trustee, { host: socket.host, port: socket.port, bodyLimitBytes: config.http.payloadRequestSizeBytes });
+  const listening = await listen(trustee, { host: socket.host, port: socket.port, bodyLimitBytes: config.http.payloadRequestSizeBytes, ...(tls ? { tls } : {}) });
   listening.server.on('connection', (s) => {
     metrics.httpActiveConnections.inc();
     s.once('close', () => metrics.httpActiveConnections.dec());

@@ -5,6 +5,7 @@
  * @module
  */
 import { X509Certificate } from 'node:crypto';
+import type { SecureContextOptions } from 'node:tls';
 import { ConfigError } from '../core/index.js';
 import type { Tee } from '../protocol/index.js';
 import { supportedTees, type Verifier, type VerifierEnv } from '../verifier/index.js';
@@ -152,7 +153,12 @@ export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
   };
 }
 
-/** Serve a Trustee over HTTP (plain HTTP; put TLS in front or use the TLS options when they land). */
-export function listen(trustee: Trustee, address: { host?: string; port?: number; bodyLimitBytes?: number }): Promise<Listening> {
-  return listenHttp(trustee.handle, { host: address.host ?? '127.0.0.1', port: address.port ?? 8080, bodyLimit: address.bodyLimitBytes ?? 2 * 1024 * 1024 });
+/** Serve a Trustee over HTTP, or HTTPS when `address.tls` is given (see `config/tls.ts`). */
+export function listen(trustee: Trustee, address: { host?: string; port?: number; bodyLimitBytes?: number; tls?: SecureContextOptions }): Promise<Listening> {
+  return listenHttp(trustee.handle, {
+    host: address.host ?? '127.0.0.1',
+    port: address.port ?? 8080,
+    bodyLimit: address.bodyLimitBytes ?? 2 * 1024 * 1024,
+    ...(address.tls ? { tls: address.tls } : {}),
+  });
 }

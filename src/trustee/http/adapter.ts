@@ -4,6 +4,8 @@
  * @module
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { SecureContextOptions } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { HttpHandler, HttpRequest } from './types.js';
 
@@ -12,6 +14,8 @@ export interface ListenOptions {
   port?: number;
   /** Largest accepted request body in bytes. */
   bodyLimit: number;
+  /** Serve HTTPS with these options (key, cert, versions, ciphers); plain HTTP when absent. */
+  tls?: SecureContextOptions;
 }
 
 export interface Listening {
@@ -58,15 +62,17 @@ async function serveOne(handler: HttpHandler, limit: number, req: IncomingMessag
   res.end(payload);
 }
 
-/** Serve `handler` on `host:port` (port 0 picks a free port). */
+/** Serve `handler` on `host:port` (port 0 picks a free port), over HTTPS when `options.tls` is set. */
 export function listenHttp(handler: HttpHandler, options: ListenOptions): Promise<Listening> {
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     serveOne(handler, options.bodyLimit, req, res).catch(() => {
       // The app maps its own errors; reaching here means the socket failed or the handler has a bug.
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end('internal error');
     });
-  });
+  };
+  const server: Server = options.tls ? createHttpsServer(options.tls, onRequest) : createServer(onRequest);
+  const scheme = options.tls ? 'https' : 'http';
   server.keepAliveTimeout = 5000;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -74,7 +80,7 @@ export function listenHttp(handler: HttpHandler, options: ListenOptions): Promis
       const addr = server.address() as AddressInfo;
       const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
       resolve({
-        url: `http://${host}:${addr.port}`,
+        url: `${scheme}://${host}:${addr.port}`,
         port: addr.port,
         server,
         close: () =>
