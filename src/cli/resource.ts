@@ -14,6 +14,9 @@ const HELP = `usage:
   coco resource delete <repo/type/tag>
   coco resource list
 
+get needs a KBS that lets admins read resources back; ours releases resources only to attested
+guests, so there it fails with exit code 4.
+
 ${COMMON_HELP}`;
 
 function readInput(file: string | undefined, value: string | undefined): Uint8Array {

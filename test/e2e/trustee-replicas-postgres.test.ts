@@ -16,6 +16,7 @@ import { ensureAdminKeyPair, mintAdminToken, readPem } from '../../src/trustee/i
 import { REPO_ROOT } from '../support/fixtures.js';
 import { postgresSkip, startPostgres, type PostgresServer } from '../support/postgres.js';
 import { startTrusteeProcess, type TrusteeProcess } from '../support/trustee-process.js';
+import { parsePrometheusText } from '../support/prometheus-text.js';
 
 // Needs the KBS server (trustee-kbs) and the Rego engine in this build.
 const missing = ['src/trustee/server.ts', 'src/rego/index.ts'].filter((f) => !existsSync(join(REPO_ROOT, f)));
@@ -139,6 +140,14 @@ describe('Trustee replicas on one PostgreSQL', { skip }, () => {
       assert.equal(res.status, 200, res.text);
       assert.equal(fromUtf8(decryptJwe(JSON.parse(res.text) as FlattenedJwe, g.privateKey)), 'shhhhhhh');
     }
+    // Each process counts what it served: B attested, A answered /auth and released by cookie.
+    const metricsB = parsePrometheusText((await http(b.url, 'GET', '/metrics')).text);
+    const ok = metricsB.get('kbs_attestation_successes_total')!.samples.find((x) => x.labels.tee_type === 'sample');
+    assert.equal(ok?.value, 1);
+    assert.equal(metricsB.get('kbs_attestation_duration_seconds')!.samples.find((x) => x.name.endsWith('_count') && x.labels.tee_type === 'sample')?.value, 1);
+    const metricsA = parsePrometheusText((await http(a.url, 'GET', '/metrics')).text);
+    assert.equal(metricsA.get('kbs_auth_successes_total')!.samples[0]!.value, 1);
+    assert.equal(metricsA.get('kbs_resource_reads_total')!.samples.find((x) => x.labels.resource_path === 'default/test/secret')?.value, 1);
   });
 
   test('what one process stores the other serves, and a restarted process still has it', async () => {
