@@ -72,6 +72,13 @@ describe('PostgresStore', { skip }, () => {
     }
   });
 
+  test('close is idempotent and later calls fail with Unavailable', async () => {
+    const a = await PostgresStore.open({ connectionString: server!.connectionString, table: 'closing' });
+    await a.close();
+    await a.close();
+    await assert.rejects(a.get('kbs', 'x'), Unavailable);
+  });
+
   test('an unreachable server fails with Unavailable', async () => {
     await assert.rejects(PostgresStore.open({ connectionString: 'postgres://kbs@127.0.0.1:1/postgres' }), Unavailable);
   });

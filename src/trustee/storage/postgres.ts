@@ -136,7 +136,11 @@ export class PostgresStore implements KvStore {
     return removed;
   }
 
+  private closed = false;
+
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.pool.end();
   }
 }
