@@ -9,6 +9,7 @@ import { loadConfig, parseConfigText } from './config.js';
 import { mintAdminToken } from './admin/index.js';
 import { runTrustee, trusteeOptionsFromConfig, type RunningTrustee } from './serve.js';
 import { loadPolicyEngine } from './rego-engine.js';
+import { SqliteStore } from './storage/sqlite.js';
 import { parsePrometheusText } from '../../test/support/prometheus-text.js';
 import { requireTools } from '../../test/support/system-tools.js';
 import { makeSelfSignedCert } from '../../test/support/tls-cert.js';
@@ -116,6 +117,34 @@ describe('runTrustee', () => {
       assert.equal(r.adminToken, undefined);
       const res = await fetch(`${r.listening.url}/kbs/v0/resource`, { headers: { authorization: `Bearer ${t.adminToken}` } });
       assert.equal(res.status, 401);
+    } finally {
+      await r.close();
+    }
+  });
+});
+
+describe('runTrustee retention', () => {
+  test('keeps at most the configured number of sessions and audit records', async () => {
+    const config = parseConfigText(
+      `[http_server]\nsockets = ["127.0.0.1:0"]\ninsecure_http = true\n[admin]\nauthorization_mode = "DenyAll"\n[kbs]\nsession_max_entries = 3\naudit_max_entries = 2\n[storage_backend]\nstorage_type = "Sqlite"\n[storage_backend.backends.sqlite]\npath = "${join(dir, 'retention.sqlite')}"\n`,
+      { cwd: dir, env: {} },
+    );
+    const r = await runTrustee(config, { policyEngine: await loadPolicyEngine(), build: BUILD });
+    try {
+      const post = (path: string, body: unknown) => fetch(`${r.listening.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      for (let i = 0; i < 8; i++) assert.equal((await post('/kbs/v0/auth', { version: '0.4.0', tee: 'sample', 'extra-params': '' })).status, 200);
+      for (let i = 0; i < 5; i++) assert.equal((await post('/kbs/v0/auth', { version: '9.9.9', tee: 'sample', 'extra-params': '' })).status, 401);
+      // A second connection to the same database file sees what the server acknowledged.
+      const view = new SqliteStore({ path: join(dir, 'retention.sqlite') });
+      try {
+        assert.equal((await view.list('kbs_protocol_session')).length, 8);
+        assert.ok((await view.list('audit')).length >= 5);
+        await r.sweepNow();
+        assert.equal((await view.list('kbs_protocol_session')).length, 3);
+        assert.equal((await view.list('audit')).length, 2);
+      } finally {
+        await view.close();
+      }
     } finally {
       await r.close();
     }

@@ -23,6 +23,8 @@ export interface RunningTrustee {
   metrics: KbsMetrics;
   /** A freshly minted admin token when the data dir's admin key is in use (embedded default). */
   adminToken?: string;
+  /** Run the retention pass now (it also runs every `kbs.sweep_interval_sec`). */
+  sweepNow(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -125,6 +127,9 @@ export async function runTrustee(config: TrusteeConfig, deps: { policyEngine: Po
     trustee,
     listening,
     metrics,
+    async sweepNow() {
+      await Promise.all(retention.map((r) => r.sweepNow()));
+    },
     async close() {
       await listening.close();
       await Promise.all(retention.map((r) => r.stop()));
