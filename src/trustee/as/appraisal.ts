@@ -1,0 +1,78 @@
+/**
+ * One appraisal: evaluate `data.policy.trust_claims` and `data.policy.extensions` of an AS policy
+ * with `query_reference_value` bound to a reference-value snapshot (reference/trustee.md §3.2).
+ * Expired reference values are withheld and reported through `note`.
+ * @module
+ */
+import { NotFound, PolicyDenied } from '../../core/index.js';
+import { TRUST_CLAIMS, type TrustClaim, type TrustVector } from '../../protocol/index.js';
+import { withCheck } from '../check-tag.js';
+import type { ReferenceValueSnapshot } from '../rvps/reference-values.js';
+import type { HostBuiltins } from './policy-engine.js';
+import type { PolicyStore } from './policy.js';
+
+export const REFERENCE_VALUE_BUILTIN = 'query_reference_value';
+
+export interface Appraisal {
+  vector: TrustVector;
+  /** Extra submod members from `data.policy.extensions` (`name` → `value`). */
+  extensions: Record<string, unknown>;
+}
+
+function referenceValueBuiltins(rv: ReferenceValueSnapshot, note: (n: string) => void): HostBuiltins {
+  return {
+    [REFERENCE_VALUE_BUILTIN]: {
+      arity: 1,
+      fn: (id: unknown) => {
+        if (typeof id !== 'string') return undefined;
+        const v = rv.values.get(id);
+        if (v === undefined && rv.expired.has(id)) note(`reference value ${id} expired and was withheld`);
+        return v;
+      },
+    },
+  };
+}
+
+/** Appraise `input` with policy `policyId`; throws `PolicyDenied` (rule `as.appraisal.*`) when the policy yields no trust vector. */
+export async function appraise(
+  policies: PolicyStore,
+  policyId: string,
+  input: Record<string, unknown>,
+  rv: ReferenceValueSnapshot,
+  note: (n: string) => void,
+): Promise<Appraisal> {
+  let policy;
+  try {
+    policy = await policies.get(policyId);
+  } catch (err) {
+    if (err instanceof NotFound) throw withCheck(err, 'as.policy.missing');
+    throw err;
+  }
+  const builtins = referenceValueBuiltins(rv, note);
+  let claims: unknown;
+  let extensions: unknown;
+  try {
+    claims = policy.evalJson('data.policy.trust_claims', { input, builtins });
+    extensions = policy.evalJson('data.policy.extensions', { input, builtins });
+  } catch (cause) {
+    throw new PolicyDenied(`appraisal policy ${policyId} failed to evaluate: ${(cause as Error).message}`, { rule: 'as.appraisal.evaluate', cause });
+  }
+  const vector: TrustVector = {};
+  if (claims !== null && typeof claims === 'object' && !Array.isArray(claims)) {
+    for (const [k, v] of Object.entries(claims)) {
+      if (!(TRUST_CLAIMS as readonly string[]).includes(k)) continue;
+      if (!Number.isInteger(v) || (v as number) < -127 || (v as number) > 127) {
+        throw new PolicyDenied(`appraisal policy ${policyId}: trust claim ${k} must be an integer in -127..127`, { rule: 'as.appraisal.trust_claims' });
+      }
+      vector[k as TrustClaim] = v as number;
+    }
+  }
+  if (Object.keys(vector).length === 0) throw new PolicyDenied(`appraisal policy ${policyId} set no trust claim`, { rule: 'as.appraisal.trust_claims' });
+  const ext: Record<string, unknown> = {};
+  if (Array.isArray(extensions)) {
+    for (const e of extensions) {
+      if (e && typeof e === 'object' && typeof (e as { name?: unknown }).name === 'string') ext[(e as { name: string }).name] = (e as { value?: unknown }).value;
+    }
+  }
+  return { vector, extensions: ext };
+}

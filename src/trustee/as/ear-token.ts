@@ -1,0 +1,77 @@
+/**
+ * EAR attestation-token signing (reference/trustee.md §1.11): JWS compact, ES256 on P-256, with the
+ * verification key in the header `jwk` and the signer certificate chain in `jwk.x5c` when configured.
+ * Without a configured key an ephemeral key is generated per process, as upstream does.
+ * @module
+ */
+import { X509Certificate, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { ConfigError, publicJwkOf, toBase64, toBase64Url, utf8, type EcPublicJwk } from '../../core/index.js';
+
+export interface EarSignerJwk {
+  kty: 'EC';
+  crv: 'P-256';
+  alg: 'ES256';
+  x: string;
+  y: string;
+  x5c?: string[];
+}
+
+export interface EarSigner {
+  readonly jwk: EarSignerJwk;
+  readonly publicKey: KeyObject;
+  /** Sign a JWT payload; resolves the compact JWS. */
+  sign(claims: Record<string, unknown>): Promise<string>;
+}
+
+/** Split a PEM bundle into certificates (leaf first, as written). */
+export function parsePemCertificates(pem: string): X509Certificate[] {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  return blocks.map((b) => new X509Certificate(b));
+}
+
+function signAsync(data: Uint8Array, key: KeyObject): Promise<Uint8Array> {
+  return new Promise((resolve, reject) =>
+    sign('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, (err, sig) => (err ? reject(err) : resolve(new Uint8Array(sig)))),
+  );
+}
+
+/** Build the signer from a P-256 PKCS#8/SEC1 PEM key and an optional PEM chain (leaf first). */
+export function createEarSigner(options: { keyPem?: string; certChainPem?: string } = {}): EarSigner {
+  let privateKey: KeyObject;
+  if (options.keyPem) {
+    try {
+      privateKey = createPrivateKey(options.keyPem);
+    } catch (cause) {
+      throw new ConfigError('attestation token signer key is not a PEM private key', { key: 'signer.key_path', cause });
+    }
+    if (privateKey.asymmetricKeyType !== 'ec' || privateKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+      throw new ConfigError('attestation token signer key must be EC P-256 (ES256)', { key: 'signer.key_path' });
+    }
+  } else {
+    privateKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
+  }
+  const publicKey = createPublicKey(privateKey);
+  const ec = publicJwkOf(publicKey) as EcPublicJwk;
+  const jwk: EarSignerJwk = { kty: 'EC', crv: 'P-256', alg: 'ES256', x: ec.x, y: ec.y };
+  if (options.certChainPem) {
+    const certs = parsePemCertificates(options.certChainPem);
+    if (certs.length === 0) throw new ConfigError('signer certificate file holds no certificate', { key: 'signer.cert_path' });
+    if (!certs[0]!.publicKey.equals(publicKey)) throw new ConfigError('signer certificate does not match the signing key', { key: 'signer.cert_path' });
+    jwk.x5c = certs.map((c) => toBase64(new Uint8Array(c.raw)));
+  }
+  const headerB64 = toBase64Url(utf8(JSON.stringify({ alg: 'ES256', typ: 'JWT', jwk })));
+  return {
+    jwk,
+    publicKey,
+    async sign(claims) {
+      const input = `${headerB64}.${toBase64Url(utf8(JSON.stringify(claims)))}`;
+      const sig = await signAsync(utf8(input), privateKey);
+      return `${input}.${toBase64Url(sig)}`;
+    },
+  };
+}
+
+/** The JWKS a standalone AS publishes at `/.well-known/jwks.json`. */
+export function signerJwks(signer: EarSigner): { keys: EarSignerJwk[] } {
+  return { keys: [signer.jwk] };
+}

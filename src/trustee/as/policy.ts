@@ -1,0 +1,74 @@
+/**
+ * Policy storage with a compile cache: Rego texts live in a KV namespace under `<id>.rego`
+ * (upstream layout); each distinct text is compiled once. Reading the text on every evaluation keeps
+ * replicas that share storage consistent.
+ * @module
+ */
+import { MalformedInput, NotFound, fromUtf8, utf8 } from '../../core/index.js';
+import type { KvStore, Namespace } from '../storage/kv.js';
+import type { CompiledPolicy, HostBuiltins, PolicyEngine } from './policy-engine.js';
+
+const POLICY_ID_RE = /^[A-Za-z0-9_.-]{1,128}$/;
+const CACHE_LIMIT = 64;
+
+/** Check a policy id (it becomes a storage key). */
+export function parsePolicyId(id: string): string {
+  if (!POLICY_ID_RE.test(id) || id.startsWith('.')) throw new MalformedInput(`invalid policy id ${JSON.stringify(id)}`, { where: 'policy_id' });
+  return id;
+}
+
+export class PolicyStore {
+  private readonly compiled = new Map<string, CompiledPolicy>();
+
+  private readonly store: KvStore;
+  private readonly ns: Namespace;
+  private readonly engine: PolicyEngine;
+  private readonly builtinNames: Record<string, number>;
+
+  /** `builtinNames`: host builtins (name → arity) the policies may call, bound per evaluation. */
+  constructor(store: KvStore, ns: Namespace, engine: PolicyEngine, builtinNames: Record<string, number> = {}) {
+    this.store = store;
+    this.ns = ns;
+    this.engine = engine;
+    this.builtinNames = builtinNames;
+  }
+
+  private compile(text: string): CompiledPolicy {
+    const hit = this.compiled.get(text);
+    if (hit) return hit;
+    const builtins: HostBuiltins = {};
+    for (const [name, arity] of Object.entries(this.builtinNames)) builtins[name] = { arity, fn: () => undefined };
+    const policy = this.engine.compile({ 'policy.rego': text }, { builtins });
+    if (this.compiled.size >= CACHE_LIMIT) this.compiled.delete(this.compiled.keys().next().value!);
+    this.compiled.set(text, policy);
+    return policy;
+  }
+
+  async text(id: string): Promise<string | undefined> {
+    const raw = await this.store.get(this.ns, `${parsePolicyId(id)}.rego`);
+    return raw ? fromUtf8(raw) : undefined;
+  }
+
+  /** Compile (rejecting Rego that does not parse) and store. */
+  async set(id: string, text: string): Promise<void> {
+    parsePolicyId(id);
+    this.compile(text);
+    await this.store.set(this.ns, `${id}.rego`, utf8(text));
+  }
+
+  /** Store `text` unless a policy with this id exists (startup defaults). */
+  async seed(id: string, text: string): Promise<void> {
+    await this.store.set(this.ns, `${parsePolicyId(id)}.rego`, utf8(text), { overwrite: false });
+  }
+
+  async list(): Promise<string[]> {
+    return (await this.store.list(this.ns)).filter((k) => k.endsWith('.rego')).map((k) => k.slice(0, -5));
+  }
+
+  /** The compiled policy `id`; throws `NotFound`. */
+  async get(id: string): Promise<CompiledPolicy> {
+    const text = await this.text(id);
+    if (text === undefined) throw new NotFound(`policy ${id} not found`);
+    return this.compile(text);
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * Attestation-token verification as KBS's `[attestation_token]` does it (reference/trustee.md §1.12):
+ * a header `jwk` is trusted when it is one of our own signer keys, when `insecure_header_jwk` is set,
+ * or when its `x5c` chain ends in a trusted certificate and the leaf key equals the `jwk`; a header
+ * `kid` is looked up in the trusted JWK sets. `exp` is required (60 s leeway), `nbf` honoured.
+ * @module
+ */
+import { X509Certificate, constants, verify, type KeyObject } from 'node:crypto';
+import {
+  MalformedInput,
+  VerificationFailed,
+  expectObject,
+  fromBase64,
+  fromBase64Url,
+  fromUtf8,
+  parseJsonText,
+  publicKeyFromJwk,
+  type PublicJwk,
+} from '../../core/index.js';
+
+const LEEWAY_S = 60;
+
+export interface TokenTrust {
+  /** Trust anchors for header `x5c` chains (`trusted_certs_paths`). */
+  trustedCerts?: X509Certificate[];
+  /** Keys looked up by header `kid` (`trusted_jwk_sets`). */
+  jwks?: Array<Record<string, unknown>>;
+  /** Public keys trusted directly when they appear as the header `jwk` (our own AS signer). */
+  trustedKeys?: KeyObject[];
+  /** Trust whatever key the header carries (upstream `insecure_header_jwk`). Development only. */
+  insecureHeaderJwk?: boolean;
+}
+
+type Jwk = Record<string, unknown>;
+
+const fail = (check: string, message: string, cause?: unknown): never => {
+  throw new VerificationFailed(`token.${check}`, message, { cause });
+};
+
+function keyOfJwk(jwk: Jwk): KeyObject {
+  try {
+    return publicKeyFromJwk(jwk as unknown as PublicJwk);
+  } catch (cause) {
+    return fail('jwk', 'token key is not a usable RSA or EC public key', cause);
+  }
+}
+
+function spkiEqual(a: KeyObject, b: KeyObject): boolean {
+  return a.equals(b);
+}
+
+function validAt(cert: X509Certificate, now: Date): boolean {
+  return Date.parse(cert.validFrom) <= now.getTime() && now.getTime() <= Date.parse(cert.validTo);
+}
+
+/**
+ * Check that `jwk.x5c` endorses `jwk`: the leaf key equals the JWK and the chain (intermediates in any
+ * order) reaches one of `anchors` (an anchor may also be an intermediate: partial chains are fine).
+ * Returns the key; throws `VerificationFailed` (`token.x5c.*`).
+ */
+export function endorseHeaderJwk(jwk: Jwk, anchors: readonly X509Certificate[], now: Date): KeyObject {
+  const key = keyOfJwk(jwk);
+  if (!Array.isArray(jwk.x5c) || jwk.x5c.length === 0) return fail('x5c.missing', 'token header jwk has no x5c chain and is not trusted');
+  let chain: X509Certificate[];
+  try {
+    chain = (jwk.x5c as unknown[]).map((c) => new X509Certificate(fromBase64(String(c), 'x5c')));
+  } catch (cause) {
+    return fail('x5c.parse', 'x5c holds a certificate that does not parse', cause);
+  }
+  const leaf = chain[0]!;
+  if (!spkiEqual(leaf.publicKey, key)) fail('x5c.leaf_key', 'x5c leaf certificate key differs from the header jwk');
+  const pool = chain.slice(1);
+  let cur = leaf;
+  for (let depth = 0; depth < 16; depth++) {
+    if (!validAt(cur, now)) fail('x5c.validity', `certificate ${cur.subject} is not valid at ${now.toISOString()}`);
+    if (anchors.some((a) => a.fingerprint256 === cur.fingerprint256)) return key;
+    const anchor = anchors.find((a) => cur.checkIssued(a) && cur.verify(a.publicKey));
+    if (anchor) {
+      if (!validAt(anchor, now)) fail('x5c.validity', `trust anchor ${anchor.subject} is not valid at ${now.toISOString()}`);
+      return key;
+    }
+    const idx = pool.findIndex((c) => cur.checkIssued(c) && cur.verify(c.publicKey));
+    if (idx < 0) break;
+    cur = pool.splice(idx, 1)[0]!;
+  }
+  return fail('x5c.chain', 'x5c chain does not lead to a trusted certificate');
+}
+
+function verifySignature(alg: string, key: KeyObject, input: Uint8Array, sig: Uint8Array): boolean {
+  const kty = key.asymmetricKeyType;
+  const hash = (n: string) => `sha${n}`;
+  let m: RegExpExecArray | null;
+  if ((m = /^ES(256|384|512)$/.exec(alg)) && kty === 'ec') return verify(hash(m[1]!), input, { key, dsaEncoding: 'ieee-p1363' }, sig);
+  if ((m = /^RS(256|384|512)$/.exec(alg)) && kty === 'rsa') return verify(hash(m[1]!), input, key, sig);
+  if ((m = /^PS(256|384|512)$/.exec(alg)) && kty === 'rsa') {
+    return verify(hash(m[1]!), input, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(m[1]) / 8 }, sig);
+  }
+  if (alg === 'EdDSA' && kty === 'ed25519') return verify(null, input, key, sig);
+  return fail('alg', `token algorithm ${alg} does not fit its ${kty ?? 'unknown'} key`);
+}
+
+/** Decoded, not yet trusted pieces of a compact JWS. */
+interface ParsedJws {
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+  signingInput: Uint8Array;
+  signature: Uint8Array;
+  headerText: string;
+}
+
+/** Split and decode a compact JWS; throws `MalformedInput`. */
+export function parseCompactJws(token: string): ParsedJws {
+  const parts = token.split('.');
+  if (parts.length !== 3) throw new MalformedInput('token is not a compact JWS (three dot-separated parts)', { where: 'token' });
+  const headerText = fromUtf8(fromBase64Url(parts[0]!, 'token.header'), 'token.header');
+  const header = expectObject(parseJsonText(headerText, 'token.header'), 'token.header');
+  const payload = expectObject(parseJsonText(fromUtf8(fromBase64Url(parts[1]!, 'token.payload'), 'token.payload'), 'token.payload'), 'token.payload');
+  return { header, payload, headerText, signingInput: Buffer.from(`${parts[0]}.${parts[1]}`, 'ascii'), signature: fromBase64Url(parts[2]!, 'token.signature') };
+}
+
+export class TokenVerifier {
+  private readonly anchors: X509Certificate[];
+  private readonly keyCache = new Map<string, KeyObject>();
+
+  private readonly trust: TokenTrust;
+
+  constructor(trust: TokenTrust) {
+    this.trust = trust;
+    this.anchors = trust.trustedCerts ?? [];
+  }
+
+  /** True when some trust material is configured (upstream refuses to start without it). */
+  hasTrust(): boolean {
+    return Boolean(this.trust.insecureHeaderJwk || this.anchors.length || this.trust.jwks?.length || this.trust.trustedKeys?.length);
+  }
+
+  private keyFor(header: Record<string, unknown>, headerText: string, now: Date): KeyObject {
+    const cached = this.keyCache.get(headerText);
+    if (cached) return cached;
+    let key: KeyObject;
+    let cacheable = true;
+    if (header.jwk !== undefined) {
+      const jwk = expectObject(header.jwk, 'token.header.jwk');
+      const candidate = keyOfJwk(jwk);
+      if (this.trust.trustedKeys?.some((k) => spkiEqual(k, candidate)) || this.trust.insecureHeaderJwk) key = candidate;
+      else {
+        key = endorseHeaderJwk(jwk, this.anchors, now);
+        cacheable = false; // chain validity depends on the time
+      }
+    } else if (typeof header.kid === 'string') {
+      const jwk = this.trust.jwks?.find((k) => k.kid === header.kid);
+      if (!jwk) return fail('kid', `no trusted key with kid ${JSON.stringify(header.kid)}`);
+      key = keyOfJwk(jwk);
+    } else {
+      return fail('key', 'token header has neither jwk nor kid');
+    }
+    if (cacheable) {
+      if (this.keyCache.size > 256) this.keyCache.clear();
+      this.keyCache.set(headerText, key);
+    }
+    return key;
+  }
+
+  /** Verify a compact JWS token at `now`; returns its claims or throws `VerificationFailed` (`token.*`). */
+  verify(token: string, now: Date): Record<string, unknown> {
+    return this.check(token, now, undefined);
+  }
+
+  /** Verify a token against one known key, whatever its header says (admin tokens). */
+  verifyWithKey(token: string, key: KeyObject, now: Date): Record<string, unknown> {
+    return this.check(token, now, key);
+  }
+
+  private check(token: string, now: Date, fixedKey: KeyObject | undefined): Record<string, unknown> {
+    let jws: ParsedJws;
+    try {
+      jws = parseCompactJws(token);
+    } catch (cause) {
+      return fail('format', (cause as Error).message, cause);
+    }
+    const alg = jws.header.alg;
+    if (typeof alg !== 'string' || alg === 'none') return fail('alg', 'token has no usable alg');
+    const jwkAlg = (jws.header.jwk as Jwk | undefined)?.alg;
+    if (jwkAlg !== undefined && jwkAlg !== alg) fail('alg', `token alg ${alg} differs from its key's alg ${String(jwkAlg)}`);
+    const key = fixedKey ?? this.keyFor(jws.header, jws.headerText, now);
+    if (!verifySignature(alg, key, jws.signingInput, jws.signature)) fail('signature', 'token signature does not verify');
+    const t = now.getTime() / 1000;
+    const exp = jws.payload.exp;
+    if (typeof exp !== 'number') fail('exp', 'token has no exp claim');
+    if ((exp as number) + LEEWAY_S < t) fail('exp', 'token has expired');
+    const nbf = jws.payload.nbf;
+    if (typeof nbf === 'number' && nbf - LEEWAY_S > t) fail('nbf', 'token is not valid yet');
+    return jws.payload;
+  }
+}

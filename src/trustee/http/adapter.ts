@@ -1,0 +1,88 @@
+/**
+ * node:http adapter: turns sockets into `HttpRequest`s for the app handler, enforcing the body
+ * limit while reading (the rest of an oversized body is drained, not buffered).
+ * @module
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { HttpHandler, HttpRequest } from './types.js';
+
+export interface ListenOptions {
+  host?: string;
+  port?: number;
+  /** Largest accepted request body in bytes. */
+  bodyLimit: number;
+}
+
+export interface Listening {
+  readonly url: string;
+  readonly port: number;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<{ body: Uint8Array; tooLarge: boolean }> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? '0');
+    let tooLarge = Number.isFinite(declared) && declared > limit;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      if (tooLarge) return;
+      size += chunk.length;
+      if (size > limit) {
+        tooLarge = true;
+        chunks.length = 0;
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve({ body: tooLarge ? new Uint8Array(0) : new Uint8Array(Buffer.concat(chunks)), tooLarge }));
+    req.on('error', reject);
+  });
+}
+
+function flatHeaders(req: IncomingMessage): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(req.headers)) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+async function serveOne(handler: HttpHandler, limit: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { body, tooLarge } = await readBody(req, limit);
+  const request: HttpRequest = { method: req.method ?? 'GET', url: req.url ?? '/', headers: flatHeaders(req), body };
+  if (tooLarge) request.bodyTooLarge = true;
+  const out = await handler(request);
+  const payload = typeof out.body === 'string' ? Buffer.from(out.body, 'utf8') : Buffer.from(out.body.buffer, out.body.byteOffset, out.body.byteLength);
+  res.writeHead(out.status, { ...out.headers, 'content-length': String(payload.length) });
+  res.end(payload);
+}
+
+/** Serve `handler` on `host:port` (port 0 picks a free port). */
+export function listenHttp(handler: HttpHandler, options: ListenOptions): Promise<Listening> {
+  const server = createServer((req, res) => {
+    serveOne(handler, options.bodyLimit, req, res).catch(() => {
+      // The app maps its own errors; reaching here means the socket failed or the handler has a bug.
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end('internal error');
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => {
+      const addr = server.address() as AddressInfo;
+      const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+      resolve({
+        url: `http://${host}:${addr.port}`,
+        port: addr.port,
+        server,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}

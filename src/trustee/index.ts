@@ -1,0 +1,41 @@
+/**
+ * Trustee: KBS HTTP API, sessions, Attestation Service (EAR tokens), RVPS, resource repository,
+ * configuration, storage, admin authorisation, metrics and the collateral sources verifiers consult.
+ * @module
+ */
+export { createTrustee, listen } from './server.js';
+export type { Trustee, TrusteeOptions } from './server.js';
+export { serveSettingsFromConfig } from './options.js';
+export type { ServeSettings } from './options.js';
+export { loadPolicyEngine } from './rego-engine.js';
+export type { PolicyEngine, CompiledPolicy, HostBuiltins } from './as/policy-engine.js';
+export { AttestationService } from './as/attestation-service.js';
+export type { EvidenceItem, AttestationOutcome } from './as/attestation-service.js';
+export { createEarSigner, signerJwks } from './as/ear-token.js';
+export { TokenVerifier, endorseHeaderJwk } from './as/token-verifier.js';
+export { insecureAllowAllAdmin, denyAllAdmin } from './kbs/admin-hooks.js';
+export type { AdminHooks } from './kbs/admin-hooks.js';
+export { bearerKeyAdmin } from './kbs/bearer-key-admin.js';
+export { noMetrics } from './kbs/metrics-hooks.js';
+export type { MetricsHooks } from './kbs/metrics-hooks.js';
+export type { AuditRecord } from './kbs/audit.js';
+export type { Listening } from './http/adapter.js';
+export { loadConfig, parseConfigText, parseTrusteeArgs, defaultAdminConfig, TRUSTEE_FLAGS_HELP, DEFAULT_PROTOCOL_VERSION } from './config.js';
+export type { TrusteeConfig, ConfigOverrides, LoadConfigOptions, HttpServerConfig, PluginConfig, RetentionConfig } from './config.js';
+export { openStore, MemoryStore } from './storage/index.js';
+export type { KvStore, Namespace, SetOptions, StorageConfig } from './storage/index.js';
+export {
+  createAdminAuthorizer,
+  bearerToken,
+  ensureAdminKeyPair,
+  generateAdminKeyPair,
+  mintAdminToken,
+  readPem,
+  ADMIN_PRIVATE_KEY_FILE,
+  ADMIN_PUBLIC_KEY_FILE,
+} from './admin/index.js';
+export type { AdminAuthorizer, AdminConfig, AdminIdentity } from './admin/index.js';
+export { createKbsMetrics } from './metrics.js';
+export type { KbsMetrics, BuildInfo } from './metrics.js';
+export { snpOfflineVekSource, snpKdsVekSource, firstSnpVekSource, loadCollateralDir, kdsVcekUrl, snpHwId, snpTcbPrefix, httpsGet, AMD_KDS_URL } from './collateral/index.js';
+export type { SnpKdsOptions, HttpGet, HttpResponse } from './collateral/index.js';

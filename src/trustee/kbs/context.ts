@@ -1,0 +1,45 @@
+/**
+ * Everything a KBS request handler may use, built once by the composition root (`server.ts`).
+ * @module
+ */
+import type { AttestationService } from '../as/attestation-service.js';
+import type { PolicyStore } from '../as/policy.js';
+import type { TokenVerifier } from '../as/token-verifier.js';
+import type { ResourceRepository } from '../resource/repository.js';
+import type { ReferenceValues } from '../rvps/reference-values.js';
+import type { AdminHooks } from './admin-hooks.js';
+import type { AuditLog } from './audit.js';
+import type { MetricsHooks } from './metrics-hooks.js';
+import type { SessionStore } from './session.js';
+
+export interface KbsSettings {
+  /** Semver range the `/auth` version must satisfy (default `=0.4.0`). */
+  versionRange: string;
+  versionOk: (version: string) => boolean;
+  /** Show attestation failure causes to clients. */
+  verboseErrors: boolean;
+  /** AS policy ids requested for every attestation (upstream KBS: `["default"]`). */
+  policyIds: string[];
+  /** TEEs the AS can verify (checked at `/auth`). */
+  supportedTees: ReadonlySet<string>;
+  /** Extra JSON pointers tried first for the TEE public key in token claims. */
+  extraTeeKeyPaths: string[];
+}
+
+export interface KbsContext {
+  sessions: SessionStore;
+  as: AttestationService;
+  tokens: TokenVerifier;
+  resources: ResourceRepository;
+  resourcePolicy: PolicyStore;
+  asPolicies: PolicyStore;
+  rvps: ReferenceValues;
+  audit: AuditLog;
+  admin: AdminHooks;
+  metrics: MetricsHooks;
+  settings: KbsSettings;
+  now: () => Date;
+}
+
+/** Policy id of the KBS resource policy in namespace `kbs`. */
+export const RESOURCE_POLICY_ID = 'resource-policy';

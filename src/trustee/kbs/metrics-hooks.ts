@@ -1,0 +1,29 @@
+/**
+ * What the KBS tells its metrics registry (the Prometheus implementation lives in
+ * `trustee/metrics.ts`). The default does nothing, so the KBS runs without metrics.
+ * @module
+ */
+
+export interface MetricsHooks {
+  /** One finished `/kbs/...` HTTP request. */
+  request(route: string, method: string, status: number, seconds: number, requestBytes: number, responseBytes: number): void;
+  /** One `/auth` outcome. */
+  auth(ok: boolean): void;
+  /** One `/attest` outcome for `tee`. */
+  attestation(tee: string, ok: boolean, seconds: number): void;
+  /** One resource-policy evaluation. */
+  policy(result: 'allow' | 'deny' | 'error'): void;
+  /** A resource read, write or delete. */
+  resource(op: 'read' | 'write' | 'delete', path: string): void;
+  /** Prometheus text exposition for `GET /metrics`. */
+  render(): string;
+}
+
+export const noMetrics: MetricsHooks = {
+  request() {},
+  auth() {},
+  attestation() {},
+  policy() {},
+  resource() {},
+  render: () => '',
+};

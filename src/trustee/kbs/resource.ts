@@ -1,0 +1,94 @@
+/**
+ * `GET /kbs/v0/resource/<repo>/<type>/<tag>` (reference/trustee.md §1.5–1.6): the token comes from
+ * an attested session cookie or `Authorization: Bearer`, is always verified, the resource policy
+ * must allow, and the resource is returned as a flattened JWE to the TEE key found in the claims.
+ * @module
+ */
+import { PolicyDenied, Unauthorized, Unsupported, encryptJwe, type FlattenedJwe, type PublicJwk } from '../../core/index.js';
+import { TEE_PUBKEY_PATHS, parseResourcePath, parseTeePubKey, resolvePointer, type ResourcePath } from '../../protocol/index.js';
+import { withCheck } from '../check-tag.js';
+import { RESOURCE_POLICY_ID, type KbsContext } from './context.js';
+
+export interface ResourceRequest {
+  sessionId: string | undefined;
+  authorization: string | undefined;
+  /** Raw (undecoded) path segments after `/kbs/v0/resource/`. */
+  segments: string[];
+  query: Record<string, string>;
+}
+
+export interface ResourceRelease {
+  path: ResourcePath;
+  jwe: FlattenedJwe;
+  claims: Record<string, unknown>;
+}
+
+/** Parse raw path segments; encoded characters, dots-only and empty segments are refused. */
+export function parseResourceSegments(segments: readonly string[]): ResourcePath {
+  try {
+    return parseResourcePath(segments);
+  } catch (err) {
+    throw withCheck(err as Error, 'kbs.resource.path');
+  }
+}
+
+async function tokenOf(ctx: KbsContext, req: ResourceRequest, now: Date): Promise<string> {
+  const session = await ctx.sessions.findAttested(req.sessionId, now.getTime());
+  if (session) return session.token;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(req.authorization ?? '');
+  if (m) return m[1]!;
+  throw withCheck(new Unauthorized('no attested session cookie and no bearer attestation token'), 'kbs.token.missing');
+}
+
+/** The TEE public key the resource is encrypted to. */
+export function teePubKeyOf(claims: Record<string, unknown>, extraPaths: readonly string[]): PublicJwk {
+  for (const p of [...extraPaths, ...TEE_PUBKEY_PATHS]) {
+    const v = resolvePointer(claims, p);
+    if (v === undefined) continue;
+    try {
+      return parseTeePubKey(v, 'tee-pubkey') as unknown as PublicJwk;
+    } catch (err) {
+      throw withCheck(err as Error, 'kbs.jwe.tee_pubkey');
+    }
+  }
+  throw withCheck(new Unsupported('the attestation token carries no TEE public key'), 'kbs.jwe.tee_pubkey');
+}
+
+/** Evaluate the resource policy (`data.policy.allow` must be exactly true). */
+export async function authorizeRelease(ctx: KbsContext, claims: Record<string, unknown>, plugin: string, segments: string[], query: Record<string, string>): Promise<void> {
+  let allowed: unknown;
+  try {
+    const policy = await ctx.resourcePolicy.get(RESOURCE_POLICY_ID);
+    allowed = policy.evalJson('data.policy.allow', { input: claims, data: { plugin, 'resource-path': segments, query } });
+  } catch (err) {
+    ctx.metrics.policy('error');
+    throw withCheck(err as Error, 'kbs.resource.policy_error');
+  }
+  if (allowed !== true) {
+    ctx.metrics.policy('deny');
+    throw new PolicyDenied('resource policy did not allow the release', { rule: 'kbs.resource.policy' });
+  }
+  ctx.metrics.policy('allow');
+}
+
+export async function handleResourceGet(ctx: KbsContext, req: ResourceRequest, now: Date): Promise<ResourceRelease> {
+  const path = parseResourceSegments(req.segments);
+  const token = await tokenOf(ctx, req, now);
+  const claims = ctx.tokens.verify(token, now);
+  await authorizeRelease(ctx, claims, 'resource', req.segments, req.query);
+  let value: Uint8Array;
+  try {
+    value = await ctx.resources.read(path);
+  } catch (err) {
+    throw withCheck(err as Error, 'kbs.resource.missing');
+  }
+  const key = teePubKeyOf(claims, ctx.settings.extraTeeKeyPaths);
+  let jwe: FlattenedJwe;
+  try {
+    jwe = encryptJwe(value, key);
+  } catch (err) {
+    throw withCheck(err as Error, 'kbs.jwe.alg');
+  }
+  ctx.metrics.resource('read', `${path.repository}/${path.type}/${path.tag}`);
+  return { path, jwe, claims };
+}

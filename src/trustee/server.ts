@@ -1,0 +1,158 @@
+/**
+ * Trustee's composition root (STYLE habit 5): options → storage → RVPS → AS → KBS → HTTP.
+ * `createTrustee` builds the in-process app (`handle(req)`), `listen` serves it over node:http.
+ * `optionsFromConfig` (in `options.ts`) is the one place that maps `kbs-config.toml` to these options.
+ * @module
+ */
+import { X509Certificate } from 'node:crypto';
+import { ConfigError } from '../core/index.js';
+import type { Tee } from '../protocol/index.js';
+import { supportedTees, type Verifier, type VerifierEnv } from '../verifier/index.js';
+import { REFERENCE_VALUE_BUILTIN } from './as/appraisal.js';
+import { AttestationService } from './as/attestation-service.js';
+import { DEFAULT_AS_POLICIES, DEFAULT_RESOURCE_POLICY } from './as/default-policies/index.js';
+import { createEarSigner, parsePemCertificates, type EarSigner } from './as/ear-token.js';
+import type { PolicyEngine } from './as/policy-engine.js';
+import { PolicyStore } from './as/policy.js';
+import { TokenVerifier } from './as/token-verifier.js';
+import { listenHttp, type Listening } from './http/adapter.js';
+import type { HttpHandler } from './http/types.js';
+import { denyAllAdmin, type AdminHooks } from './kbs/admin-hooks.js';
+import { AuditLog } from './kbs/audit.js';
+import { RESOURCE_POLICY_ID, type KbsContext } from './kbs/context.js';
+import { noMetrics, type MetricsHooks } from './kbs/metrics-hooks.js';
+import { createKbsApp } from './kbs/routes.js';
+import { SessionStore } from './kbs/session.js';
+import { compileVersionRange } from './kbs/version.js';
+import { ResourceRepository } from './resource/repository.js';
+import { ReferenceValues } from './rvps/reference-values.js';
+import type { KvStore } from './storage/kv.js';
+
+export interface TrusteeOptions {
+  /** Storage for policies, resources, reference values and audit records. */
+  store: KvStore;
+  /** Session storage (upstream `session_storage_type`); defaults to `store`. */
+  sessionStore?: KvStore;
+  policyEngine: PolicyEngine;
+  /** Admin authorization; default denies every admin request. */
+  admin?: AdminHooks;
+  metrics?: MetricsHooks;
+  /** Semver range for the `/auth` version; default `=0.4.0`. */
+  versionRange?: string;
+  /** Session lifetime (upstream `attestation_service.timeout`), default 5 minutes. */
+  sessionLifetimeMinutes?: number;
+  /** Show attestation failure causes to clients (default false: terse, as upstream). */
+  verboseErrors?: boolean;
+  /** Request body limit (upstream `payload_request_size`, default 2 MiB). */
+  bodyLimitBytes?: number;
+  token?: {
+    lifetimeMinutes?: number;
+    issuer?: string;
+    developer?: string;
+    build?: string;
+    /** Keep `additional-evidence` in `runtime_data_claims` (default true). */
+    verbose?: boolean;
+    /** P-256 signer key PEM; absent = ephemeral key per process. */
+    signerKeyPem?: string;
+    /** Signer certificate chain PEM (leaf first) → header `jwk.x5c`. */
+    signerCertChainPem?: string;
+  };
+  /** `[attestation_token]`: how tokens presented for resources are verified. Our own signer is always trusted. */
+  tokenTrust?: {
+    trustedCertsPem?: string[];
+    jwks?: Array<Record<string, unknown>>;
+    insecureHeaderJwk?: boolean;
+    extraTeeKeyPaths?: string[];
+  };
+  verifierEnv?: VerifierEnv;
+  /** Replace the verifier registry (tests, extra TEEs); then `tees` lists what it supports. */
+  verifierFor?: (tee: Tee) => Verifier;
+  tees?: Tee[];
+  /** AS policy ids the KBS requests (default `["default"]`). */
+  policyIds?: string[];
+  auditMaxEntries?: number;
+  /** The clock (tests move it). */
+  now?: () => Date;
+}
+
+export interface Trustee {
+  /** The whole HTTP app, callable in process. */
+  handle: HttpHandler;
+  context: KbsContext;
+  signer: EarSigner;
+  close(): Promise<void>;
+}
+
+/** Build Trustee: seeds the default policies (without overwrite) and returns the app. */
+export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
+  const now = options.now ?? (() => new Date());
+  const store = options.store;
+  const sessionStore = options.sessionStore ?? store;
+  const versionRange = options.versionRange ?? '=0.4.0';
+  const signer = createEarSigner({ keyPem: options.token?.signerKeyPem, certChainPem: options.token?.signerCertChainPem });
+  const rvps = new ReferenceValues(store);
+  const asPolicies = new PolicyStore(store, 'attestation_service_policy', options.policyEngine, { [REFERENCE_VALUE_BUILTIN]: 1 });
+  const resourcePolicy = new PolicyStore(store, 'kbs', options.policyEngine);
+  for (const [id, text] of Object.entries(DEFAULT_AS_POLICIES)) await asPolicies.seed(id, text);
+  await resourcePolicy.seed(RESOURCE_POLICY_ID, DEFAULT_RESOURCE_POLICY);
+  const asOptions: ConstructorParameters<typeof AttestationService>[0] = {
+    policies: asPolicies,
+    rvps,
+    signer,
+    tokenLifetimeSeconds: (options.token?.lifetimeMinutes ?? 5) * 60,
+    verboseToken: options.token?.verbose ?? true,
+  };
+  if (options.token?.issuer) asOptions.issuer = options.token.issuer;
+  if (options.token?.developer) asOptions.developer = options.token.developer;
+  if (options.token?.build) asOptions.build = options.token.build;
+  if (options.verifierEnv) asOptions.verifierEnv = options.verifierEnv;
+  if (options.verifierFor) asOptions.verifierFor = options.verifierFor;
+  let trustedCerts: X509Certificate[];
+  try {
+    trustedCerts = (options.tokenTrust?.trustedCertsPem ?? []).flatMap(parsePemCertificates);
+  } catch (cause) {
+    throw new ConfigError('a trusted certificate does not parse', { key: 'attestation_token.trusted_certs_paths', cause });
+  }
+  const tokens = new TokenVerifier({
+    trustedCerts,
+    jwks: options.tokenTrust?.jwks ?? [],
+    trustedKeys: [signer.publicKey],
+    insecureHeaderJwk: options.tokenTrust?.insecureHeaderJwk ?? false,
+  });
+  const context: KbsContext = {
+    sessions: new SessionStore(sessionStore, (options.sessionLifetimeMinutes ?? 5) * 60_000),
+    as: new AttestationService(asOptions),
+    tokens,
+    resources: new ResourceRepository(store),
+    resourcePolicy,
+    asPolicies,
+    rvps,
+    audit: new AuditLog(store, options.auditMaxEntries),
+    admin: options.admin ?? denyAllAdmin,
+    metrics: options.metrics ?? noMetrics,
+    settings: {
+      versionRange,
+      versionOk: compileVersionRange(versionRange),
+      verboseErrors: options.verboseErrors ?? false,
+      policyIds: options.policyIds ?? ['default'],
+      supportedTees: new Set(options.tees ?? supportedTees()),
+      extraTeeKeyPaths: options.tokenTrust?.extraTeeKeyPaths ?? [],
+    },
+    now,
+  };
+  const handle = createKbsApp(context, { bodyLimit: options.bodyLimitBytes ?? 2 * 1024 * 1024 });
+  return {
+    handle,
+    context,
+    signer,
+    async close() {
+      if (sessionStore !== store) await sessionStore.close();
+      await store.close();
+    },
+  };
+}
+
+/** Serve a Trustee over HTTP (plain HTTP; put TLS in front or use the TLS options when they land). */
+export function listen(trustee: Trustee, address: { host?: string; port?: number; bodyLimitBytes?: number }): Promise<Listening> {
+  return listenHttp(trustee.handle, { host: address.host ?? '127.0.0.1', port: address.port ?? 8080, bodyLimit: address.bodyLimitBytes ?? 2 * 1024 * 1024 });
+}

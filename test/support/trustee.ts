@@ -1,0 +1,97 @@
+/**
+ * Test helpers for Trustee: a Trustee on a memory store with a movable clock, a sample-TEE guest
+ * (the RCAR client side written independently of the server code), and small request helpers.
+ */
+import type { KeyObject } from 'node:crypto';
+import { digest, generateTeeKeyPair, type EcCurve, type PublicJwk } from '../../src/core/index.js';
+import { primaryRuntimeData, runtimeDataDigest, type TeePubKey } from '../../src/protocol/index.js';
+import { encodeSampleEvidence } from '../../src/verifier/index.js';
+import { insecureAllowAllAdmin } from '../../src/trustee/kbs/admin-hooks.js';
+import { createTrustee, type Trustee, type TrusteeOptions } from '../../src/trustee/server.js';
+import { MemoryStore } from '../../src/trustee/storage/memory.js';
+import type { HttpRequest, HttpResponse } from '../../src/trustee/http/types.js';
+import { ALLOW_RESOURCE_PLUGIN, DENY_ALL, testPolicyEngine } from './test-policy-engine.js';
+
+export { ALLOW_RESOURCE_PLUGIN, DENY_ALL };
+
+export interface TestTrustee {
+  trustee: Trustee;
+  store: MemoryStore;
+  clock: { now: number };
+  call(method: string, url: string, init?: { body?: unknown; raw?: Uint8Array | string; headers?: Record<string, string> }): Promise<TestResponse>;
+}
+
+export interface TestResponse extends HttpResponse {
+  json(): any;
+  text(): string;
+}
+
+export function wrapResponse(res: HttpResponse): TestResponse {
+  const text = () => (typeof res.body === 'string' ? res.body : Buffer.from(res.body).toString('utf8'));
+  return { ...res, text, json: () => JSON.parse(text()) };
+}
+
+/** A Trustee on a memory store, admin allowed, sample TEE enabled, clock under test control. */
+export async function startTestTrustee(options: Partial<TrusteeOptions> = {}): Promise<TestTrustee> {
+  const clock = { now: Date.parse('2026-11-23T08:00:00Z') };
+  const store = new MemoryStore(() => clock.now);
+  const trustee = await createTrustee({
+    store,
+    policyEngine: testPolicyEngine(),
+    admin: insecureAllowAllAdmin,
+    now: () => new Date(clock.now),
+    ...options,
+  });
+  const call: TestTrustee['call'] = async (method, url, init = {}) => {
+    const headers: Record<string, string | undefined> = { ...(init.headers ?? {}) };
+    let body: Uint8Array = new Uint8Array(0);
+    if (init.raw !== undefined) body = typeof init.raw === 'string' ? new TextEncoder().encode(init.raw) : init.raw;
+    else if (init.body !== undefined) body = new TextEncoder().encode(JSON.stringify(init.body));
+    const req: HttpRequest = { method, url, headers, body };
+    return wrapResponse(await trustee.handle(req));
+  };
+  return { trustee, store, clock, call };
+}
+
+/** The cookie pair from a `Set-Cookie` header. */
+export function cookieOf(res: HttpResponse): string {
+  return (res.headers['set-cookie'] ?? '').split(';')[0]!;
+}
+
+export interface SampleGuest {
+  privateKey: KeyObject;
+  jwk: PublicJwk & { alg: string };
+  teePubKey: TeePubKey;
+}
+
+/** A guest key pair of `kind` with its `tee-pubkey` as sent on the wire. */
+export function sampleGuest(kind: EcCurve | 'RSA' = 'P-256'): SampleGuest {
+  const { privateKey, jwk } = generateTeeKeyPair(kind);
+  const teePubKey = (jwk.kty === 'EC'
+    ? { kty: 'EC', crv: jwk.crv, alg: jwk.alg, x: jwk.x, y: jwk.y }
+    : { kty: 'RSA', alg: jwk.alg, n: jwk.n, e: jwk.e }) as TeePubKey;
+  return { privateKey, jwk, teePubKey };
+}
+
+/** The `/attest` body a sample attester sends for `nonce` (optionally with a deliberately wrong binding). */
+export function sampleAttestation(guest: SampleGuest, nonce: string, opts: { initData?: string; bindNonce?: string; additional?: string } = {}): Record<string, unknown> {
+  const additional = opts.additional ?? '';
+  const rd = primaryRuntimeData(opts.bindNonce ?? nonce, guest.teePubKey, additional);
+  const body: Record<string, unknown> = {
+    'runtime-data': { nonce, 'tee-pubkey': guest.teePubKey },
+    'tee-evidence': { primary_evidence: encodeSampleEvidence(runtimeDataDigest(rd, 'sha384')), additional_evidence: additional },
+  };
+  if (opts.initData !== undefined) body['init-data'] = { format: 'toml', body: opts.initData };
+  return body;
+}
+
+/** Standard base64 of JSON `{name: value}` for a `sample` RVPS message. */
+export function sampleRvMessage(values: Record<string, unknown>): Record<string, unknown> {
+  return { version: '0.1.0', type: 'sample', payload: Buffer.from(JSON.stringify(values)).toString('base64') };
+}
+
+/** Reference values that make the default CPU policy affirm sample evidence. */
+export const SAMPLE_AFFIRMING_RVS = { svn: ['1'], launch_digest: ['abcde'], major_version: 1, minimum_minor_version: 1 };
+
+export const b64url = (text: string) => Buffer.from(text).toString('base64url');
+export const sha256Hex = (text: string) => Buffer.from(digest('sha256', new TextEncoder().encode(text))).toString('hex');
