@@ -10,8 +10,8 @@
 import { ByteReader, Unavailable, expectObject, expectString, fromBase64Url, parseJsonText, resizeBytes, toHex } from '../../core/index.js';
 import { encodeAzSnpVtpmEvidence } from '../../verifier/index.js';
 import type { Attester, BindResult } from './attester.js';
-import { INITDATA_PCR } from './tpm.js';
-import { ensureAk, nvRead, nvSize, nvWrite, pcrExtend, pcrRead, quote, startup } from './tpm/commands.js';
+import { INITDATA_PCR, extendPcr } from './tpm.js';
+import { ensureAk, nvRead, nvSize, nvWrite, pcrRead, quote, startup } from './tpm/commands.js';
 import type { TpmTransport } from './tpm/transport.js';
 
 export const HCL_REPORT_NV_INDEX = 0x01400001;
@@ -91,12 +91,10 @@ function vtpmBinding(t: TpmTransport) {
   return {
     runtimeMeasurementAlgorithm: 'sha256' as const,
     async bindInitData(digest: Uint8Array): Promise<BindResult> {
-      await pcrExtend(t, INITDATA_PCR, resizeBytes(digest, 32));
+      await extendPcr(t, INITDATA_PCR, digest);
       return 'bound';
     },
-    async extendRuntimeMeasurement(digest: Uint8Array, pcr: number): Promise<void> {
-      await pcrExtend(t, pcr, resizeBytes(digest, 32));
-    },
+    extendRuntimeMeasurement: (digest: Uint8Array, pcr: number) => extendPcr(t, pcr, digest),
     close: () => t.close(),
   };
 }

@@ -37,7 +37,7 @@ const imds = (env: AttesterEnv): ImdsFetch => env.imdsFetch ?? ((url, init) => f
 
 export const ATTESTERS = {
   sample: async () => sampleAttester(),
-  tpm: async (env) => tpmAttester({ transport: await openTpm(env.tpm ?? DEFAULT_TPM), akHandle: env.akHandle }),
+  tpm: async (env) => tpmAttester({ transport: await openTpm(env.tpm ?? DEFAULT_TPM), akHandle: env.akHandle, readAael: env.readAael }),
   snp: async (env) => snpAttester({ encode: env.snpEncode, tsmRoot: env.tsmRoot, fs: env.tsmFs }),
   tdx: async (env) => tdxAttester({ tsmRoot: env.tsmRoot, fs: env.tsmFs, ccelPath: env.ccelPath, readAael: env.readAael }),
   'az-snp-vtpm': async (env) => azSnpVtpmAttester({ transport: await openTpm(env.tpm ?? DEFAULT_TPM), imdsFetch: imds(env) }),

@@ -94,6 +94,15 @@ describe('tpmAttester (swtpm)', { skip }, () => {
     await assert.rejects(v.evaluate(ev, { reportData: digest('sha384', Uint8Array.of(6)) }, new Date()), { check: 'tpm.nonce' });
   });
 
+  test('explains that PCR 17 needs locality 4, and carries the AAEL beside the quote', async () => {
+    const aael = Uint8Array.of(1, 2, 3);
+    const a = await tpmAttester({ transport, readAael: async () => aael });
+    await assert.rejects(a.extendRuntimeMeasurement!(new Uint8Array(32), 17), (e: any) => e.code === 'ERR_UNSUPPORTED' && /init_pcr/.test(e.message));
+    const ev = (await a.getEvidence(new Uint8Array(48))) as TpmEvidence & { aa_eventlog: string };
+    assert.deepEqual(fromBase64(ev.aa_eventlog), aael);
+    assert.ok(await createVerifier('tpm').evaluate(ev, {}, new Date()));
+  });
+
   test('extends a runtime-measurement PCR', async () => {
     const a = await tpmAttester({ transport });
     const before = (await pcrRead(transport, [23])).get(23)!;

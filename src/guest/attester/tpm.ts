@@ -6,11 +6,14 @@
  * bound by extending PCR 8; runtime measurements extend a SHA-256 PCR.
  * @module
  */
-import { resizeBytes } from '../../core/index.js';
+import { Unsupported, resizeBytes, toBase64 } from '../../core/index.js';
 import { encodeTpmEvidence } from '../../verifier/index.js';
 import type { Attester, BindResult } from './attester.js';
 import { DEFAULT_AK_HANDLE, ensureAk, pcrExtend, pcrRead, quote, startup } from './tpm/commands.js';
+import { TpmError } from './tpm/marshal.js';
 import type { TpmTransport } from './tpm/transport.js';
+
+const TPM_RC_LOCALITY = 0x907;
 
 /** PCR that initdata is extended into (reference/guest-components.md §6.4). */
 export const INITDATA_PCR = 8;
@@ -19,6 +22,20 @@ const ALL_PCRS = Array.from({ length: 24 }, (_, i) => i);
 export interface TpmAttesterOptions {
   transport: TpmTransport;
   akHandle?: number;
+  /** Current AAEL bytes; when non-empty they travel as `aa_eventlog` (std base64) beside the quote. */
+  readAael?: () => Promise<Uint8Array | undefined>;
+}
+
+/** Extend a SHA-256 PCR, explaining the locality refusal of PCRs 17–22 (PC Client profile: DRTM PCRs). */
+export async function extendPcr(t: TpmTransport, pcr: number, digest: Uint8Array): Promise<void> {
+  try {
+    await pcrExtend(t, pcr, resizeBytes(digest, 32));
+  } catch (err) {
+    if (err instanceof TpmError && err.rc === TPM_RC_LOCALITY) {
+      throw new Unsupported(`PCR ${pcr} cannot be extended from locality 0 (TPM_RC_LOCALITY); set eventlog_config.init_pcr to a resettable PCR such as 23`, { cause: err });
+    }
+    throw err;
+  }
 }
 
 /** Create the tpm attester over an open transport (it sends TPM2_Startup if needed). */
@@ -33,15 +50,15 @@ export async function tpmAttester(opts: TpmAttesterOptions): Promise<Attester> {
     async getEvidence(reportData: Uint8Array): Promise<unknown> {
       const q = await quote(t, akHandle, resizeBytes(reportData, 32), ALL_PCRS);
       const pcrs = await pcrRead(t, ALL_PCRS);
-      return encodeTpmEvidence({ akPublicDer: ak.spki, message: q.message, signature: q.signature, pcrs: ALL_PCRS.map((i) => pcrs.get(i)!) });
+      const ev = encodeTpmEvidence({ akPublicDer: ak.spki, message: q.message, signature: q.signature, pcrs: ALL_PCRS.map((i) => pcrs.get(i)!) });
+      const aael = await opts.readAael?.();
+      return aael && aael.length > 0 ? { ...ev, aa_eventlog: toBase64(aael) } : ev;
     },
     async bindInitData(digest: Uint8Array): Promise<BindResult> {
-      await pcrExtend(t, INITDATA_PCR, resizeBytes(digest, 32));
+      await extendPcr(t, INITDATA_PCR, digest);
       return 'bound';
     },
-    async extendRuntimeMeasurement(digest: Uint8Array, pcr: number): Promise<void> {
-      await pcrExtend(t, pcr, resizeBytes(digest, 32));
-    },
+    extendRuntimeMeasurement: (digest: Uint8Array, pcr: number) => extendPcr(t, pcr, digest),
     close: () => t.close(),
   };
 }
