@@ -100,6 +100,32 @@ describe('coco guest fetch (CLI)', () => {
     }
   });
 
+  test('coco guest serve answers on loopback and stops cleanly on SIGTERM', async () => {
+    const kbs = new FakeKbs({ resources: { 'default/key/1': utf8('served') } });
+    const { url, close } = await kbs.listen();
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/coco.mjs'), 'guest', 'serve', '--kbs-url', url, '--attester', 'sample', '--listen', '127.0.0.1:0'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    try {
+      const apiUrl = await new Promise<string>((resolve, reject) => {
+        let err = '';
+        child.stderr.on('data', (c: Buffer) => {
+          err += c.toString();
+          const m = /serving the REST API on (http:\/\/[^\s]+)/.exec(err);
+          if (m) resolve(m[1]!);
+        });
+        child.on('exit', () => reject(new Error(`serve exited: ${err}`)));
+      });
+      assert.equal(await (await fetch(`${apiUrl}/cdh/resource/default/key/1`)).text(), 'served');
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await close();
+    }
+  });
+
   test('refuses to guess: auto detection without a TEE exits non-zero instead of using sample', async () => {
     const r = await runCli(['guest', 'fetch', '--kbs-url', 'http://127.0.0.1:9', '--tpm', '/nonexistent/tpm', '--resource', 'kbs:///a/b/c', '--out', join(dir, 'never')]);
     assert.notEqual(r.code, 0);

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { fixture, fixturePath } from '../../../test/support/fixtures.js';
@@ -76,6 +79,22 @@ describe('tdxAttester', () => {
       await assert.rejects(a.bindInitData(other), { check: 'tdx.init_data' });
     } finally {
       t.cleanup();
+    }
+  });
+});
+
+describe('tdxAttester.extendRuntimeMeasurement', () => {
+  test('writes the 48-byte digest to the RTMR file the kernel exposes, and reports a missing one as Unsupported', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coco-rtmr-'));
+    try {
+      writeFileSync(join(dir, 'rtmr3:sha384'), '');
+      const a = tdxAttester({ measurementsDir: dir });
+      const d = digest('sha384', Uint8Array.of(1));
+      await a.extendRuntimeMeasurement!(d, 17);
+      assert.deepEqual(new Uint8Array(readFileSync(join(dir, 'rtmr3:sha384'))), d);
+      await assert.rejects(tdxAttester({ measurementsDir: join(dir, 'missing') }).extendRuntimeMeasurement!(d, 17), { code: 'ERR_UNSUPPORTED' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
