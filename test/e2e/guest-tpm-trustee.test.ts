@@ -145,6 +145,11 @@ describe('guest (tpm attester, swtpm) ⇄ Trustee over HTTP', { skip }, () => {
         assert.ok(audit.length >= 1);
         assert.equal(audit[0]!.check, 'kbs.resource.policy');
         assert.equal(audit[0]!.resource, 'default/model-key/1');
+        // The token shows why: the AK is trusted but PCR 11 matches no reference value, so
+        // "executables" is only a warning (33) and the release policy wants "affirming".
+        const cpu0 = tokenClaims(await guest.client.getToken()).submods.cpu0;
+        assert.equal(cpu0['ear.trustworthiness-vector'].executables, 33);
+        assert.equal(cpu0['ear.status'], 'warning');
       } finally {
         await guest.close();
       }
