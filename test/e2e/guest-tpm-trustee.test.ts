@@ -6,6 +6,10 @@
  * Also the same flow with the sample attester and sealed secrets unsealed through Trustee.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fromBase64Url, fromUtf8, toBase64, toHex, utf8 } from '../../src/core/index.js';
 import { createKbsEnvelope, initDataDigest, pcr8AfterInitData, signSealedSecret, signingKeyFromJwk } from '../../src/protocol/index.js';
@@ -18,7 +22,7 @@ import { loadPolicyEngine } from '../../src/trustee/rego-engine.js';
 import { createTrustee, listen, type Trustee } from '../../src/trustee/server.js';
 import type { Listening } from '../../src/trustee/http/adapter.js';
 import { MemoryStore } from '../../src/trustee/storage/memory.js';
-import { fixtureJson } from '../support/fixtures.js';
+import { REPO_ROOT, fixtureJson } from '../support/fixtures.js';
 import { startSwtpm } from '../support/swtpm.js';
 import { requireTools } from '../support/system-tools.js';
 import { SAMPLE_AFFIRMING_RVS, sampleRvMessage } from '../support/trustee.js';
@@ -155,6 +159,45 @@ describe('guest (tpm attester, swtpm) ⇄ Trustee over HTTP', { skip }, () => {
       }
     } finally {
       await r.close();
+    }
+  });
+});
+
+describe('coco guest fetch (process) with --tpm and --initdata ⇄ Trustee over HTTP', { skip }, () => {
+  test('an init container attests with a fresh swtpm, binds initdata and writes the key with mode 0400', async () => {
+    const sw = await startSwtpm();
+    const r = await startTrustee();
+    const dir = mkdtempSync(join(tmpdir(), 'coco-e2e-fetch-'));
+    try {
+      const t = await openTpm(sw.spec);
+      const ak = toBase64((await ensureAk(t)).spki);
+      const p11 = toHex((await pcrRead(t, [11])).get(11)!);
+      await t.close();
+      assert.equal((await r.admin('POST', '/kbs/v0/reference-value', sampleRvMessage({ trusted_aks: [ak], tpm_pcr11: [p11] }))).status, 200);
+      assert.equal((await r.admin('POST', '/kbs/v0/resource/default/model-key/1', undefined, utf8('k'))).status, 200);
+      writeFileSync(join(dir, 'initdata.toml'), INITDATA);
+      const out = join(dir, 'keys', 'model.key');
+      // Async spawn: Trustee runs in this process and must keep serving while the CLI runs.
+      const res = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+        const child = spawn(
+          process.execPath,
+          [join(REPO_ROOT, 'bin/coco.mjs'), 'guest', 'fetch', '--kbs-url', r.server.url, '--attester', 'tpm', '--tpm', sw.spec, '--initdata', join(dir, 'initdata.toml'), '--resource', 'kbs:///default/model-key/1', '--out', out],
+          { stdio: ['ignore', 'ignore', 'pipe'] },
+        );
+        let stderr = '';
+        child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+        child.on('exit', (status) => resolve({ status, stderr }));
+      });
+      assert.equal(res.status, 0, res.stderr);
+      assert.equal(readFileSync(out, 'utf8'), 'k');
+      assert.equal(statSync(out).mode & 0o777, 0o400);
+      const t2 = await openTpm(sw.spec);
+      assert.equal(toHex((await pcrRead(t2, [8])).get(8)!), toHex(pcr8AfterInitData(initDataDigest(INITDATA))));
+      await t2.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await r.close();
+      await sw.stop();
     }
   });
 });
