@@ -33,7 +33,8 @@ describe('Azure vTPM attesters (swtpm)', { skip }, () => {
   before(async () => {
     tpm = await startSwtpm();
     t = await openTpm(tpm.spec);
-    await nvDefine(t, HCL_REPORT_NV_INDEX, HCL.length);
+    // The HCL report index is owner-read only (as `tpm2_nvread -C o` on Azure); the report-data one uses its own auth.
+    await nvDefine(t, HCL_REPORT_NV_INDEX, HCL.length, 'owner');
     await nvWrite(t, HCL_REPORT_NV_INDEX, HCL);
     await nvDefine(t, REPORT_DATA_NV_INDEX, 64);
   });
