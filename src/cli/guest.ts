@@ -111,7 +111,8 @@ async function serveCmd(args: string[]): Promise<number> {
 async function evidenceCmd(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { ...COMMON, 'runtime-data': { type: 'string' } }, strict: true });
   const cfg = await loadGuestConfig({ 'kbs-url': 'http://unused.invalid', ...settingsOf(values) }, readText);
-  const guest = await startGuest(cfg, { log });
+  // Printing evidence must not change the TEE: no initdata binding (no PCR 8 extend) here.
+  const guest = await startGuest({ ...cfg, initDataToml: undefined }, { log });
   try {
     const rd = new TextEncoder().encode(values['runtime-data'] ?? '');
     console.log(JSON.stringify({ tee: guest.attester.tee, runtime_data: toBase64(rd), evidence: await guest.attester.getEvidence(rd) }, null, 2));

@@ -10,7 +10,7 @@
 import { ByteReader, Unavailable, expectObject, expectString, fromBase64Url, parseJsonText, resizeBytes, toHex } from '../../core/index.js';
 import { encodeAzSnpVtpmEvidence } from '../../verifier/index.js';
 import type { Attester, BindResult } from './attester.js';
-import { INITDATA_PCR, extendPcr } from './tpm.js';
+import { bindInitDataPcr8, extendPcr } from './tpm.js';
 import { ensureAk, nvRead, nvSize, nvWrite, pcrRead, quote, startup } from './tpm/commands.js';
 import type { TpmTransport } from './tpm/transport.js';
 
@@ -90,10 +90,7 @@ async function common(t: TpmTransport): Promise<void> {
 function vtpmBinding(t: TpmTransport) {
   return {
     runtimeMeasurementAlgorithm: 'sha256' as const,
-    async bindInitData(digest: Uint8Array): Promise<BindResult> {
-      await extendPcr(t, INITDATA_PCR, digest);
-      return 'bound';
-    },
+    bindInitData: (digest: Uint8Array): Promise<BindResult> => bindInitDataPcr8(t, digest),
     extendRuntimeMeasurement: (digest: Uint8Array, pcr: number) => extendPcr(t, pcr, digest),
     close: () => t.close(),
   };

@@ -82,6 +82,10 @@ describe('tpmAttester (swtpm)', { skip }, () => {
     assert.equal((await pcrRead(transport, [8])).get(8)!.every((b) => b === 0), true);
     assert.equal(await a.bindInitData(d), 'bound');
     assert.equal(toHex((await pcrRead(transport, [8])).get(8)!), toHex(pcr8AfterInitData(d)));
+    // Binding again (a second fetch in the same VM) leaves PCR 8 alone; other initdata is refused.
+    assert.equal(await a.bindInitData(d), 'bound');
+    assert.equal(toHex((await pcrRead(transport, [8])).get(8)!), toHex(pcr8AfterInitData(d)));
+    await assert.rejects(a.bindInitData(digest('sha384', Uint8Array.of(9))), { check: 'tpm.init_data' });
     const rd = digest('sha384', Uint8Array.of(5));
     const ev = (await a.getEvidence(rd)) as TpmEvidence;
     assert.equal(ev.tpm_quote.pcrs[8], toHex(pcr8AfterInitData(d)));

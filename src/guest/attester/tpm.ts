@@ -6,7 +6,8 @@
  * bound by extending PCR 8; runtime measurements extend a SHA-256 PCR.
  * @module
  */
-import { Unsupported, resizeBytes, toBase64 } from '../../core/index.js';
+import { Unsupported, VerificationFailed, bytesEqual, isAllZero, resizeBytes, toBase64, toHex } from '../../core/index.js';
+import { pcr8AfterInitData } from '../../protocol/index.js';
 import { encodeTpmEvidence } from '../../verifier/index.js';
 import type { Attester, BindResult } from './attester.js';
 import { DEFAULT_AK_HANDLE, ensureAk, pcrExtend, pcrRead, quote, startup } from './tpm/commands.js';
@@ -24,6 +25,20 @@ export interface TpmAttesterOptions {
   akHandle?: number;
   /** Current AAEL bytes; when non-empty they travel as `aa_eventlog` (std base64) beside the quote. */
   readAael?: () => Promise<Uint8Array | undefined>;
+}
+
+/**
+ * Bind initdata through PCR 8, idempotently: a zero PCR 8 is extended once with digest[:32]; a PCR 8
+ * that already holds exactly that value is left alone (a second `coco guest fetch` in the same VM);
+ * anything else means PCR 8 was extended with something else, and the guest refuses to start.
+ */
+export async function bindInitDataPcr8(t: TpmTransport, digest: Uint8Array): Promise<BindResult> {
+  const current = (await pcrRead(t, [INITDATA_PCR])).get(INITDATA_PCR)!;
+  const want = pcr8AfterInitData(digest);
+  if (bytesEqual(current, want)) return 'bound';
+  if (!isAllZero(current)) throw new VerificationFailed('tpm.init_data', `PCR ${INITDATA_PCR} already holds ${toHex(current)}, not this initdata`);
+  await extendPcr(t, INITDATA_PCR, digest);
+  return 'bound';
 }
 
 /** Extend a SHA-256 PCR, explaining the locality refusal of PCRs 17–22 (PC Client profile: DRTM PCRs). */
@@ -54,10 +69,7 @@ export async function tpmAttester(opts: TpmAttesterOptions): Promise<Attester> {
       const aael = await opts.readAael?.();
       return aael && aael.length > 0 ? { ...ev, aa_eventlog: toBase64(aael) } : ev;
     },
-    async bindInitData(digest: Uint8Array): Promise<BindResult> {
-      await extendPcr(t, INITDATA_PCR, digest);
-      return 'bound';
-    },
+    bindInitData: (digest: Uint8Array) => bindInitDataPcr8(t, digest),
     extendRuntimeMeasurement: (digest: Uint8Array, pcr: number) => extendPcr(t, pcr, digest),
     close: () => t.close(),
   };
