@@ -68,7 +68,7 @@ export function runCase(c: RegoCase): CaseOutcome {
     const inputs = isMany(c.input) ? c.input['many!'] : [c.input];
     results = [];
     for (const input of inputs) {
-      const r = policy.eval(c.query, { strictBuiltinErrors: c.strict !== false, input: input === undefined ? undefined : expectedValue(input), data: c.data === undefined ? {} : expectedValue(c.data), print: (l) => prints.push(l), now: () => 0 });
+      const r = policy.eval(c.query, { strictBuiltinErrors: c.strict !== false, input: input === undefined ? undefined : expectedValue(input), data: c.data === undefined ? {} : expectedValue(c.data), print: (l) => prints.push(l), now: Date.now });
       for (const res of r.results) {
         const names = Object.keys(res.bindings);
         if (names.length > 0) results.push(RObject.fromEntries(names.map((n) => [n, res.bindings[n]!])));

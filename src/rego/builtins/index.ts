@@ -10,6 +10,7 @@ import { numbers } from './numbers.js';
 import { objects } from './objects.js';
 import { regex } from './regex.js';
 import { strings } from './strings.js';
+import { time } from './time.js';
 import { typeChecks } from './type-checks.js';
 import type { BuiltinDef } from './types.js';
 
@@ -17,7 +18,7 @@ export type { BuiltinDef, BuiltinContext, BuiltinTable } from './types.js';
 
 /** Every standard builtin by name. */
 export const STANDARD_BUILTINS: ReadonlyMap<string, BuiltinDef> = new Map(
-  Object.entries({ ...aggregates, ...typeChecks, ...strings, ...objects, ...numbers, ...encoding, ...regex, ...misc }),
+  Object.entries({ ...aggregates, ...typeChecks, ...strings, ...objects, ...numbers, ...encoding, ...regex, ...misc, ...time }),
 );
 
 /** A host function over JSON values, as the public API accepts it. */
