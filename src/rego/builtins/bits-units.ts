@@ -1,0 +1,126 @@
+/**
+ * Bitwise operations (exact on big integers), units.parse / units.parse_bytes, uuid.parse,
+ * uuid.rfc4122 and rand.intn (random values cached per evaluation, as OPA does).
+ * @module
+ */
+import { evalError, normInt } from '../ops.js';
+import { isNumber, RObject, type Value } from '../value.js';
+import { int, str } from './args.js';
+import type { BuiltinTable, BuiltinContext } from './types.js';
+
+function bigArg(name: string, v: Value, i: number): bigint {
+  if (!isNumber(v)) throw evalError(`\`${name}\` expects numeric argument. Got \`${JSON.stringify(v)}\` instead`);
+  if (typeof v === 'number' && !Number.isInteger(v)) throw evalError(`${name}: operand ${i} must be integer`);
+  return BigInt(v);
+}
+
+function bin(name: string, f: (a: bigint, b: bigint) => bigint) {
+  return { arity: 2, fn: ([a, b]: Value[]) => normInt(f(bigArg(name, a!, 1), bigArg(name, b!, 2))) };
+}
+
+const SI: Record<string, number> = { '': 1, m: 1e-3, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
+const BIN: Record<string, number> = { ki: 2 ** 10, mi: 2 ** 20, gi: 2 ** 30, ti: 2 ** 40, pi: 2 ** 50, ei: 2 ** 60 };
+
+function splitUnits(name: string, s: string): [number, string] {
+  const m = /^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([A-Za-z]*)$/.exec(s.replace(/"/g, '').trim());
+  if (!m) throw evalError(`${name}: could not parse ${JSON.stringify(s)}`);
+  return [Number(m[1]), m[2]!];
+}
+
+function exactOrFloat(n: number): Value {
+  return Number.isInteger(n) && !Number.isSafeInteger(n) ? normInt(BigInt(n)) : n;
+}
+
+function cached(ctx: BuiltinContext, key: string, make: () => Value): Value {
+  const c = (ctx.cache ??= new Map<string, Value>());
+  let v = c.get(key);
+  if (v === undefined) {
+    v = make();
+    c.set(key, v);
+  }
+  return v;
+}
+
+export const bitsUnits: BuiltinTable = {
+  'bits.and': bin('bits.and', (a, b) => a & b),
+  'bits.or': bin('bits.or', (a, b) => a | b),
+  'bits.xor': bin('bits.xor', (a, b) => a ^ b),
+  'bits.lsh': bin('bits.lsh', (a, b) => (b < 0n ? fail('bits.lsh') : a << b)),
+  'bits.rsh': bin('bits.rsh', (a, b) => (b < 0n ? fail('bits.rsh') : a >> b)),
+  'bits.negate': { arity: 1, fn: ([a]) => normInt(~bigArg('bits.negate', a!, 1)) },
+  'units.parse': {
+    arity: 1,
+    fn: ([s]) => {
+      const [n, u] = splitUnits('units.parse', str('units.parse', s!));
+      const lower = u.toLowerCase();
+      if (BIN[lower] !== undefined) return exactOrFloat(n * BIN[lower]!);
+      if (SI[u] !== undefined) return exactOrFloat(n * SI[u]!);
+      if (u.length === 1 && SI[u.toUpperCase()] !== undefined && u !== 'm') return exactOrFloat(n * SI[u.toUpperCase()]!);
+      throw evalError(`units.parse: unknown unit ${JSON.stringify(u)}`);
+    },
+  },
+  'units.parse_bytes': {
+    arity: 1,
+    fn: ([s]) => {
+      const [n, u] = splitUnits('units.parse_bytes', str('units.parse_bytes', s!));
+      const lower = u.toLowerCase().replace(/b$/, '');
+      let mult: number | undefined;
+      if (lower === '') mult = 1;
+      else if (BIN[lower] !== undefined) mult = BIN[lower];
+      else if (SI[lower.toUpperCase()] !== undefined) mult = SI[lower.toUpperCase()];
+      if (mult === undefined) throw evalError(`units.parse_bytes: unknown unit ${JSON.stringify(u)}`);
+      const r = n * mult;
+      return exactOrFloat(Math.floor(r));
+    },
+  },
+  'uuid.parse': {
+    arity: 1,
+    fn: ([s]) => {
+      if (typeof s !== 'string') throw evalError(`\`uuid.parse\` expects string argument. Got \`${JSON.stringify(s)}\` instead`);
+      const m = /^(?:urn:uuid:)?\{?([0-9a-fA-F]{8})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{12})\}?$/.exec(s);
+      if (!m) return undefined;
+      const hex = m.slice(1).join('').toLowerCase();
+      const version = parseInt(hex[12]!, 16);
+      const variantBits = parseInt(hex[16]!, 16);
+      const variant = variantBits < 8 ? 'Reserved, NCS backward compatibility' : variantBits < 12 ? 'RFC4122' : variantBits < 14 ? 'Reserved, Microsoft Corporation backward compatibility' : 'Reserved, reserved for future definition';
+      const out = RObject.fromEntries([
+        ['version', version],
+        ['variant', variant],
+      ]);
+      if (version === 1 || version === 2) {
+        const time = (BigInt('0x' + hex.slice(13, 16)) << 48n) | (BigInt('0x' + hex.slice(8, 12)) << 32n) | BigInt('0x' + hex.slice(0, 8));
+        out.set('time', normInt((time - 0x01b21dd213814000n) * 100n));
+        out.set('clocksequence', parseInt(hex.slice(16, 20), 16) & 0x3fff);
+        out.set('nodeid', hex.slice(20).match(/../g)!.join('-'));
+        if (version === 1) out.set('macvariables', (parseInt(hex.slice(20, 22), 16) & 1 ? 'local' : 'global') + ':' + (parseInt(hex.slice(20, 22), 16) & 1 ? 'multicast' : 'unicast'));
+        if (version === 2) {
+          out.set('id', parseInt(hex.slice(0, 8), 16));
+          const dom = parseInt(hex.slice(18, 20), 16);
+          out.set('domain', dom === 0 ? 'Person' : dom === 1 ? 'Group' : dom === 2 ? 'Org' : `Domain${dom}`);
+        }
+      }
+      return out;
+    },
+  },
+  'uuid.rfc4122': {
+    arity: 1,
+    fn: ([k], ctx) => {
+      if (typeof k !== 'string') throw evalError(`\`uuid.rfc4122\` expects string argument. Got \`${JSON.stringify(k)}\` instead`);
+      return cached(ctx, 'uuid:' + k, () => globalThis.crypto.randomUUID());
+    },
+  },
+  'rand.intn': {
+    arity: 2,
+    fn: ([k, n], ctx) => {
+      const key = str('rand.intn', k!);
+      const max = int('rand.intn', n!, 2);
+      if (max === 0) return 0;
+      const bound = Math.abs(max);
+      return cached(ctx, `rand:${key}:${max}`, () => globalThis.crypto.getRandomValues(new Uint32Array(1))[0]! % bound);
+    },
+  },
+};
+
+function fail(name: string): never {
+  throw evalError(`${name}: negative shift`);
+}
