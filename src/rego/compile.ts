@@ -4,6 +4,7 @@
  */
 import { MalformedInput } from '../core/index.js';
 import type { Module, Rule, Term } from './ast.js';
+import { checkRule } from './check.js';
 import { parseModule } from './parser.js';
 import { resolveModule } from './resolve.js';
 import { childAt, newNode, type RuleNode } from './tree.js';
@@ -20,6 +21,7 @@ export interface CompiledModules {
 /** Parse and link a set of modules (filename → source). */
 export function compileModules(sources: Record<string, string>): CompiledModules {
   const modules = Object.entries(sources).map(([file, src]) => parseModule(src, file));
+  for (const m of modules) for (const r of m.rules) checkRule(r, m.v1);
   const namesByPkg = new Map<string, Set<string>>();
   for (const m of modules) {
     const key = m.pkg.join('.');

@@ -32,6 +32,14 @@ export interface Shared {
 /** A function replaced with `with f as g`: a value, or another function's name. */
 export type FnOverride = { value: Value } | { fn: string[] };
 
+function isScalar(v: Value): boolean {
+  return v === null || typeof v !== 'object';
+}
+
+function notCollection(): never {
+  throw evalError('`some .. in collection` expects array/set/object.');
+}
+
 function isWildcard(name: string): boolean {
   return name.charCodeAt(0) === 95 && name.charCodeAt(1) === 36; // "_$"
 }
@@ -93,7 +101,7 @@ export class Evaluator {
         return k();
       case 'somein':
         return this.evalTerm(e.coll, env, (c) =>
-          iterate(c, (kk, vv) => this.bindPattern(e.value, vv, env, () => (e.key ? this.bindPattern(e.key, kk, env, k) : k()))),
+          isScalar(c) ? notCollection() : iterate(c, (kk, vv) => this.bindPattern(e.value, vv, env, () => (e.key ? this.bindPattern(e.key, kk, env, k) : k()))),
         );
       case 'every':
         return this.evalTerm(e.coll, env, (c) => {
@@ -119,15 +127,22 @@ export class Evaluator {
       if (head.t !== 'var' || path.some((p) => typeof p !== 'string')) throw evalError('invalid `with` target');
       const segs = path as string[];
       const fnValue = this.withFunctionTarget(w.value);
-      if (head.name === 'input' || head.name === 'data') {
+      const targetNode = head.name === 'data' ? this.lookupNode(segs) : undefined;
+      if (targetNode && (targetNode.funcs.length > 0 || targetNode.defaults.some((d) => d.kind === 'function'))) {
+        const name = ['data', ...segs].join('.');
+        if (fnValue) fnOverrides.set(name, { fn: fnValue });
+        else {
+          let value: Value | undefined;
+          this.evalTerm(w.value, env, (v) => ((value = v), true));
+          if (value === undefined) return false;
+          fnOverrides.set(name, { value });
+        }
+      } else if (head.name === 'input' || head.name === 'data') {
         let value: Value | undefined;
         this.evalTerm(w.value, env, (v) => ((value = v), true));
         if (value === undefined) return false;
         if (head.name === 'input') input = segs.length === 0 ? value : upsert(input, segs, value);
         else overrides.set(segs.join('\u0000'), value);
-        if (head.name === 'data' && fnValue === undefined && this.lookupNode(segs)?.funcs.length) {
-          fnOverrides.set(['data', ...segs].join('.'), { value });
-        }
       } else {
         const name = [head.name, ...segs].join('.');
         if (fnValue) fnOverrides.set(name, { fn: fnValue });
@@ -370,6 +385,7 @@ export class Evaluator {
     let seg: Value | undefined;
     if (p.t === 'scalar') seg = p.v;
     else if (p.t === 'var' && env.has(p.name)) seg = env.get(p.name);
+    if (typeof seg === 'number') seg = String(seg);
     if (typeof seg === 'string') {
       const child = node.children.get(seg);
       if (child) return this.dataWalk(child, path, i + 1, env, k);
@@ -400,9 +416,13 @@ export class Evaluator {
     if (ov) fn = ov.fn;
     if (fn[0] === 'data') {
       const node = this.lookupNode(fn.slice(1));
-      if (!node || node.funcs.length === 0) throw evalError(`unknown function ${fn.join('.')}`);
-      const arity = node.funcs[0]!.args.length;
-      return this.applyCall(t, arity, env, k, (args) => callFunction(this, node, args));
+      const decl = node?.funcs[0] ?? node?.defaults.find((d) => d.kind === 'function');
+      if (node && !decl && t.args.length === 0 && hasValueRules(node)) {
+        const v = nodeValue(this, node);
+        return v === undefined ? false : k(v);
+      }
+      if (!node || !decl) throw evalError(`unknown function ${fn.join('.')}`);
+      return this.applyCall(t, decl.args.length, env, k, (args) => callFunction(this, node, args));
     }
     const name = fn.join('.');
     const def = this.shared.builtins.get(name);

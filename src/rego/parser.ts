@@ -166,7 +166,7 @@ function staticLen(ref: Term[], brackets: Set<number>, v1: boolean): number {
 }
 
 function ruleKind(ref: Term[], brackets: Set<number>, args: Term[] | undefined, contains: boolean, hasValue: boolean, v1: boolean): RuleKind {
-  if (args) return 'function';
+  if (args && args.length > 0) return 'function';
   if (contains) return 'set';
   const last = ref.length - 1;
   // v0 `p[x] { ... }`: a partial set.

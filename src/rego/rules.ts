@@ -55,7 +55,8 @@ function runBodies(ev: Evaluator, rule: Rule, onValue: (v: Value, env: Env) => b
   for (const b of rule.bodies) {
     const env: Env = new Map();
     let found = false;
-    const constant = b.value.t === 'scalar';
+    // A complete rule or function with a constant value needs only one solution.
+    const constant = b.value.t === 'scalar' && rule.kind !== 'object';
     const explain = ev.shared.explain;
     const token = explain?.enterBody(rule, b);
     const run = () =>
