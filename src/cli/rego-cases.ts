@@ -29,9 +29,32 @@ export interface CaseOutcome {
 
 /** Parse a YAML document of cases (big integers kept exact). */
 export function parseCases(text: string): RegoCase[] {
-  const doc = parseYaml(text, { intAsBigInt: true }) as { cases?: unknown };
+  let doc: { cases?: unknown };
+  try {
+    doc = parseYaml(text, { intAsBigInt: true, strict: false }) as { cases?: unknown };
+  } catch {
+    doc = parseYaml(indentFlowSequences(text), { intAsBigInt: true, strict: false }) as { cases?: unknown };
+  }
   if (!doc || !Array.isArray(doc.cases)) throw new Error('YAML has no `cases` list');
   return doc.cases as RegoCase[];
+}
+
+/**
+ * serde_yaml (regorus) accepts multi-line flow sequences whose items are not indented past the
+ * key; the `yaml` package does not. Indent such items by two spaces.
+ */
+function indentFlowSequences(text: string): string {
+  const lines = text.split('\n');
+  let open: number | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const indent = line.length - line.trimStart().length;
+    if (open !== undefined) {
+      if (line.trim() !== '' && indent <= open) lines[i] = ' '.repeat(open + 2) + line.trimStart();
+      if (line.trim().startsWith(']')) open = undefined;
+    } else if (/:\s*\[\s*$/.test(line)) open = indent;
+  }
+  return lines.join('\n');
 }
 
 /** Expected values: `set!:` marks a set, `object!:` an object with non-string keys, `many!:` a list of results. */

@@ -100,7 +100,11 @@ function checkBody(body: Expr[], declared: Set<string>, v1: boolean): void {
         patternVars(e.value, vars);
         for (const v of vars) declare(v, e.loc);
         if (e.value.t === 'array' && (e.coll.t === 'array' || e.coll.t === 'set')) {
-          for (const item of e.coll.items) if (item.t === 'array') checkPatterns(e.value, item, e.loc);
+          const arrays = e.coll.items.filter((i) => i.t === 'array');
+          const len = e.value.items.length;
+          if (arrays.length > 0 && arrays.length === e.coll.items.length && arrays.every((i) => i.t === 'array' && i.items.length !== len)) {
+            fail(e.loc, 'mismatch in number of array elements');
+          }
         }
         break;
       }

@@ -105,6 +105,7 @@ export class Evaluator {
         );
       case 'every':
         return this.evalTerm(e.coll, env, (c) => {
+          if (isScalar(c)) return false;
           const failed = iterate(c, (kk, vv) => {
             const body = () => this.evalBody(e.body, 0, env, () => true);
             const holds = this.bindFresh(e.value, vv, env, () => (e.key ? this.bindFresh(e.key, kk, env, body) : body()));
@@ -425,10 +426,11 @@ export class Evaluator {
       return this.applyCall(t, decl.args.length, env, k, (args) => callFunction(this, node, args));
     }
     const name = fn.join('.');
+    if (name === 'walk') return this.evalWalk(t, env, k);
     const def = this.shared.builtins.get(name);
     if (!def) throw evalError(`unknown function ${name} at ${t.loc.file}:${t.loc.line}:${t.loc.col}`);
     if (def.lenient) return this.evalLenientCall(t, def, env, k);
-    if (t.args.length !== def.arity) {
+    if (t.args.length !== def.arity && !(t.args.length === def.arity + 1 && t.args[def.arity]!.t === 'var')) {
       throw evalError(`\`${name}\` expects ${def.arity} argument${def.arity === 1 ? '' : 's'}, got ${t.args.length} at ${t.loc.file}:${t.loc.line}:${t.loc.col}`);
     }
     if (this.shared.strict) return this.applyCall(t, def.arity, env, k, (args) => def.fn(args, this.shared.bctx));
@@ -439,6 +441,23 @@ export class Evaluator {
         if (err instanceof MalformedInput) return undefined;
         throw err;
       }
+    });
+  }
+
+  /** `walk(x, [path, value])`: every node of x with its path, parents first. */
+  private evalWalk(t: Term & { t: 'call' }, env: Env, k: VCont): boolean {
+    if (t.args.length !== 2) throw evalError(`\`walk\` expects 1 argument and an output, got ${t.args.length} at ${t.loc.line}:${t.loc.col}`);
+    return this.evalTerm(t.args[0]!, env, (root) => {
+      const visit = (path: Value[], v: Value): boolean => {
+        if (this.bindPattern(t.args[1]!, [path.slice(), v], env, () => k(true))) return true;
+        return iterate(v, (kk, vv) => {
+          path.push(kk);
+          const r = visit(path, vv);
+          path.pop();
+          return r;
+        });
+      };
+      return visit([], root);
     });
   }
 

@@ -54,7 +54,9 @@ export function arith(op: string, a: Value, b: Value): Value {
       return Number(a) / Number(b);
     }
     case '%': {
-      if (!ints) throw evalError('modulo on floating-point number');
+      if (!ints || (typeof a === 'number' && !Number.isSafeInteger(a)) || (typeof b === 'number' && !Number.isSafeInteger(b))) {
+        throw evalError('modulo on floating-point number');
+      }
       if (Number(b) === 0) throw evalError('modulo by zero');
       if (typeof a === 'number' && typeof b === 'number') return a % b === 0 ? 0 : a % b;
       return normInt(big(a) % big(b));

@@ -140,7 +140,8 @@ function parseFactor(ts: TokenStream): Term {
 function parseUnary(ts: TokenStream): Term {
   if (ts.isPunct('-')) {
     const t = ts.next();
-    const arg = parseUnary(ts);
+    if (ts.peek().kind !== 'number') throw ts.error('unary - can only be used with numeric literals', t);
+    const arg = parsePostfix(ts, parsePrimary(ts));
     if (arg.t === 'scalar' && (typeof arg.v === 'number' || typeof arg.v === 'bigint')) {
       return { t: 'scalar', v: typeof arg.v === 'bigint' ? -arg.v : arg.v === 0 ? 0 : -arg.v, loc: ts.loc(t) };
     }
@@ -281,6 +282,7 @@ function parsePostfix(ts: TokenStream, head: Term): Term {
     if (t.text === '.') {
       ts.next();
       const id = ts.expectIdent();
+      if (id.line !== t.line || id.col !== t.col + 1) throw ts.error('invalid whitespace between . and identifier', id);
       term = appendRef(term, { t: 'scalar', v: id.text, loc: ts.loc(id) });
     } else if (t.text === '[') {
       ts.next();

@@ -170,7 +170,7 @@ function ruleKind(ref: Term[], brackets: Set<number>, args: Term[] | undefined, 
   if (contains) return 'set';
   const last = ref.length - 1;
   // v0 `p[x] { ... }`: a partial set.
-  if (!v1 && !hasValue && last >= 1 && brackets.has(last)) return 'set';
+  if (!v1 && !hasValue && last === 1) return 'set';
   for (let i = 1; i < ref.length; i++) {
     const t = ref[i]!;
     if (!(t.t === 'scalar' && typeof t.v === 'string') || (!v1 && brackets.has(i))) return 'object';

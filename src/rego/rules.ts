@@ -56,7 +56,7 @@ function runBodies(ev: Evaluator, rule: Rule, onValue: (v: Value, env: Env) => b
     const env: Env = new Map();
     let found = false;
     // A complete rule or function with a constant value needs only one solution.
-    const constant = b.value.t === 'scalar' && rule.kind !== 'object';
+    const constant = b.value.t === 'scalar' && (rule.kind !== 'object' || rule.ref.slice(rule.staticLen).every((t) => t.t === 'scalar'));
     const explain = ev.shared.explain;
     const token = explain?.enterBody(rule, b);
     const run = () =>
@@ -98,7 +98,8 @@ function setValue(ev: Evaluator, node: RuleNode): Value {
       const explain = ev.shared.explain;
       const token = explain?.enterBody(rule, b);
       let found = false;
-      ev.evalBody(b.body, 0, env, () => ev.evalTerm(rule.key!, env, (v) => ((found = true), out.add(v), false)));
+      const constant = rule.key!.t === 'scalar';
+      ev.evalBody(b.body, 0, env, () => ev.evalTerm(rule.key!, env, (v) => ((found = true), out.add(v), constant)));
       if (explain && token !== undefined) explain.exitBody(token, found);
     }
   }

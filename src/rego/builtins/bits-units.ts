@@ -5,7 +5,7 @@
  */
 import { evalError, normInt } from '../ops.js';
 import { isNumber, RObject, type Value } from '../value.js';
-import { int, str } from './args.js';
+import { num, str } from './args.js';
 import type { BuiltinTable, BuiltinContext } from './types.js';
 
 function bigArg(name: string, v: Value, i: number): bigint {
@@ -92,13 +92,19 @@ export const bitsUnits: BuiltinTable = {
         out.set('time', normInt((time - 0x01b21dd213814000n) * 100n));
         out.set('clocksequence', parseInt(hex.slice(16, 20), 16) & 0x3fff);
         out.set('nodeid', hex.slice(20).match(/../g)!.join('-'));
-        if (version === 1) out.set('macvariables', (parseInt(hex.slice(20, 22), 16) & 1 ? 'local' : 'global') + ':' + (parseInt(hex.slice(20, 22), 16) & 1 ? 'multicast' : 'unicast'));
+        const b0 = parseInt(hex.slice(20, 22), 16);
+        out.set('macvariables', (b0 & 2 ? 'local' : 'global') + ':' + (b0 & 1 ? 'multicast' : 'unicast'));
         if (version === 2) {
           out.set('id', parseInt(hex.slice(0, 8), 16));
           const dom = parseInt(hex.slice(18, 20), 16);
           out.set('domain', dom === 0 ? 'Person' : dom === 1 ? 'Group' : dom === 2 ? 'Org' : `Domain${dom}`);
         }
       }
+      if (version === 6) {
+        const t = (BigInt('0x' + hex.slice(0, 12)) << 12n) | BigInt('0x' + hex.slice(13, 16));
+        out.set('time', normInt((t - 0x01b21dd213814000n) * 100n));
+      }
+      if (version === 7) out.set('time', normInt(BigInt('0x' + hex.slice(0, 12)) * 1_000_000n));
       return out;
     },
   },
@@ -113,7 +119,9 @@ export const bitsUnits: BuiltinTable = {
     arity: 2,
     fn: ([k, n], ctx) => {
       const key = str('rand.intn', k!);
-      const max = int('rand.intn', n!, 2);
+      const nv = num('rand.intn', n!, 2);
+      if (!Number.isInteger(Number(nv))) return undefined;
+      const max = Number(nv);
       if (max === 0) return 0;
       const bound = Math.abs(max);
       return cached(ctx, `rand:${key}:${max}`, () => globalThis.crypto.getRandomValues(new Uint32Array(1))[0]! % bound);

@@ -32,7 +32,10 @@ function arrayIndex(key: Value, len: number, allowEnd: boolean): number {
 }
 
 function child(doc: Value, key: Value): Value {
-  if (doc instanceof RObject) return doc.get(key) ?? fail();
+  if (doc instanceof RObject) {
+    const v = doc.get(key);
+    return v === undefined ? fail() : v;
+  }
   if (Array.isArray(doc)) return doc[arrayIndex(key, doc.length, false)]!;
   if (doc instanceof RSet) return doc.has(key) ? key : fail();
   return fail();
@@ -126,32 +129,32 @@ export function applyPatch(doc: Value, patches: Value[]): Value | undefined {
       const fromV = p.get('from');
       switch (op) {
         case 'add':
-          cur = addAt(cur, path, value ?? fail());
+          cur = addAt(cur, path, value === undefined ? fail() : value);
           break;
         case 'remove':
           cur = removeAt(cur, path);
           break;
         case 'replace': {
-          const v = value ?? fail();
+          const v = value === undefined ? fail() : value;
           getAt(cur, path);
           if (path.length > 0 && getAt(cur, path.slice(0, -1)) instanceof RSet && !equal(path[path.length - 1]!, v)) return undefined;
           cur = addAt(removeAt(cur, path), path, v);
           break;
         }
         case 'move': {
-          const from = parsePointer(fromV ?? fail());
+          const from = parsePointer(fromV === undefined ? fail() : fromV);
           if (isPrefix(from, path)) return undefined;
           const v = getAt(cur, from);
           cur = addAt(removeAt(cur, from), path, v);
           break;
         }
         case 'copy': {
-          const from = parsePointer(fromV ?? fail());
+          const from = parsePointer(fromV === undefined ? fail() : fromV);
           cur = addAt(cur, path, getAt(cur, from));
           break;
         }
         case 'test':
-          if (!equal(getAt(cur, path), value ?? fail())) return undefined;
+          if (!equal(getAt(cur, path), value === undefined ? fail() : value)) return undefined;
           break;
         default:
           return undefined;
