@@ -11,6 +11,7 @@ import { callFunction, nodeValue, PENDING } from './rules.js';
 import { hasValueRules, type RuleNode } from './tree.js';
 import { equal, RObject, RSet, type Value } from './value.js';
 import type { Explainer } from './explain.js';
+import { evalWith } from './with.js';
 
 export type Env = Map<string, Value>;
 export type Cont = () => boolean;
@@ -88,7 +89,7 @@ export class Evaluator {
 
   evalExpr(e: Expr, env: Env, k: Cont): boolean {
     this.step();
-    if (e.withs.length > 0) return this.evalWith(e, env, k);
+    if (e.withs.length > 0) return evalWith(this, e, env, k);
     switch (e.e) {
       case 'term':
         return this.evalTerm(e.term, env, (v) => (v !== false ? k() : false));
@@ -114,60 +115,6 @@ export class Evaluator {
           return failed ? false : k();
         });
     }
-  }
-
-  /** `expr with target as value ...`: evaluate the expression in a derived evaluator. */
-  private evalWith(e: Expr, env: Env, k: Cont): boolean {
-    let input = this.input;
-    const overrides = new Map(this.overrides ?? []);
-    const fnOverrides = new Map(this.fnOverrides ?? []);
-    for (const w of e.withs) {
-      const target = w.target;
-      const head = target.t === 'ref' ? target.head : target;
-      const path = target.t === 'ref' ? target.path.map((p) => (p.t === 'scalar' ? p.v : undefined)) : [];
-      if (head.t !== 'var' || path.some((p) => typeof p !== 'string')) throw evalError('invalid `with` target');
-      const segs = path as string[];
-      const fnValue = this.withFunctionTarget(w.value);
-      const targetNode = head.name === 'data' ? this.lookupNode(segs) : undefined;
-      if (targetNode && (targetNode.funcs.length > 0 || targetNode.defaults.some((d) => d.kind === 'function'))) {
-        const name = ['data', ...segs].join('.');
-        if (fnValue) fnOverrides.set(name, { fn: fnValue });
-        else {
-          let value: Value | undefined;
-          this.evalTerm(w.value, env, (v) => ((value = v), true));
-          if (value === undefined) return false;
-          fnOverrides.set(name, { value });
-        }
-      } else if (head.name === 'input' || head.name === 'data') {
-        let value: Value | undefined;
-        this.evalTerm(w.value, env, (v) => ((value = v), true));
-        if (value === undefined) return false;
-        if (head.name === 'input') input = segs.length === 0 ? value : upsert(input, segs, value);
-        else overrides.set(segs.join('\u0000'), value);
-      } else {
-        const name = [head.name, ...segs].join('.');
-        if (fnValue) fnOverrides.set(name, { fn: fnValue });
-        else {
-          let value: Value | undefined;
-          this.evalTerm(w.value, env, (v) => ((value = v), true));
-          if (value === undefined) return false;
-          fnOverrides.set(name, { value });
-        }
-      }
-    }
-    const child = new Evaluator(this.root, this.shared, input, this.data, overrides, fnOverrides);
-    return child.evalExpr({ ...e, withs: [] }, env, k);
-  }
-
-  /** When a `with` value names a function (builtin or rule), return its dotted path. */
-  private withFunctionTarget(t: Term): string[] | undefined {
-    const name = t.t === 'var' ? [t.name] : t.t === 'ref' && t.head.t === 'var' && t.path.every((p) => p.t === 'scalar') ? [t.head.name, ...t.path.map((p) => String((p as { v: unknown }).v))] : undefined;
-    if (!name) return undefined;
-    if (name[0] === 'data') {
-      const node = this.lookupNode(name.slice(1));
-      return node && node.funcs.length > 0 ? name : undefined;
-    }
-    return this.shared.builtins.has(name.join('.')) ? name : undefined;
   }
 
   lookupNode(path: string[]): RuleNode | undefined {
@@ -486,13 +433,4 @@ export class Evaluator {
     const r = def.fn(args as Value[], this.shared.bctx);
     return r === undefined ? false : k(r);
   }
-}
-
-/** Copy `base` with `value` set at `path` (creating objects on the way). */
-function upsert(base: Value | undefined, path: string[], value: Value): Value {
-  const [head, ...rest] = path;
-  const obj = new RObject();
-  if (base instanceof RObject) for (const [kk, vv] of base.entries()) obj.set(kk, vv);
-  obj.set(head!, rest.length === 0 ? value : upsert(obj.get(head!), rest, value));
-  return obj;
 }
