@@ -11,7 +11,7 @@ import { callFunction, nodeValue, PENDING } from './rules.js';
 import { hasValueRules, type RuleNode } from './tree.js';
 import { equal, RObject, RSet, type Value } from './value.js';
 import type { Explainer } from './explain.js';
-import { evalWith } from './with.js';
+import { evalWith, upsert } from './with.js';
 
 export type Env = Map<string, Value>;
 export type Cont = () => boolean;
@@ -43,6 +43,16 @@ function notCollection(): never {
 
 function isWildcard(name: string): boolean {
   return name.charCodeAt(0) === 95 && name.charCodeAt(1) === 36; // "_$"
+}
+
+function lookupPath(root: Value, path: string[]): Value | undefined {
+  let v: Value | undefined = root;
+  for (const seg of path) {
+    if (!(v instanceof RObject)) return undefined;
+    v = v.get(seg);
+    if (v === undefined) return undefined;
+  }
+  return v;
 }
 
 export class Evaluator {
@@ -346,11 +356,19 @@ export class Evaluator {
 
   /** The base (JSON) data document at a path. */
   baseAt(path: string[]): Value | undefined {
-    let v: Value | undefined = this.data;
-    for (const seg of path) {
-      if (!(v instanceof RObject)) return undefined;
-      v = v.get(seg);
-      if (v === undefined) return undefined;
+    let v = lookupPath(this.data, path);
+    if (!this.overrides || this.overrides.size === 0) return v;
+    let best = -1;
+    for (const [key, val] of this.overrides) {
+      const opath = key === '' ? [] : key.split('\u0000');
+      if (opath.length <= path.length && opath.every((s, i) => s === path[i])) {
+        if (opath.length > best) {
+          best = opath.length;
+          v = lookupPath(val, path.slice(opath.length));
+        }
+      } else if (best < 0 && opath.length > path.length && path.every((s, i) => s === opath[i])) {
+        v = upsert(v, opath.slice(path.length), val);
+      }
     }
     return v;
   }

@@ -63,7 +63,7 @@ function withFunctionTarget(ev: Evaluator, t: Term): string[] | undefined {
 }
 
 /** Copy `base` with `value` set at `path` (creating objects on the way). */
-function upsert(base: Value | undefined, path: string[], value: Value): Value {
+export function upsert(base: Value | undefined, path: string[], value: Value): Value {
   const [head, ...rest] = path;
   const obj = new RObject();
   if (base instanceof RObject) for (const [kk, vv] of base.entries()) obj.set(kk, vv);
