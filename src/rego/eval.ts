@@ -112,12 +112,13 @@ export class Evaluator {
         return k();
       case 'somein':
         return this.evalTerm(e.coll, env, (c) =>
-          isScalar(c) ? notCollection() : iterate(c, (kk, vv) => this.bindPattern(e.value, vv, env, () => (e.key ? this.bindPattern(e.key, kk, env, k) : k()))),
+          isScalar(c) ? notCollection() : iterate(c, (kk, vv) => (this.step(), this.bindPattern(e.value, vv, env, () => (e.key ? this.bindPattern(e.key, kk, env, k) : k())))),
         );
       case 'every':
         return this.evalTerm(e.coll, env, (c) => {
           if (isScalar(c)) return false;
           const failed = iterate(c, (kk, vv) => {
+            this.step();
             const body = () => this.evalBody(e.body, 0, env, () => true);
             const holds = this.bindFresh(e.value, vv, env, () => (e.key ? this.bindFresh(e.key, kk, env, body) : body()));
             return !holds;
@@ -312,8 +313,9 @@ export class Evaluator {
         const c = indexValue(v, bound);
         return c === undefined ? false : this.walk(c, path, i + 1, env, k);
       }
-      if (isWildcard(p.name)) return iterate(v, (_kk, vv) => this.walk(vv, path, i + 1, env, k));
+      if (isWildcard(p.name)) return iterate(v, (_kk, vv) => (this.step(), this.walk(vv, path, i + 1, env, k)));
       return iterate(v, (kk, vv) => {
+        this.step();
         env.set(p.name, kk);
         const r = this.walk(vv, path, i + 1, env, k);
         env.delete(p.name);
