@@ -55,6 +55,9 @@ function lookupPath(root: Value, path: string[]): Value | undefined {
   return v;
 }
 
+/** Rule-tree node of each user-function call site (terms belong to one compiled tree). */
+const callNodes = new WeakMap<Term, RuleNode>();
+
 export class Evaluator {
   readonly memo = new Map<number, Value | undefined | typeof PENDING>();
   readonly fnMemo = new Map<string, Value | undefined>();
@@ -379,11 +382,17 @@ export class Evaluator {
 
   private evalCall(t: Term & { t: 'call' }, env: Env, k: VCont): boolean {
     let fn = t.fn;
-    const ov = this.fnOverrides?.get(fn.join('.'));
-    if (ov && 'value' in ov) return this.evalSeq(t.args, 0, [], env, () => k(ov.value));
-    if (ov) fn = ov.fn;
+    if (this.fnOverrides && this.fnOverrides.size > 0) {
+      const ov = this.fnOverrides.get(fn.join('.'));
+      if (ov && 'value' in ov) return this.evalSeq(t.args, 0, [], env, () => k(ov.value));
+      if (ov) fn = ov.fn;
+    }
     if (fn[0] === 'data') {
-      const node = this.lookupNode(fn.slice(1));
+      let node = fn === t.fn ? callNodes.get(t) : undefined;
+      if (node === undefined) {
+        node = this.lookupNode(fn.slice(1));
+        if (node && fn === t.fn) callNodes.set(t, node);
+      }
       const decl = node?.funcs[0] ?? node?.defaults.find((d) => d.kind === 'function');
       if (node && !decl && t.args.length === 0 && hasValueRules(node)) {
         const v = nodeValue(this, node);

@@ -139,9 +139,23 @@ function insertAt(obj: RObject, keys: Value[], v: Value, node: RuleNode): void {
   cur.set(last, v);
 }
 
+const identities = new WeakMap<object, number>();
+let nextIdentity = 0;
+
+/** Memo key of one argument: scalars by value, composites by identity (a miss is only slower). */
+function argKey(v: Value): string {
+  if (v === null || typeof v !== 'object') return keyOf(v);
+  let id = identities.get(v);
+  if (id === undefined) {
+    id = nextIdentity++;
+    identities.set(v, id);
+  }
+  return '@' + id;
+}
+
 /** Call a user-defined function; memoized per evaluator and argument tuple. */
 export function callFunction(ev: Evaluator, node: RuleNode, args: Value[]): Value | undefined {
-  const memoKey = node.id + ':' + keyOf(args);
+  const memoKey = node.id + ':' + args.map(argKey).join('|');
   if (ev.fnMemo.has(memoKey)) return ev.fnMemo.get(memoKey);
   let result: Value | undefined;
   for (const rule of node.funcs) {

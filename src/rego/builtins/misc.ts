@@ -43,6 +43,7 @@ export const misc: BuiltinTable = {
     arity: -1,
     lenient: true,
     fn: (args, ctx) => {
+      if (!ctx.print) return true;
       const parts = (args as (Value | undefined)[]).map((a) => (a === undefined ? '<undefined>' : typeof a === 'string' ? a : formatValue(a, '{}')));
       const where = ctx.loc ? `${ctx.loc.file}:${ctx.loc.line}: ` : '';
       ctx.print?.(where + parts.join(' '));
