@@ -98,3 +98,29 @@ describe('parse errors', () => {
     assert.throws(() => one('package p\na := b\nb := a', 'data.p.a'), /recursion/);
   });
 });
+
+describe('builtins', () => {
+  const q = (expr: string) => compile({ 'm.rego': `package p\nimport rego.v1\nv := ${expr}` }).evalJson('data.p.v');
+  test('semver.compare follows semver precedence, including pre-releases', () => {
+    assert.equal(q('semver.compare("1.9.10", "1.10.0")'), -1);
+    assert.equal(q('semver.compare("1.0.0", "1.0.0-rc.1")'), 1);
+    assert.equal(q('semver.compare("1.0.0-alpha.2", "1.0.0-alpha.10")'), -1);
+    assert.equal(q('semver.compare("1.0.0+build.5", "1.0.0")'), 0);
+    assert.equal(q('semver.is_valid("01.0.0")'), false);
+  });
+  test('sprintf renders the verbs policies use', () => {
+    assert.equal(q('sprintf("%s=%d %v %.2f %x", ["a", 5, [1, {"b": 2}], 3.14159, 255])'), 'a=5 [1, {"b": 2}] 3.14 ff');
+  });
+  test('object and string helpers behave as OPA documents them', () => {
+    assert.deepEqual(q('object.union_n([{"a": {"x": 1}}, {"a": {"y": 2}, "b": 3}])'), { a: { x: 1, y: 2 }, b: 3 });
+    assert.equal(q('object.get({"a": {"b": 1}}, ["a", "b"], 0)'), 1);
+    assert.equal(q('object.get({"a": {"b": 1}}, ["a", "c"], 0)'), 0);
+    assert.deepEqual(q('[trim_left("xxabc", "x"), trim_suffix("a.rego", ".rego"), substring("hello", 1, 3), concat("/", ["a", "b"])]'), ['abc', 'a', 'ell', 'a/b']);
+    assert.equal(q('regex.match(`^sha256:[0-9a-f]{4}$`, "sha256:00ff")'), true);
+    assert.equal(q('glob.match("*.example.com", ["."], "a.b.example.com")'), false);
+  });
+  test('encodes and decodes base64, hex and JSON with sorted keys', () => {
+    assert.deepEqual(q('[base64.encode("hi"), base64url.encode_no_pad("??>"), hex.encode("A"), json.marshal({"b": 1, "a": {2}})]'), ['aGk=', 'Pz8-', '41', '{"a":[2],"b":1}']);
+    assert.deepEqual(q('json.unmarshal(base64.decode("eyJ4IjogWzEsIDJdfQ=="))'), { x: [1, 2] });
+  });
+});
