@@ -453,6 +453,8 @@ export class Evaluator {
 
   /** Builtins such as `print` see undefined arguments instead of failing. */
   private evalLenientCall(t: Term & { t: 'call' }, def: BuiltinDef, env: Env, k: VCont): boolean {
+    // print without a sink has no effect: skip evaluating its arguments.
+    if (def.arity < 0 && !this.shared.bctx.print) return k(true);
     const args: (Value | undefined)[] = t.args.map((a) => {
       let out: Value | undefined;
       this.evalTerm(a, env, (v) => ((out = v), true));
