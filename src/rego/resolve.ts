@@ -91,9 +91,10 @@ export function resolveTerm(scope: Scope, t: Term): Term {
 function resolveFn(scope: Scope, fn: string[]): string[] {
   const [head, ...rest] = fn;
   if (head === 'data') return fn;
-  if (scope.ruleNames.has(head!)) return ['data', ...scope.pkg, ...fn];
+  // For calls an import shadows a rule of the same name (regorus); for values the rule wins.
   const imp = importAlias(scope, head!);
   if (imp) return [...imp, ...rest];
+  if (scope.ruleNames.has(head!)) return ['data', ...scope.pkg, ...fn];
   return fn;
 }
 
