@@ -4,7 +4,7 @@
  * and the merged value of packages.
  * @module
  */
-import { Conflict, MalformedInput } from '../core/index.js';
+import { Conflict, LimitExceeded, MalformedInput } from '../core/index.js';
 import type { Rule } from './ast.js';
 import type { Env, Evaluator } from './eval.js';
 import type { RuleNode } from './tree.js';
@@ -158,18 +158,26 @@ export function callFunction(ev: Evaluator, node: RuleNode, args: Value[]): Valu
   const memoKey = node.id + ':' + args.map(argKey).join('|');
   if (ev.fnMemo.has(memoKey)) return ev.fnMemo.get(memoKey);
   let result: Value | undefined;
+  // An error in one definition is ignored when another definition produces the value (regorus).
+  let firstError: unknown;
   for (const rule of node.funcs) {
-    runBodies(
-      ev,
-      rule,
-      (v) => {
-        if (result === undefined) result = v;
-        else if (!equal(result, v)) throw new Conflict(`rego: function ${ruleName(node)} produced conflicting outputs`);
-        return false;
-      },
-      (env, k) => bindArgs(ev, rule, args, 0, env, k),
-    );
+    try {
+      runBodies(
+        ev,
+        rule,
+        (v) => {
+          if (result === undefined) result = v;
+          else if (!equal(result, v)) throw new Conflict(`rego: function ${ruleName(node)} produced conflicting outputs`);
+          return false;
+        },
+        (env, k) => bindArgs(ev, rule, args, 0, env, k),
+      );
+    } catch (err) {
+      if (err instanceof LimitExceeded || (err instanceof Conflict && result !== undefined)) throw err;
+      firstError ??= err;
+    }
   }
+  if (result === undefined && firstError !== undefined) throw firstError;
   if (result === undefined) {
     for (const d of node.defaults) ev.evalTerm(d.bodies[0]!.value, new Map(), (v) => ((result = v), true));
   }
