@@ -59,6 +59,7 @@ function addRule(root: RuleNode, rule: Rule, counter: { n: number }): void {
     return;
   }
   if (rule.kind === 'complete') node.complete.push(rule);
+  else if (rule.kind === 'set' && rule.staticLen < rule.ref.length) node.objects.push(rule);
   else if (rule.kind === 'set') node.sets.push(rule);
   else node.objects.push(rule);
   const kinds = [node.complete.length > 0, node.sets.length > 0, node.objects.length > 0].filter(Boolean).length;

@@ -110,6 +110,16 @@ function objectValue(ev: Evaluator, node: RuleNode): RObject {
   const out = new RObject();
   for (const rule of node.objects) {
     const suffix = rule.ref.slice(rule.staticLen);
+    if (rule.kind === 'set') {
+      // `a[x][y] contains v`: an object whose leaves are sets.
+      for (const b of rule.bodies) {
+        const env: Env = new Map();
+        ev.evalBody(b.body, 0, env, () =>
+          ev.evalSeq(suffix, 0, [], env, (keys) => ev.evalTerm(rule.key!, env, (v) => (addToLeafSet(out, keys, v, node), false))),
+        );
+      }
+      continue;
+    }
     runBodies(ev, rule, (v, env) => {
       ev.evalSeq(suffix, 0, [], env, (keys) => {
         insertAt(out, keys, v, node);
@@ -119,6 +129,21 @@ function objectValue(ev: Evaluator, node: RuleNode): RObject {
     });
   }
   return out;
+}
+
+function addToLeafSet(obj: RObject, keys: Value[], v: Value, node: RuleNode): void {
+  const leaf = keys.reduce<RObject | RSet>((cur, k, i) => {
+    if (!(cur instanceof RObject)) throw new Conflict(`rego: rule ${ruleName(node)} produced conflicting keys`);
+    let next = cur.get(k);
+    if (next === undefined) {
+      next = i === keys.length - 1 ? new RSet() : new RObject();
+      cur.set(k, next);
+    }
+    if (!(next instanceof RObject) && !(next instanceof RSet)) throw new Conflict(`rego: rule ${ruleName(node)} produced conflicting keys`);
+    return next;
+  }, obj);
+  if (!(leaf instanceof RSet)) throw new Conflict(`rego: rule ${ruleName(node)} produced conflicting keys`);
+  leaf.add(v);
 }
 
 function insertAt(obj: RObject, keys: Value[], v: Value, node: RuleNode): void {

@@ -41,6 +41,11 @@ describe('rule evaluation', () => {
     assert.equal(one(src, 'data.p.all_pos', { xs: [1, -2] }), undefined);
     assert.equal(one(src, 'data.p.all_pos', { xs: 3 }), undefined);
   });
+  test('builds nested objects from ref-head rules, with sets at the leaves for contains', () => {
+    const src = 'package p\nimport rego.v1\nroles[u][r] := true if { some u, rs in input.users; some r in rs }\nby_team[t] contains u if some u, t in input.team';
+    const out = one(src, 'data.p', { users: { a: ['x', 'y'], b: ['x'] }, team: { a: 'red', b: 'red', c: 'blue' } });
+    assert.deepEqual(out, { by_team: { blue: ['c'], red: ['a', 'b'] }, roles: { a: { x: true, y: true }, b: { x: true } } });
+  });
   test('handles raw strings, comprehensions and set operations', () => {
     const src = 'package p\nimport rego.v1\nr := `a\\b`\ns := {x | some x in [3, 1, 3]} | {2}\no := {k: v | some k, v in {"b": 1, "a": 2}; v > 1}';
     assert.deepEqual(one(src, 'data.p'), { o: { a: 2 }, r: 'a\\b', s: [1, 2, 3] });
