@@ -56,7 +56,11 @@ function runBodies(ev: Evaluator, rule: Rule, onValue: (v: Value, env: Env) => b
     const env: Env = new Map();
     let found = false;
     // A complete rule or function with a constant value needs only one solution.
-    const constant = b.value.t === 'scalar' && (rule.kind !== 'object' || rule.ref.slice(rule.staticLen).every((t) => t.t === 'scalar'));
+    // With a print sink, functions run all their solutions, so print output matches regorus line for line.
+    const constant =
+      b.value.t === 'scalar' &&
+      (rule.kind !== 'object' || rule.ref.slice(rule.staticLen).every((t) => t.t === 'scalar')) &&
+      (rule.kind !== 'function' || !ev.shared.bctx.print);
     const explain = ev.shared.explain;
     const token = explain?.enterBody(rule, b);
     const run = () =>
