@@ -7,6 +7,8 @@
 import type { BinOp, Expr, Loc, Term } from './ast.js';
 import { syntaxError, type Token } from './lexer.js';
 
+/** Brackets nested deeper than this are rejected (keeps the recursive parser off the stack limit). */
+const MAX_NESTING = 200;
 const RELOPS = new Set(['==', '!=', '<', '<=', '>', '>=']);
 
 /** Token cursor shared by the module and term parsers. */
@@ -62,6 +64,7 @@ export class TokenStream {
   }
   /** Run `f` with newlines insignificant (inside brackets). */
   nested<T>(f: () => T): T {
+    if (this.nest >= MAX_NESTING) throw this.error(`nesting deeper than ${MAX_NESTING}`);
     this.nest++;
     try {
       return f();
