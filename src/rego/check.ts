@@ -35,8 +35,6 @@ function checkDefaultValue(t: Term): void {
       return fail(t.loc, 'invalid `ref` in default value');
     case 'call':
       return fail(t.loc, 'invalid `call` in default value');
-    case 'neg':
-      return fail(t.loc, 'invalid `unaryexpr` in default value');
     case 'in':
       return fail(t.loc, 'unexpected keyword `in` in default value');
     case 'binop': {

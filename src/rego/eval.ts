@@ -277,8 +277,6 @@ export class Evaluator {
             }
           }),
         );
-      case 'neg':
-        return this.evalTerm(t.arg, env, (a) => k(arith('-', 0, a)));
       case 'in':
         return this.evalTerm(t.coll, env, (c) =>
           this.evalTerm(t.value, env, (v) => (t.key ? this.evalTerm(t.key, env, (kk) => k(member(c, v, kk))) : k(member(c, v)))),

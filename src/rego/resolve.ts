@@ -76,8 +76,6 @@ export function resolveTerm(scope: Scope, t: Term): Term {
       return { ...t, fn: resolveFn(scope, t.fn), args: t.args.map((a) => resolveTerm(scope, a)) };
     case 'binop':
       return { ...t, left: resolveTerm(scope, t.left), right: resolveTerm(scope, t.right) };
-    case 'neg':
-      return { ...t, arg: resolveTerm(scope, t.arg) };
     case 'in':
       return {
         ...t,

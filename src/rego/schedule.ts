@@ -60,9 +60,6 @@ function termDeps(t: Term, d: Deps, pattern: boolean): void {
       termDeps(t.left, d, false);
       termDeps(t.right, d, false);
       return;
-    case 'neg':
-      termDeps(t.arg, d, false);
-      return;
     case 'in':
       if (t.key) termDeps(t.key, d, false);
       termDeps(t.value, d, false);

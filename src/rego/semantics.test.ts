@@ -7,7 +7,7 @@ function one(src: string, query: string, input?: unknown, data?: unknown): unkno
   return compile({ 'm.rego': src }).evalJson(query, { input, data });
 }
 
-describe('rule evaluation', () => {
+describe('Policy.evalJson rule semantics', () => {
   test('takes the first else branch whose body succeeds', () => {
     const src = 'package p\nimport rego.v1\nlevel := "high" if input.x > 10\nelse := "mid" if input.x > 5\nelse := "low"';
     assert.equal(one(src, 'data.p.level', { x: 11 }), 'high');
@@ -52,7 +52,7 @@ describe('rule evaluation', () => {
   });
 });
 
-describe('EvalOptions', () => {
+describe('Policy.eval options', () => {
   test('sends print output with its source position to the print sink', () => {
     const lines: string[] = [];
     compile({ 'm.rego': 'package p\nimport rego.v1\nv if {\n  print("n =", input.n, input.missing)\n}' }).evalJson('data.p.v', { input: { n: 1 }, print: (l) => lines.push(l) });
@@ -81,7 +81,7 @@ describe('EvalOptions', () => {
   });
 });
 
-describe('parse errors', () => {
+describe('compile parse errors', () => {
   const cases: [string, string, RegExp][] = [
     ['unterminated string', 'package p\nx := "abc\n', /m\.rego:2:6: unterminated string/],
     ['bad escape', 'package p\nx := "\\q"', /m\.rego:2:7: invalid escape/],
@@ -104,7 +104,7 @@ describe('parse errors', () => {
   });
 });
 
-describe('builtins', () => {
+describe('standard builtins', () => {
   const q = (expr: string) => compile({ 'm.rego': `package p\nimport rego.v1\nv := ${expr}` }).evalJson('data.p.v');
   test('semver.compare follows semver precedence, including pre-releases', () => {
     assert.equal(q('semver.compare("1.9.10", "1.10.0")'), -1);

@@ -15,7 +15,7 @@ function resourcePolicy(name: string) {
   return compile({ [name]: fixtureText(`trustee-policies/resource/${name}`) });
 }
 
-describe('resource policies', () => {
+describe('Policy.evalJson on upstream resource policies', () => {
   test('default.rego denies tokens from the sample TEE', () => {
     assert.equal(resourcePolicy('default.rego').evalJson('data.policy.allow', { input: sampleClaims, data: resourceData }), false);
   });
@@ -65,7 +65,7 @@ function earPolicy(rvs: Record<string, unknown> = referenceValues) {
 
 const sampleInput = { sample: { launch_digest: 'd2', svn: 1, platform_version: { major: 1, minor: 3 }, debug: false } };
 
-describe('EAR CPU appraisal policy', () => {
+describe('Policy.evalJson on the upstream EAR CPU appraisal policy', () => {
   test('yields affirming trust claims for sample evidence whose reference values match', () => {
     const { policy } = earPolicy();
     assert.deepEqual(policy.evalJson('data.policy.trust_claims', { input: sampleInput }), {
