@@ -18,7 +18,7 @@ export type { HostBuiltin } from './builtins/index.js';
 export type { EvalOptions, EvalResult, QueryResult } from './policy.js';
 export type { ExplainEntry, ExplainFailure } from './explain.js';
 export type { Value } from './value.js';
-export { RObject, RSet, toJson, fromJson } from './value.js';
+export { RObject, RSet, toJson, fromJson, equal, compare } from './value.js';
 
 export interface CompileOptions {
   /** Host functions callable from policies, e.g. `{ query_reference_value: { arity: 1, fn } }`. */

@@ -18,17 +18,28 @@ function bin(name: string, f: (a: bigint, b: bigint) => bigint) {
   return { arity: 2, fn: ([a, b]: Value[]) => normInt(f(bigArg(name, a!, 1), bigArg(name, b!, 2))) };
 }
 
-const SI: Record<string, number> = { '': 1, m: 1e-3, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
-const BIN: Record<string, number> = { ki: 2 ** 10, mi: 2 ** 20, gi: 2 ** 30, ti: 2 ** 40, pi: 2 ** 50, ei: 2 ** 60 };
+/** Decimal SI prefixes as powers of ten (E/P/T/G and k are case-insensitive; M is mega, m milli). */
+const SI: Record<string, number> = {
+  '': 0, Q: 30, R: 27, Y: 24, Z: 21, E: 18, e: 18, P: 15, p: 15, T: 12, t: 12, G: 9, g: 9, M: 6, K: 3, k: 3,
+  h: 2, da: 1, d: -1, c: -2, m: -3, 'μ': -6, 'µ': -6, n: -9, f: -15, a: -18, z: -21, y: -24, r: -27, q: -30,
+};
+/** Binary prefixes as powers of two (case-insensitive). */
+const BIN: Record<string, number> = { ki: 10, mi: 20, gi: 30, ti: 40, pi: 50, ei: 60, zi: 70, yi: 80 };
 
-function splitUnits(name: string, s: string): [number, string] {
-  const m = /^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([A-Za-z]*)$/.exec(s.replace(/"/g, '').trim());
+function splitUnits(name: string, s: string): [string, string] {
+  const text = s.replace(/"/g, '');
+  if (/\s/.test(text)) throw evalError(`${name}: spaces not allowed in resource string`);
+  const m = /^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)([^\d.].*)?$/.exec(text);
   if (!m) throw evalError(`${name}: could not parse ${JSON.stringify(s)}`);
-  return [Number(m[1]), m[2]!];
+  return [m[1]!, m[2] ?? ''];
 }
 
-function exactOrFloat(n: number): Value {
-  return Number.isInteger(n) && !Number.isSafeInteger(n) ? normInt(BigInt(n)) : n;
+/** number × 2^exp (exact for integers) or × 10^exp (a float, as regorus computes SI units). */
+function scale(num: string, base: 2n | 10n, exp: number): Value {
+  if (base === 2n && /^[+-]?\d+$/.test(num)) return normInt(BigInt(num) * 2n ** BigInt(exp));
+  // Parsing "<num>e<exp>" rounds once, exactly as the decimal literal would.
+  const [mant, e = '0'] = num.toLowerCase().split('e');
+  return Number(`${mant}e${Number(e) + exp}`);
 }
 
 function cached(ctx: BuiltinContext, key: string, make: () => Value): Value {
@@ -52,25 +63,23 @@ export const bitsUnits: BuiltinTable = {
     arity: 1,
     fn: ([s]) => {
       const [n, u] = splitUnits('units.parse', str('units.parse', s!));
-      const lower = u.toLowerCase();
-      if (BIN[lower] !== undefined) return exactOrFloat(n * BIN[lower]!);
-      if (SI[u] !== undefined) return exactOrFloat(n * SI[u]!);
-      if (u.length === 1 && SI[u.toUpperCase()] !== undefined && u !== 'm') return exactOrFloat(n * SI[u.toUpperCase()]!);
-      throw evalError(`units.parse: unknown unit ${JSON.stringify(u)}`);
+      const bin = BIN[u.toLowerCase()];
+      if (bin !== undefined) return scale(n, 2n, bin);
+      const si = SI[u];
+      if (si === undefined) return undefined;
+      return scale(n, 10n, si);
     },
   },
   'units.parse_bytes': {
     arity: 1,
     fn: ([s]) => {
       const [n, u] = splitUnits('units.parse_bytes', str('units.parse_bytes', s!));
-      const lower = u.toLowerCase().replace(/b$/, '');
-      let mult: number | undefined;
-      if (lower === '') mult = 1;
-      else if (BIN[lower] !== undefined) mult = BIN[lower];
-      else if (SI[lower.toUpperCase()] !== undefined) mult = SI[lower.toUpperCase()];
-      if (mult === undefined) throw evalError(`units.parse_bytes: unknown unit ${JSON.stringify(u)}`);
-      const r = n * mult;
-      return exactOrFloat(Math.floor(r));
+      const unit = u.toLowerCase().replace(/b$/, '');
+      const bin = BIN[unit];
+      const si = unit === '' ? 0 : SI[unit.toUpperCase()] ?? SI[unit];
+      if (bin === undefined && (si === undefined || si < 0)) throw evalError(`units.parse_bytes: unknown unit ${JSON.stringify(u)}`);
+      const v = bin !== undefined ? scale(n, 2n, bin) : scale(n, 10n, si!);
+      return typeof v === 'number' ? Math.floor(v) : v;
     },
   },
   'uuid.parse': {

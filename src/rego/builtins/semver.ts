@@ -39,7 +39,7 @@ export function compareSemver(a: SemVer, b: SemVer): number {
 }
 
 export const semver: BuiltinTable = {
-  'semver.is_valid': { arity: 1, fn: ([v]) => typeof v === 'string' && parseSemver(v) !== undefined },
+  'semver.is_valid': { arity: 1, fn: ([v]) => parseSemver(str('semver.is_valid', v!)) !== undefined },
   'semver.compare': {
     arity: 2,
     fn: ([a, b]) => {
