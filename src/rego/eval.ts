@@ -409,11 +409,16 @@ export class Evaluator {
     }
     if (this.shared.strict) return this.applyCall(t, def.arity, env, k, (args) => def.fn(args, this.shared.bctx));
     return this.applyCall(t, def.arity, env, k, (args) => {
+      // The error is discarded, so skip capturing its stack (this path is hot in Kata policies).
+      const limit = Error.stackTraceLimit;
+      Error.stackTraceLimit = 0;
       try {
         return def.fn(args, this.shared.bctx);
       } catch (err) {
         if (err instanceof MalformedInput) return undefined;
         throw err;
+      } finally {
+        Error.stackTraceLimit = limit;
       }
     });
   }

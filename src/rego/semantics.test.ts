@@ -21,6 +21,10 @@ describe('Policy.evalJson rule semantics', () => {
     const out = one(src, 'data.p', { a: 1 }, { cfg: { n: 2 } }) as Record<string, unknown>;
     assert.deepEqual([out.a, out.b, out.c, out.r, out.d, out.v], [7, 9, 10, 1, 2, 2]);
   });
+  test('replaces builtins with `with`, by a function or a value', () => {
+    const src = 'package p\nimport rego.v1\nmock(_) := 42\na := x if x := count([1, 2]) with count as mock\nb := x if x := count([1, 2]) with count as 7\nd := x if x := time.now_ns() with time.now_ns as 5';
+    assert.deepEqual(one(src, 'data.p'), { a: 42, b: 7, d: 5 });
+  });
   test('raises Conflict when a function returns two values for one input', () => {
     const p = compile({ 'm.rego': 'package p\nimport rego.v1\nf(x) := 1 if x > 0\nf(x) := 2 if x > 1\nv := f(input.n)' });
     assert.equal(p.evalJson('data.p.v', { input: { n: 1 } }), 1);
