@@ -115,7 +115,8 @@ export class Evaluator {
         return k();
       case 'somein':
         return this.evalTerm(e.coll, env, (c) =>
-          isScalar(c) ? notCollection() : iterate(c, (kk, vv) => (this.step(), this.bindPattern(e.value, vv, env, () => (e.key ? this.bindPattern(e.key, kk, env, k) : k())))),
+          // `some` declares new variables: they shadow any outer binding of the same name.
+          isScalar(c) ? notCollection() : iterate(c, (kk, vv) => (this.step(), this.bindFresh(e.value, vv, env, () => (e.key ? this.bindFresh(e.key, kk, env, k) : k())))),
         );
       case 'every':
         return this.evalTerm(e.coll, env, (c) => {
@@ -165,7 +166,7 @@ export class Evaluator {
   }
 
   /** Bind a variable that shadows any outer binding (every's key and value). */
-  private bindFresh(t: Term, v: Value, env: Env, k: Cont): boolean {
+  bindFresh(t: Term, v: Value, env: Env, k: Cont): boolean {
     if (t.t !== 'var' || isWildcard(t.name)) return this.bindPattern(t, v, env, k);
     const saved = env.get(t.name);
     env.set(t.name, v);

@@ -39,6 +39,9 @@ describe('Policy.evalJson rule semantics', () => {
   test('reorders body expressions so variables are bound before use', () => {
     assert.equal(one('package p\nv := y if {\n  y := x * 2\n  x := input.n\n}', 'data.p.v', { n: 4 }), 8);
   });
+  test('lets `some` in a comprehension shadow an outer variable', () => {
+    assert.deepEqual(one('package p\nimport rego.v1\nr := ys if {\n  x := 10\n  ys := [x | some x in [1, 2]]\n}', 'data.p.r'), [1, 2]);
+  });
   test('evaluates every over arrays and fails on an empty-but-scalar domain', () => {
     const src = 'package p\nimport rego.v1\nall_pos if every x in input.xs { x > 0 }';
     assert.equal(one(src, 'data.p.all_pos', { xs: [1, 2] }), true);
