@@ -150,15 +150,23 @@ function addToLeafSet(obj: RObject, keys: Value[], v: Value, node: RuleNode): vo
   leaf.add(v);
 }
 
+/** Objects built by this evaluation; any other object met on the way is copied, never mutated. */
+const built = new WeakSet<RObject>();
+
 function insertAt(obj: RObject, keys: Value[], v: Value, node: RuleNode): void {
   let cur = obj;
   for (let i = 0; i < keys.length - 1; i++) {
     let next = cur.get(keys[i]!);
     if (next === undefined) {
       next = new RObject();
+      built.add(next);
       cur.set(keys[i]!, next);
     } else if (!(next instanceof RObject)) {
       throw new Conflict(`rego: object rule ${ruleName(node)} produced conflicting keys`);
+    } else if (!built.has(next)) {
+      next = RObject.fromEntries(next.entries());
+      built.add(next);
+      cur.set(keys[i]!, next);
     }
     cur = next;
   }
