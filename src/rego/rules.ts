@@ -136,19 +136,30 @@ function objectValue(ev: Evaluator, node: RuleNode): RObject {
 }
 
 function addToLeafSet(obj: RObject, keys: Value[], v: Value, node: RuleNode): void {
-  const leaf = keys.reduce<RObject | RSet>((cur, k, i) => {
-    if (!(cur instanceof RObject)) throw new Conflict(`rego: rule ${ruleName(node)} produced conflicting keys`);
-    let next = cur.get(k);
-    if (next === undefined) {
-      next = i === keys.length - 1 ? new RSet() : new RObject();
-      cur.set(k, next);
+  const conflict = () => new Conflict(`rego: rule ${ruleName(node)} produced conflicting keys`);
+  let cur = obj;
+  for (let i = 0; i < keys.length; i++) {
+    const last = i === keys.length - 1;
+    let next = cur.get(keys[i]!);
+    if (next === undefined || !builtSets.has(next as object) && !built.has(next as RObject)) {
+      if (next !== undefined && !(last ? next instanceof RSet : next instanceof RObject)) throw conflict();
+      const copy: RObject | RSet = last ? new RSet(next instanceof RSet ? next.values() : []) : next instanceof RObject ? RObject.fromEntries(next.entries()) : new RObject();
+      if (copy instanceof RSet) builtSets.add(copy);
+      else built.add(copy);
+      cur.set(keys[i]!, copy);
+      next = copy;
     }
-    if (!(next instanceof RObject) && !(next instanceof RSet)) throw new Conflict(`rego: rule ${ruleName(node)} produced conflicting keys`);
-    return next;
-  }, obj);
-  if (!(leaf instanceof RSet)) throw new Conflict(`rego: rule ${ruleName(node)} produced conflicting keys`);
-  leaf.add(v);
+    if (last) {
+      if (!(next instanceof RSet)) throw conflict();
+      next.add(v);
+    } else {
+      if (!(next instanceof RObject)) throw conflict();
+      cur = next;
+    }
+  }
 }
+
+const builtSets = new WeakSet<object>();
 
 /** Objects built by this evaluation; any other object met on the way is copied, never mutated. */
 const built = new WeakSet<RObject>();
