@@ -42,6 +42,16 @@ describe('coco policy eval', () => {
     assert.equal(r.code, 1);
     assert.match(r.err, /bad\.rego:3:1/);
   });
+  test('answers a host function from a JSON file with --lookup', () => {
+    const p = join(dir, 'rv.rego');
+    writeFileSync(p, 'package p\nimport rego.v1\nok if input.d in query_reference_value("digests")\nmissing := query_reference_value("nope")\n');
+    const rvs = join(dir, 'rvs.json');
+    writeFileSync(rvs, JSON.stringify({ digests: ['aa', 'bb'] }));
+    const inp = join(dir, 'd.json');
+    writeFileSync(inp, JSON.stringify({ d: 'bb' }));
+    assert.equal(coco('eval', '-p', p, '--lookup', `query_reference_value=${rvs}`, '-i', inp, 'data.p.ok').out.trim(), 'true');
+    assert.equal(coco('eval', '-p', p, '--lookup', `query_reference_value=${rvs}`, 'data.p.missing').out.trim(), 'null');
+  });
   test('exits 2 on a usage error', () => {
     assert.equal(coco('eval', 'data.p.x').code, 2);
   });

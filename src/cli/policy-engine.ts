@@ -2,7 +2,10 @@
  * `coco policy eval` and `coco policy test`: run the Rego engine from the command line.
  *
  *   coco policy eval --policy p.rego [--policy q.rego] [--input in.json] [--data d.json]
- *                    [--explain] [--max-steps N] [--timeout-ms N] [--non-strict] QUERY
+ *                    [--lookup NAME=values.json] [--explain] [--max-steps N] [--timeout-ms N]
+ *                    [--non-strict] QUERY
+ * `--lookup` registers a host function NAME(key) answering from a JSON object (null when the key
+ * is absent), e.g. `--lookup query_reference_value=rvs.json` for attestation policies.
  *   coco policy test CASES.yaml...
  * @module
  */
@@ -10,12 +13,13 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isCocoError } from '../core/index.js';
-import { compile, toJson, type ExplainEntry } from '../rego/index.js';
+import { compile, toJson, type ExplainEntry, type HostBuiltin } from '../rego/index.js';
 import { parseCases, runCase } from './rego-cases.js';
 
 const USAGE = [
   'usage: coco policy eval --policy FILE.rego [--policy ...] [--input FILE.json] [--data FILE.json]',
-  '                        [--explain] [--max-steps N] [--timeout-ms N] [--non-strict] QUERY',
+  '                        [--lookup NAME=FILE.json] [--explain] [--max-steps N] [--timeout-ms N]',
+  '                        [--non-strict] QUERY',
   '       coco policy test CASES.yaml...',
 ].join('\n');
 
@@ -49,6 +53,7 @@ function evalCommand(args: string[]): number {
         policy: { type: 'string', multiple: true, short: 'p' },
         input: { type: 'string', short: 'i' },
         data: { type: 'string', short: 'd' },
+        lookup: { type: 'string', multiple: true },
         explain: { type: 'boolean' },
         'max-steps': { type: 'string' },
         'timeout-ms': { type: 'string' },
@@ -66,7 +71,22 @@ function evalCommand(args: string[]): number {
   }
   const modules: Record<string, string> = {};
   for (const file of values.policy) modules[file] = readFileSync(file, 'utf8');
-  const policy = compile(modules);
+  const builtins: Record<string, HostBuiltin> = {};
+  for (const spec of values.lookup ?? []) {
+    const eq = spec.indexOf('=');
+    if (eq <= 0) {
+      console.error(`--lookup expects NAME=FILE.json, got ${JSON.stringify(spec)}`);
+      return 2;
+    }
+    const table = readJson(spec.slice(eq + 1));
+    if (!table || typeof table !== 'object' || Array.isArray(table)) {
+      console.error(`--lookup ${spec.slice(0, eq)}: the file must hold a JSON object`);
+      return 2;
+    }
+    const entries = new Map(Object.entries(table));
+    builtins[spec.slice(0, eq)] = { arity: 1, fn: (key) => (typeof key === 'string' && entries.has(key) ? entries.get(key) : null) };
+  }
+  const policy = compile(modules, { builtins });
   const limits: { maxSteps?: number; timeoutMs?: number } = {};
   if (values['max-steps']) limits.maxSteps = Number(values['max-steps']);
   if (values['timeout-ms']) limits.timeoutMs = Number(values['timeout-ms']);
