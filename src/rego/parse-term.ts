@@ -199,12 +199,26 @@ function parseArrayLike(ts: TokenStream): Term {
       ts.next();
       return { t: 'array', items: [], loc } as Term;
     }
-    const first = parseAnd(ts);
+    let first = parseAnd(ts);
     if (ts.isPunct('|')) {
-      ts.next();
-      const body = ts.flat(() => ts.parseBody(ts, ']'));
-      ts.expectPunct(']');
-      return { t: 'arraycomp', head: first, body, loc } as Term;
+      const bar = ts.next();
+      // `[a | b, c]`: a comma after the right operand makes this an array whose first item is a
+      // set union (regorus' disambiguation); otherwise it is a comprehension.
+      const save = ts.pos;
+      let union: Term | undefined;
+      try {
+        const rhs = parseAnd(ts);
+        if (ts.isPunct(',')) union = { t: 'binop', op: '|', left: first, right: rhs, loc: ts.loc(bar) };
+      } catch {
+        union = undefined;
+      }
+      if (!union) {
+        ts.pos = save;
+        const body = ts.flat(() => ts.parseBody(ts, ']'));
+        ts.expectPunct(']');
+        return { t: 'arraycomp', head: first, body, loc } as Term;
+      }
+      first = union;
     }
     const items = [continueIn(ts, first)];
     while (ts.isPunct(',')) {
