@@ -29,4 +29,9 @@ describe('Policy.eval with explain', () => {
     const r = p.eval('data.q.ok', { input: { image: 'docker.io/x' }, explain: true });
     assert.deepEqual(r.explain?.[0]?.failure, { at: 'q.rego:3:7', expr: 'startswith()', operands: ['docker.io/x', 'registry.example/'] });
   });
+  test('shows the negated expression and its operands when a `not` fails', () => {
+    const p = compile({ 'n.rego': 'package n\nimport rego.v1\nok if {\n  not input.debug == true\n}' });
+    const r = p.eval('data.n.ok', { input: { debug: true }, explain: true });
+    assert.deepEqual(r.explain?.[0]?.failure, { at: 'n.rego:4:3', expr: 'not ==', operands: [true, true] });
+  });
 });

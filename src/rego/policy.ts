@@ -227,8 +227,11 @@ function describeExpr(ev: Evaluator, e: Expr, env: Env): { expr: string; operand
     case 'unify':
     case 'assign':
       return { expr: e.e === 'unify' ? '=' : ':=', operands: [val(e.left), val(e.right)] };
-    case 'not':
-      return { expr: 'not', operands: [] };
+    case 'not': {
+      // The negated expression held: show what it was and its operands.
+      const inner = describeExpr(ev, e.expr, env);
+      return { expr: `not ${inner.expr}`, operands: inner.operands };
+    }
     case 'somein':
     case 'every':
       return { expr: e.e === 'somein' ? 'some in' : 'every', operands: [val(e.coll)] };
