@@ -53,6 +53,10 @@ function addRule(root: RuleNode, rule: Rule, counter: { n: number }): void {
     if (node.funcs.some((f) => f.args.length !== rule.args.length)) throw new MalformedInput(`${where}: function ${staticPath(rule).join('.')} defined with different arities`);
     return;
   }
+  if (rule.isDefault && rule.kind === 'object') {
+    node.objectDefaults.push(rule);
+    return;
+  }
   if (rule.isDefault) {
     if (node.defaults.length > 0) throw new MalformedInput(`${where}: multiple default rules for ${staticPath(rule).join('.')}`);
     node.defaults.push(rule);

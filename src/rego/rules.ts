@@ -37,10 +37,11 @@ export function nodeValue(ev: Evaluator, node: RuleNode): Value | undefined {
 function computeNode(ev: Evaluator, node: RuleNode): Value | undefined {
   if (node.complete.length > 0 || (node.defaults.length > 0 && node.funcs.length === 0)) return completeValue(ev, node);
   if (node.sets.length > 0) return setValue(ev, node);
-  if (node.funcs.length > 0 && node.children.size === 0 && node.objects.length === 0) return undefined;
-  const obj = node.objects.length > 0 ? objectValue(ev, node) : new RObject();
+  const objectRules = node.objects.length + node.objectDefaults.length;
+  if (node.funcs.length > 0 && node.children.size === 0 && objectRules === 0) return undefined;
+  const obj = objectRules > 0 ? objectValue(ev, node) : new RObject();
   const base = ev.baseAt(node.path);
-  if (node.objects.length === 0 && node.children.size === 0) return base ?? (node.isPackage ? obj : undefined);
+  if (objectRules === 0 && node.children.size === 0) return base ?? (node.isPackage ? obj : undefined);
   if (base instanceof RObject) for (const [k, v] of base.entries()) if (!obj.has(k)) obj.set(k, v);
   for (const [name, child] of node.children) {
     const ov = ev.overrides?.get(child.path.join('\u0000'));
@@ -132,6 +133,15 @@ function objectValue(ev: Evaluator, node: RuleNode): RObject {
       return false;
     });
   }
+  for (const d of node.objectDefaults) {
+    const env: Env = new Map();
+    ev.evalSeq(d.ref.slice(d.staticLen), 0, [], env, (keys) =>
+      ev.evalTerm(d.bodies[0]!.value, env, (v) => {
+        if (!hasPath(out, keys)) insertAt(out, keys, v, node);
+        return true;
+      }),
+    );
+  }
   return out;
 }
 
@@ -160,6 +170,16 @@ function addToLeafSet(obj: RObject, keys: Value[], v: Value, node: RuleNode): vo
 }
 
 const builtSets = new WeakSet<object>();
+
+function hasPath(obj: RObject, keys: Value[]): boolean {
+  let cur: Value | undefined = obj;
+  for (const k of keys) {
+    if (!(cur instanceof RObject)) return false;
+    cur = cur.get(k);
+    if (cur === undefined) return false;
+  }
+  return true;
+}
 
 /** Objects built by this evaluation; any other object met on the way is copied, never mutated. */
 const built = new WeakSet<RObject>();
