@@ -157,7 +157,7 @@ describe('Policy.evalJson on the upstream policy-engine test policies', () => {
     assert.equal(enginePolicy(2).evalJson('data.policy.allow', { input: {} }), true);
     assert.equal(enginePolicy(3).evalJson('data.policy.allow', { input: {} }), false);
   });
-  test('policy_4 exposes input_tcb and keeps policy_1 semantics', () => {
+  test('policy_4 exposes input_tcb only when the token has a tcb-status', () => {
     const p = enginePolicy(4);
     assert.deepEqual(p.evalJson('data.policy.input_tcb', { input: { 'tcb-status': { x: 1 } } }), { x: 1 });
     assert.equal(p.evalJson('data.policy.input_tcb', { input: {} }), undefined);
