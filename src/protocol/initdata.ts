@@ -39,8 +39,8 @@ export function parseInitData(toml: string): InitData {
     throw new MalformedInput(`initdata.algorithm: unsupported ${JSON.stringify(algName)} (sha256, sha384 or sha512)`, { where: 'initdata.algorithm' });
   }
   const dataObj = doc.data === undefined ? {} : expectObject(doc.data, 'initdata.data');
-  // A null-prototype map, so a key such as `__proto__` is an entry like any other.
-  const data: Record<string, string> = Object.create(null) as Record<string, string>;
+  // defineProperty, so a key such as `__proto__` is an own entry like any other.
+  const data: Record<string, string> = {};
   for (const [k, v] of Object.entries(dataObj)) {
     Object.defineProperty(data, k, { value: expectString(v, `initdata.data.${k}`), enumerable: true, writable: true, configurable: true });
   }
