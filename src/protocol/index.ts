@@ -43,3 +43,18 @@ export {
 export type { InitData } from './initdata.js';
 export { EAR_PROFILE, EAR_ISSUER_DEFAULT, TRUST_CLAIMS, TEE_PUBKEY_PATHS, tierOf, statusOf, resolvePointer } from './ear.js';
 export type { TrustClaim, TrustVector, EarStatus } from './ear.js';
+export {
+  SEALED_PREFIX,
+  SEALED_SECRET_VERSION,
+  SEALED_SECRET_KEY_DIR,
+  parseSecretPayload,
+  secretPayloadJson,
+  parseSealedSecret,
+  parseUnsignedSealedSecret,
+  parseSigningJwk,
+  verifySealedSecret,
+  signingKeyFromJwk,
+  signSealedSecret,
+} from './sealed-secret.js';
+export type { SecretPayload, VaultSecret, EnvelopeSecret, EnvelopeWrapType, SealedSecret, SealedSecretHeader } from './sealed-secret.js';
+export { encryptEnvelopeData, decryptEnvelopeData, wrapDataKey, unwrapDataKey, createKbsEnvelope, openEnvelope } from './sealed-envelope.js';

@@ -1,5 +1,6 @@
 /**
- * Trustee: KBS HTTP API, sessions, Attestation Service (EAR tokens), RVPS, resource repository.
+ * Trustee: KBS HTTP API, sessions, Attestation Service (EAR tokens), RVPS, resource repository,
+ * configuration, storage, admin authorisation, metrics and the collateral sources verifiers consult.
  * @module
  */
 export { createTrustee, listen } from './server.js';
@@ -13,11 +14,28 @@ export type { EvidenceItem, AttestationOutcome } from './as/attestation-service.
 export { createEarSigner, signerJwks } from './as/ear-token.js';
 export { TokenVerifier, endorseHeaderJwk } from './as/token-verifier.js';
 export { insecureAllowAllAdmin, denyAllAdmin } from './kbs/admin-hooks.js';
-export type { AdminHooks, AdminIdentity } from './kbs/admin-hooks.js';
+export type { AdminHooks } from './kbs/admin-hooks.js';
 export { bearerKeyAdmin } from './kbs/bearer-key-admin.js';
 export { noMetrics } from './kbs/metrics-hooks.js';
 export type { MetricsHooks } from './kbs/metrics-hooks.js';
 export type { AuditRecord } from './kbs/audit.js';
-export { MemoryStore } from './storage/memory.js';
-export type { KvStore } from './storage/kv.js';
 export type { Listening } from './http/adapter.js';
+export { loadConfig, parseConfigText, parseTrusteeArgs, defaultAdminConfig, TRUSTEE_FLAGS_HELP, DEFAULT_PROTOCOL_VERSION } from './config.js';
+export type { TrusteeConfig, ConfigOverrides, LoadConfigOptions, HttpServerConfig, PluginConfig, RetentionConfig } from './config.js';
+export { openStore, MemoryStore } from './storage/index.js';
+export type { KvStore, Namespace, SetOptions, StorageConfig } from './storage/index.js';
+export {
+  createAdminAuthorizer,
+  bearerToken,
+  ensureAdminKeyPair,
+  generateAdminKeyPair,
+  mintAdminToken,
+  readPem,
+  ADMIN_PRIVATE_KEY_FILE,
+  ADMIN_PUBLIC_KEY_FILE,
+} from './admin/index.js';
+export type { AdminAuthorizer, AdminConfig, AdminIdentity } from './admin/index.js';
+export { createKbsMetrics } from './metrics.js';
+export type { KbsMetrics, BuildInfo } from './metrics.js';
+export { snpOfflineVekSource, snpKdsVekSource, firstSnpVekSource, loadCollateralDir, kdsVcekUrl, snpHwId, snpTcbPrefix, httpsGet, AMD_KDS_URL } from './collateral/index.js';
+export type { SnpKdsOptions, HttpGet, HttpResponse } from './collateral/index.js';

@@ -5,11 +5,19 @@
 import { Unsupported } from '../core/index.js';
 import type { Tee } from '../protocol/index.js';
 import { sampleDeviceVerifier, sampleVerifier } from './sample/index.js';
+import { snpVerifier } from './snp/index.js';
+import { azSnpVtpmVerifier } from './az-snp-vtpm/index.js';
+import { tpmVerifier } from './tpm/index.js';
+import { tdxVerifier } from './tdx/index.js';
 import type { Verifier, VerifierEnv, VerifierFactory } from './verifier.js';
 
 export const VERIFIERS = {
   sample: sampleVerifier,
   sampledevice: sampleDeviceVerifier,
+  snp: snpVerifier,
+  'az-snp-vtpm': azSnpVtpmVerifier,
+  tpm: tpmVerifier,
+  tdx: (env) => tdxVerifier(env),
 } satisfies Partial<Record<Tee, VerifierFactory>>;
 
 /** TEEs this build can verify. */

@@ -1,0 +1,224 @@
+/**
+ * The compiled policy: evaluate queries against input and data, with limits, host builtins,
+ * print capture and explain traces.
+ * @module
+ */
+import { ConfigError } from '../core/index.js';
+import type { Expr, Term } from './ast.js';
+import { adaptHost, STANDARD_BUILTINS, type BuiltinDef, type HostBuiltin } from './builtins/index.js';
+import type { CompiledModules } from './compile.js';
+import { Evaluator, type Env, type Shared } from './eval.js';
+import { Explainer, type ExplainEntry } from './explain.js';
+import { parseQuery } from './parser.js';
+import { bodyLocals, resolveBody } from './resolve.js';
+import { fromJson, RObject, toJson, type Value } from './value.js';
+
+export interface EvalOptions {
+  input?: unknown;
+  data?: unknown;
+  limits?: { maxSteps?: number; timeoutMs?: number };
+  explain?: boolean;
+  builtins?: Record<string, HostBuiltin>;
+  print?: (line: string) => void;
+  /**
+   * Builtin errors (type errors, unparsable numbers...) fail the evaluation when true (regorus'
+   * default, used by Trustee); when false they make the call undefined (OPA's default, Kata).
+   * Defaults to the compile option, else true.
+   */
+  strictBuiltinErrors?: boolean;
+  /** Clock in ms since the epoch: used by time.now_ns and by `limits.timeoutMs`. */
+  now?: () => number;
+}
+
+/** One solution of a query: the value of each expression and the variable bindings. */
+export interface QueryResult {
+  expressions: Value[];
+  bindings: Record<string, Value>;
+}
+
+export interface EvalResult {
+  /** The value of a single-term query (first solution), or undefined. */
+  value: Value | undefined;
+  /** All solutions. */
+  results: QueryResult[];
+  /** Explain trace (when requested). */
+  explain?: ExplainEntry[];
+  steps: number;
+}
+
+export const DEFAULT_MAX_STEPS = 10_000_000;
+
+export class CompiledPolicy {
+  private readonly builtins: Map<string, BuiltinDef>;
+  private readonly queryCache = new Map<string, { body: Expr[]; vars: string[] }>();
+
+  private readonly compiled: CompiledModules;
+
+  private readonly strict: boolean;
+
+  constructor(compiled: CompiledModules, hostBuiltins: Record<string, HostBuiltin> | undefined, strict = true) {
+    this.compiled = compiled;
+    this.strict = strict;
+    this.builtins = new Map(STANDARD_BUILTINS);
+    for (const [name, h] of Object.entries(hostBuiltins ?? {})) this.builtins.set(name, adaptHost(h));
+  }
+
+  get packages(): string[] {
+    return this.compiled.packages;
+  }
+
+  evalJson(query: string, opts?: EvalOptions): unknown {
+    const r = this.eval(query, opts);
+    return r.value === undefined ? undefined : toJson(r.value);
+  }
+
+  eval(query: string, opts: EvalOptions = {}): EvalResult {
+    const { body, vars } = this.prepareQuery(query);
+    let builtins = this.builtins;
+    if (opts.builtins) {
+      builtins = new Map(this.builtins);
+      for (const [name, h] of Object.entries(opts.builtins)) builtins.set(name, adaptHost(h));
+    }
+    const timeoutMs = opts.limits?.timeoutMs;
+    if (timeoutMs !== undefined && !opts.now) throw new ConfigError('rego: limits.timeoutMs needs a clock (EvalOptions.now)', { key: 'now' });
+    const shared: Shared = {
+      steps: 0,
+      maxSteps: opts.limits?.maxSteps ?? DEFAULT_MAX_STEPS,
+      deadline: timeoutMs !== undefined && opts.now ? opts.now() + timeoutMs : undefined,
+      clock: opts.now,
+      builtins,
+      bctx: { now: opts.now, print: opts.print },
+      explain: undefined,
+      strict: opts.strictBuiltinErrors ?? this.strict,
+    };
+    const input = opts.input === undefined ? undefined : fromJson(opts.input);
+    const data = opts.data === undefined ? new RObject() : fromJson(opts.data);
+    const ev = new Evaluator(this.compiled.root, shared, input, data, undefined, undefined);
+    if (opts.explain) shared.explain = new Explainer((expr, env) => describeExpr(ev, expr, env));
+    const results: QueryResult[] = [];
+    const env: Env = new Map();
+    const single = body.length === 1 && body[0]!.e === 'term' && body[0]!.withs.length === 0 ? (body[0] as Expr & { e: 'term' }).term : undefined;
+    if (single) {
+      ev.evalTerm(single, env, (v) => {
+        results.push({ expressions: [v], bindings: bindingsOf(env, vars) });
+        return false;
+      });
+    } else {
+      const values: Value[] = [];
+      const step = (i: number): boolean => {
+        if (i === body.length) {
+          results.push({ expressions: values.slice(), bindings: bindingsOf(env, vars) });
+          return false;
+        }
+        const e = body[i]!;
+        if (e.e === 'term' && e.withs.length === 0) {
+          ev.step();
+          return ev.evalTerm(e.term, env, (v) => (v === false ? false : ((values[i] = v), step(i + 1))));
+        }
+        values[i] = true;
+        return ev.evalExpr(e, env, () => step(i + 1));
+      };
+      step(0);
+    }
+    const out: EvalResult = { value: single ? results[0]?.expressions[0] : results.length > 0 ? true : undefined, results, steps: shared.steps };
+    if (shared.explain) out.explain = shared.explain.entries;
+    return out;
+  }
+
+  private prepareQuery(query: string): { body: Expr[]; vars: string[] } {
+    const hit = this.queryCache.get(query);
+    if (hit) return hit;
+    const parsed = parseQuery(query);
+    const locals = new Set<string>();
+    bodyLocals(parsed, locals);
+    const body = resolveBody({ pkg: [], ruleNames: new Set(), imports: [], locals, counter: this.compiled.counter }, parsed);
+    const vars = new Set<string>();
+    for (const e of body) exprVars(e, vars);
+    const prepared = { body, vars: [...vars].filter((v) => !v.startsWith('_$')) };
+    if (this.queryCache.size < 256) this.queryCache.set(query, prepared);
+    return prepared;
+  }
+}
+
+function bindingsOf(env: Env, vars: string[]): Record<string, Value> {
+  const out: Record<string, Value> = {};
+  for (const v of vars) {
+    const x = env.get(v);
+    if (x !== undefined) out[v] = x;
+  }
+  return out;
+}
+
+function termVars(t: Term, out: Set<string>): void {
+  switch (t.t) {
+    case 'var':
+      if (t.name !== 'input' && t.name !== 'data') out.add(t.name);
+      break;
+    case 'ref':
+      termVars(t.head, out);
+      for (const p of t.path) termVars(p, out);
+      break;
+    case 'array':
+    case 'set':
+      for (const x of t.items) termVars(x, out);
+      break;
+    case 'object':
+      for (const [a, b] of t.entries) {
+        termVars(a, out);
+        termVars(b, out);
+      }
+      break;
+    case 'call':
+      for (const a of t.args) termVars(a, out);
+      break;
+    case 'binop':
+      termVars(t.left, out);
+      termVars(t.right, out);
+      break;
+    default:
+      break;
+  }
+}
+
+function exprVars(e: Expr, out: Set<string>): void {
+  if (e.e === 'term') termVars(e.term, out);
+  else if (e.e === 'unify' || e.e === 'assign') {
+    termVars(e.left, out);
+    termVars(e.right, out);
+  } else if (e.e === 'somein') {
+    if (e.key) termVars(e.key, out);
+    termVars(e.value, out);
+  } else if (e.e === 'some') for (const v of e.vars) out.add(v);
+}
+
+/** Describe a failed expression for explain mode: its operator and operand values. */
+function describeExpr(ev: Evaluator, e: Expr, env: Env): { expr: string; operands: unknown[] } {
+  const val = (t: Term): unknown => {
+    let out: unknown = '<undefined>';
+    try {
+      ev.evalTerm(t, env, (v) => ((out = toJson(v)), true));
+    } catch (err) {
+      out = `<error: ${(err as Error).message}>`;
+    }
+    return out;
+  };
+  switch (e.e) {
+    case 'term': {
+      const t = e.term;
+      if (t.t === 'binop') return { expr: t.op, operands: [val(t.left), val(t.right)] };
+      if (t.t === 'call') return { expr: `${t.fn.join('.')}()`, operands: t.args.map(val) };
+      if (t.t === 'in') return { expr: 'in', operands: [val(t.value), val(t.coll)] };
+      return { expr: 'term', operands: [val(t)] };
+    }
+    case 'unify':
+    case 'assign':
+      return { expr: e.e === 'unify' ? '=' : ':=', operands: [val(e.left), val(e.right)] };
+    case 'not':
+      return { expr: 'not', operands: [] };
+    case 'somein':
+    case 'every':
+      return { expr: e.e === 'somein' ? 'some in' : 'every', operands: [val(e.coll)] };
+    default:
+      return { expr: e.e, operands: [] };
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * Rule semantics: complete rules (one value, conflicts are errors, `default` when undefined,
+ * `else` chains), partial sets and objects (accumulate), functions (memoized per argument tuple)
+ * and the merged value of packages.
+ * @module
+ */
+import { Conflict, MalformedInput } from '../core/index.js';
+import type { Rule } from './ast.js';
+import type { Env, Evaluator } from './eval.js';
+import type { RuleNode } from './tree.js';
+import { equal, keyOf, RObject, RSet, type Value } from './value.js';
+
+export const PENDING = Symbol('pending');
+
+function ruleName(node: RuleNode): string {
+  return ['data', ...node.path].join('.');
+}
+
+/** Value of a node of the data tree (memoized per evaluator; detects recursion). */
+export function nodeValue(ev: Evaluator, node: RuleNode): Value | undefined {
+  if (node.constant !== undefined && !ev.overrides?.size) return node.constant;
+  const m = ev.memo.get(node.id);
+  if (m === PENDING) throw new MalformedInput(`rego: recursion detected while evaluating ${ruleName(node)}`);
+  if (m !== undefined || ev.memo.has(node.id)) return m as Value | undefined;
+  ev.memo.set(node.id, PENDING);
+  let v: Value | undefined;
+  try {
+    v = computeNode(ev, node);
+  } catch (err) {
+    ev.memo.delete(node.id);
+    throw err;
+  }
+  ev.memo.set(node.id, v);
+  return v;
+}
+
+function computeNode(ev: Evaluator, node: RuleNode): Value | undefined {
+  if (node.complete.length > 0 || (node.defaults.length > 0 && node.funcs.length === 0)) return completeValue(ev, node);
+  if (node.sets.length > 0) return setValue(ev, node);
+  if (node.funcs.length > 0 && node.children.size === 0 && node.objects.length === 0) return undefined;
+  const obj = node.objects.length > 0 ? objectValue(ev, node) : new RObject();
+  const base = ev.baseAt(node.path);
+  if (node.objects.length === 0 && node.children.size === 0) return base ?? (node.isPackage ? obj : undefined);
+  if (base instanceof RObject) for (const [k, v] of base.entries()) if (!obj.has(k)) obj.set(k, v);
+  for (const [name, child] of node.children) {
+    const ov = ev.overrides?.get(child.path.join('\u0000'));
+    const cv = ov !== undefined ? ov : nodeValue(ev, child);
+    if (cv !== undefined) obj.set(name, cv);
+  }
+  return obj;
+}
+
+/** Run a rule's body chain; `emit` gets each (env, value); the first branch with results wins. */
+function runBodies(ev: Evaluator, rule: Rule, onValue: (v: Value, env: Env) => boolean, initEnv?: (env: Env, k: () => boolean) => boolean): void {
+  for (const b of rule.bodies) {
+    const env: Env = new Map();
+    let found = false;
+    const constant = b.value.t === 'scalar';
+    const explain = ev.shared.explain;
+    const token = explain?.enterBody(rule, b);
+    const run = () =>
+      ev.evalBody(b.body, 0, env, () =>
+        ev.evalTerm(b.value, env, (v) => {
+          found = true;
+          return onValue(v, env) || constant;
+        }),
+      );
+    if (initEnv) initEnv(env, run);
+    else run();
+    if (explain && token !== undefined) explain.exitBody(token, found);
+    if (found) return;
+  }
+}
+
+function completeValue(ev: Evaluator, node: RuleNode): Value | undefined {
+  let result: Value | undefined;
+  for (const rule of node.complete) {
+    runBodies(ev, rule, (v) => {
+      if (result === undefined) result = v;
+      else if (!equal(result, v)) throw new Conflict(`rego: complete rule ${ruleName(node)} produced conflicting values`);
+      return false;
+    });
+  }
+  if (result === undefined) {
+    for (const d of node.defaults) {
+      ev.evalTerm(d.bodies[0]!.value, new Map(), (v) => ((result = v), true));
+    }
+  }
+  return result;
+}
+
+function setValue(ev: Evaluator, node: RuleNode): Value {
+  const out = new RSet();
+  for (const rule of node.sets) {
+    for (const b of rule.bodies) {
+      const env: Env = new Map();
+      const explain = ev.shared.explain;
+      const token = explain?.enterBody(rule, b);
+      let found = false;
+      ev.evalBody(b.body, 0, env, () => ev.evalTerm(rule.key!, env, (v) => ((found = true), out.add(v), false)));
+      if (explain && token !== undefined) explain.exitBody(token, found);
+    }
+  }
+  return out;
+}
+
+function objectValue(ev: Evaluator, node: RuleNode): RObject {
+  const out = new RObject();
+  for (const rule of node.objects) {
+    const suffix = rule.ref.slice(rule.staticLen);
+    runBodies(ev, rule, (v, env) => {
+      ev.evalSeq(suffix, 0, [], env, (keys) => {
+        insertAt(out, keys, v, node);
+        return false;
+      });
+      return false;
+    });
+  }
+  return out;
+}
+
+function insertAt(obj: RObject, keys: Value[], v: Value, node: RuleNode): void {
+  let cur = obj;
+  for (let i = 0; i < keys.length - 1; i++) {
+    let next = cur.get(keys[i]!);
+    if (next === undefined) {
+      next = new RObject();
+      cur.set(keys[i]!, next);
+    } else if (!(next instanceof RObject)) {
+      throw new Conflict(`rego: object rule ${ruleName(node)} produced conflicting keys`);
+    }
+    cur = next;
+  }
+  const last = keys[keys.length - 1]!;
+  const prev = cur.get(last);
+  if (prev !== undefined && !equal(prev, v)) throw new Conflict(`rego: object rule ${ruleName(node)} produced conflicting values for key ${JSON.stringify(keyOf(last))}`);
+  cur.set(last, v);
+}
+
+/** Call a user-defined function; memoized per evaluator and argument tuple. */
+export function callFunction(ev: Evaluator, node: RuleNode, args: Value[]): Value | undefined {
+  const memoKey = node.id + ':' + keyOf(args);
+  if (ev.fnMemo.has(memoKey)) return ev.fnMemo.get(memoKey);
+  let result: Value | undefined;
+  for (const rule of node.funcs) {
+    runBodies(
+      ev,
+      rule,
+      (v) => {
+        if (result === undefined) result = v;
+        else if (!equal(result, v)) throw new Conflict(`rego: function ${ruleName(node)} produced conflicting outputs`);
+        return false;
+      },
+      (env, k) => bindArgs(ev, rule, args, 0, env, k),
+    );
+  }
+  if (result === undefined) {
+    for (const d of node.defaults) ev.evalTerm(d.bodies[0]!.value, new Map(), (v) => ((result = v), true));
+  }
+  ev.fnMemo.set(memoKey, result);
+  return result;
+}
+
+function bindArgs(ev: Evaluator, rule: Rule, args: Value[], i: number, env: Env, k: () => boolean): boolean {
+  if (i === rule.args.length) return k();
+  return ev.bindPattern(rule.args[i]!, args[i]!, env, () => bindArgs(ev, rule, args, i + 1, env, k));
+}

@@ -1,0 +1,272 @@
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { ConfigError, satisfiesRange } from '../core/index.js';
+import { loadConfig, parseConfigText, parseTrusteeArgs, type TrusteeConfig } from './config.js';
+import { fixturePath, fixtureText } from '../../test/support/fixtures.js';
+
+const CWD = '/srv/kbs';
+const load = (text: string, env: Record<string, string> = {}) => parseConfigText(text, { cwd: CWD, env, source: 'test.toml' });
+const fails = (text: string, key: string, message?: RegExp) =>
+  assert.throws(() => load(text), (e: unknown) => e instanceof ConfigError && e.key === key && (message ? message.test(e.message) : e.message.includes(key)));
+
+// What each upstream fixture must give: a check of the typed config, or the key it is refused for.
+const EXPECT: Record<string, ((c: TrusteeConfig) => void) | string> = {
+  'coco-as-builtin-1.toml': 'attestation_service.rvps_config.type',
+  'coco-as-builtin-2.toml': (c) => {
+    assert.deepEqual(c.http.sockets, [{ host: '0.0.0.0', port: 8080 }]);
+    assert.equal(c.http.insecureHttp, true);
+    assert.equal(c.http.payloadRequestSizeBytes, 2 * 1024 * 1024);
+    assert.equal(c.attestationToken.insecureHeaderJwk, false);
+    assert.equal(c.attestationService.sessionTimeoutMin, 5);
+    assert.equal(c.attestationService.tokenBroker.durationMin, 5);
+    assert.deepEqual(c.admin, { mode: 'InsecureAllowAll' });
+    assert.deepEqual(c.storage, { type: 'memory' });
+    assert.deepEqual(c.sessionStorage, { type: 'memory' });
+  },
+  'coco-as-builtin-3.toml': (c) => {
+    assert.deepEqual(c.storage, { type: 'sqlite', path: '/opt/confidential-containers/trustee/kbs.sqlite' });
+    assert.deepEqual(c.admin, { mode: 'AuthenticatedAuthorization', identityProviders: [], acls: [] });
+    assert.deepEqual(c.plugins, [{ name: 'resource', storageBackendType: 'kvstorage' }]);
+    assert.equal(c.http.sockets[0]!.host, '127.0.0.1');
+  },
+  'coco-as-grpc-1.toml': 'attestation_service.type',
+  'coco-as-grpc-2.toml': 'attestation_service.type',
+  'coco-as-grpc-3.toml': 'attestation_service.type',
+  'intel-ta-1.toml': 'attestation_service.type',
+  'intel-ta-2.toml': 'attestation_service.type',
+  'intel-ta-3.toml': 'attestation_service.type',
+  'tls-profile-custom-pqc.toml': 'attestation_service.type',
+  'tls-profile-custom.toml': 'attestation_service.type',
+  'tls-profile-intermediate.toml': 'attestation_service.type',
+  'tls-profile-modern.toml': 'attestation_service.type',
+  'tls-profile-old.toml': 'attestation_service.type',
+};
+
+// The same files with the refused choice replaced by the built-in one must load: the rest of each file is understood.
+const BUILTIN_AS = '[attestation_service]\ntype = "coco_as_builtin"\ntimeout = 7\n';
+function withBuiltinAs(text: string): string {
+  const withoutAs = text.replace(/\[attestation_service\][\s\S]*?(?=\n\[|$)/, '').replace(/\[attestation_service\.rvps_config\][\s\S]*?(?=\n\[|$)/, '');
+  return `${withoutAs}\n${BUILTIN_AS}`;
+}
+const VARIANT: Record<string, (c: TrusteeConfig) => void> = {
+  'coco-as-builtin-1.toml': (c) => assert.deepEqual(c.admin, { mode: 'DenyAll' }),
+  'coco-as-grpc-1.toml': (c) => {
+    assert.deepEqual(c.attestationToken.trustedCertsPaths, ['/etc/ca', '/etc/ca2']);
+    assert.equal(c.http.privateKey, '/etc/kbs-private.key');
+    assert.deepEqual(c.plugins, [{ name: 'sample', item: 'value1' }, { name: 'resource', storageBackendType: 'kvstorage' }]);
+  },
+  'coco-as-grpc-2.toml': (c) => {
+    assert.equal(c.admin.mode, 'AuthenticatedAuthorization');
+    if (c.admin.mode !== 'AuthenticatedAuthorization') return;
+    assert.deepEqual(c.admin.identityProviders[1], { issuer: 'admin2-issuer', publicKeyUri: '/opt/confidential-containers/trustee/admin2-pubkey.pem' });
+    assert.deepEqual(c.admin.acls[0], { role: 'admin1', allowedEndpoints: '^/kbs/v0/resource/.+$' });
+    assert.deepEqual(c.sessionStorage, { type: 'memory' });
+    assert.deepEqual(c.storage, { type: 'sqlite', path: '/opt/confidential-containers/trustee/kbs.sqlite' });
+  },
+  'coco-as-grpc-3.toml': (c) => assert.deepEqual(c.storage, { type: 'memory' }),
+  'intel-ta-1.toml': (c) => assert.deepEqual(c.attestationToken.trustedJwkSets, ['/etc/ca', '/etc/ca2']),
+  'intel-ta-2.toml': (c) => assert.deepEqual(c.attestationToken.trustedJwkSets, ['https://portal.trustauthority.intel.com']),
+  'intel-ta-3.toml': (c) => assert.equal(c.http.insecureHttp, true),
+  'tls-profile-custom-pqc.toml': (c) =>
+    assert.deepEqual(c.http.tls, {
+      profile: 'custom',
+      minVersion: '1.3',
+      maxVersion: '1.3',
+      ciphers: 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256',
+      groups: 'X25519MLKEM768:X25519:secp256r1',
+    }),
+  'tls-profile-custom.toml': (c) => assert.deepEqual(c.http.tls, { profile: 'custom', minVersion: '1.3', ciphers: 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256', groups: 'X25519:secp384r1' }),
+  'tls-profile-intermediate.toml': (c) => assert.deepEqual(c.http.tls, { profile: 'intermediate' }),
+  'tls-profile-modern.toml': (c) => assert.deepEqual(c.http.tls, { profile: 'modern' }),
+  'tls-profile-old.toml': (c) => assert.deepEqual(c.http.tls, { profile: 'old' }),
+};
+
+describe('loadConfig on the upstream kbs-config fixtures', () => {
+  const files = readdirSync(fixturePath('kbs-configs')).filter((f) => f.endsWith('.toml')).sort();
+
+  test('every fixture file has an expectation', () => {
+    assert.deepEqual(files, Object.keys(EXPECT).sort());
+  });
+
+  for (const f of files) {
+    const want = EXPECT[f]!;
+    if (typeof want === 'string') {
+      test(`${f} is refused with a ConfigError naming ${want}`, () => {
+        assert.throws(
+          () => loadConfig({ file: fixturePath(`kbs-configs/${f}`), cwd: CWD }),
+          (e: unknown) => e instanceof ConfigError && e.key === want && e.message.includes(want) && /not supported/.test(e.message),
+        );
+      });
+      test(`${f} loads once its attestation service is the built-in one`, () => {
+        const c = load(withBuiltinAs(fixtureText(`kbs-configs/${f}`)));
+        assert.equal(c.attestationService.sessionTimeoutMin, 7);
+        VARIANT[f]!(c);
+      });
+    } else {
+      test(`${f} loads with the expected values`, () => want(loadConfig({ file: fixturePath(`kbs-configs/${f}`), cwd: CWD })));
+    }
+  }
+});
+
+describe('loadConfig defaults', () => {
+  test('without a file gives the embedded defaults', () => {
+    const c = loadConfig({ cwd: CWD, env: {} });
+    assert.equal(c.source, undefined);
+    assert.equal(c.dataDir, '/srv/kbs/data');
+    assert.deepEqual(c.http.sockets, [{ host: '127.0.0.1', port: 8080 }]);
+    assert.equal(c.http.insecureHttp, true);
+    assert.equal(c.http.payloadRequestSizeBytes, 2 * 1024 * 1024);
+    assert.deepEqual(c.storage, { type: 'sqlite', path: '/srv/kbs/data/kbs.sqlite' });
+    assert.deepEqual(c.sessionStorage, c.storage);
+    assert.deepEqual(c.admin, {
+      mode: 'AuthenticatedAuthorization',
+      identityProviders: [{ publicKeyUri: '/srv/kbs/data/admin-key.pub.pem' }],
+      acls: [{ role: 'admin', allowedEndpoints: '^/kbs/.+$' }],
+    });
+    assert.equal(c.attestationService.sessionTimeoutMin, 5);
+    assert.equal(c.attestationService.tokenBroker.issuerName, 'CoCo-Attestation-Service');
+    assert.equal(c.protocolVersion.source, '=0.4.0');
+    assert.equal(satisfiesRange('0.4.0', c.protocolVersion), true);
+    assert.equal(satisfiesRange('0.3.0', c.protocolVersion), false);
+    assert.equal(c.verboseErrors, false);
+  });
+
+  test('a file without [storage_backend] keeps upstream’s Memory default and TLS on', () => {
+    const c = load('[admin]\nauthorization_mode = "DenyAll"\n');
+    assert.deepEqual(c.storage, { type: 'memory' });
+    assert.equal(c.http.insecureHttp, false);
+  });
+});
+
+describe('loadConfig overrides', () => {
+  test('KBS_CONFIG_FILE names the file when no file is given', () => {
+    const c = loadConfig({ env: { KBS_CONFIG_FILE: fixturePath('kbs-configs/coco-as-builtin-2.toml') } });
+    assert.equal(c.source, fixturePath('kbs-configs/coco-as-builtin-2.toml'));
+  });
+
+  test('flags win over env, env over the file', () => {
+    const text = '[http_server]\nsockets = ["0.0.0.0:9000"]\n[coco]\ndata_dir = "/var/file"\nverbose_errors = false\n';
+    const env = { COCO_PORT: '9100', COCO_DATA_DIR: '/var/env', COCO_VERBOSE_ERRORS: 'true' };
+    const c1 = parseConfigText(text, { env, cwd: CWD });
+    assert.deepEqual(c1.http.sockets, [{ host: '0.0.0.0', port: 9100 }]);
+    assert.equal(c1.dataDir, '/var/env');
+    assert.equal(c1.verboseErrors, true);
+    const c2 = parseConfigText(text, { env, cwd: CWD, overrides: { port: 0, host: '127.0.0.1', dataDir: 'rel' } });
+    assert.deepEqual(c2.http.sockets, [{ host: '127.0.0.1', port: 0 }]);
+    assert.equal(c2.dataDir, '/srv/kbs/rel');
+  });
+
+  test('--storage postgres uses POSTGRES_URL for data and sessions', () => {
+    const c = loadConfig({ env: { POSTGRES_URL: 'postgres://u@db:5432/kbs' }, overrides: { storage: 'postgres' } });
+    assert.deepEqual(c.storage, { type: 'postgres', connectionString: 'postgres://u@db:5432/kbs' });
+    assert.deepEqual(c.sessionStorage, c.storage);
+  });
+
+  test('[storage_backend.backends.postgres] builds a connection string', () => {
+    const c = load('[storage_backend]\nstorage_type = "Postgres"\n[storage_backend.backends.postgres]\nhost = "db"\nport = 5433\ndb = "trustee"\nusername = "kbs"\npassword = "p@ss"\n');
+    assert.deepEqual(c.storage, { type: 'postgres', connectionString: 'postgres://kbs:p%40ss@db:5433/trustee' });
+  });
+});
+
+describe('loadConfig errors', () => {
+  test('unknown keys are refused at every level', () => {
+    fails('foo = 1\n', 'foo', /unknown key foo/);
+    fails('[http_server]\nsocket = ["1.2.3.4:1"]\n', 'http_server.socket');
+    fails('[admin]\nauthorization_mode = "DenyAll"\nextra = true\n', 'admin.extra');
+    fails('[attestation_service.attestation_token_broker]\ntype = "Ear"\n', 'attestation_service.attestation_token_broker.type');
+    fails('[storage_backend.backends.postgres]\nhostname = "x"\n', 'storage_backend.backends.postgres.hostname');
+    fails('[policy_engine]\npolicy_path = "/x"\n', 'policy_engine');
+  });
+
+  test('wrong types and values name the key', () => {
+    fails('[http_server]\ninsecure_http = "yes"\n', 'http_server.insecure_http');
+    fails('[http_server]\nsockets = ["nohost"]\n', 'http_server.sockets');
+    fails('[http_server]\npayload_request_size = -1\n', 'http_server.payload_request_size');
+    fails('[http_server]\ntls_profile = "paranoid"\n', 'http_server.tls_profile');
+    fails('[storage_backend]\nstorage_type = "Floppy"\n', 'storage_backend.storage_type');
+    fails('[coco]\nprotocol_version = "=0.4"\n[coco.x]\n', 'coco.x');
+    fails('[coco]\nprotocol_version = "v4"\n', 'coco.protocol_version');
+    fails('[admin]\nauthorization_mode = "Maybe"\n', 'admin.authorization_mode');
+  });
+
+  test('Redis storage, other plugins and non-KV resource backends are refused by name', () => {
+    fails('[storage_backend]\nstorage_type = "Redis"\n', 'storage_backend.storage_type', /not supported/);
+    fails('[[plugins]]\nname = "nebula-ca"\n', 'plugins[0].name', /not supported/);
+    fails('[[plugins]]\nname = "resource"\nstorage_backend_type = "Vault"\nvault_url = "x"\n', 'plugins[0].storage_backend_type', /not supported/);
+  });
+
+  test('ACL regexes must be anchored at ^/kbs and $', () => {
+    fails('[admin]\nauthorization_mode = "AuthenticatedAuthorization"\n[admin.authorization.regex_acl]\nacls = [{ role = "a", allowed_endpoints = ".*" }]\n', 'admin.authorization.regex_acl.acls[0].allowed_endpoints');
+  });
+
+  test('an identity provider needs exactly one key source', () => {
+    fails('[admin]\nauthorization_mode = "AuthenticatedAuthorization"\n[admin.authentication.bearer_jwt]\nidentity_providers = [{ issuer = "x" }]\n', 'admin.authentication.bearer_jwt.identity_providers[0]');
+  });
+
+  test('invalid TOML is a ConfigError', () => {
+    assert.throws(() => load('[http_server\n'), ConfigError);
+  });
+
+  test('a missing file is a ConfigError', () => {
+    assert.throws(() => loadConfig({ file: join(CWD, 'nope.toml') }), ConfigError);
+  });
+
+  test('mutated fixtures load or fail only with ConfigError (fuzz)', () => {
+    const texts = Object.keys(EXPECT).map((f) => fixtureText(`kbs-configs/${f}`));
+    fc.assert(
+      fc.property(fc.constantFrom(...texts), fc.nat(), fc.integer({ min: 32, max: 126 }), (text, pos, ch) => {
+        const i = pos % text.length;
+        const mutated = text.slice(0, i) + String.fromCharCode(ch) + text.slice(i + 1);
+        try {
+          load(mutated);
+        } catch (e) {
+          return e instanceof ConfigError;
+        }
+        return true;
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('legacy [admin] forms', () => {
+  test('v0.16–v0.20 Simple personas become providers granting role admin', () => {
+    const c = load('[admin]\ntype = "Simple"\npersonas = [{ id = "a", public_key_path = "/k/a.pem" }]\n');
+    assert.deepEqual(c.admin, {
+      mode: 'AuthenticatedAuthorization',
+      identityProviders: [{ publicKeyUri: '/k/a.pem', legacyRole: 'admin' }],
+      acls: [{ role: 'admin', allowedEndpoints: '^/kbs/.+$' }],
+    });
+    assert.deepEqual(load('[admin]\ntype = "DenyAll"\n').admin, { mode: 'DenyAll' });
+  });
+
+  test('≤ v0.15 insecure_api and auth_public_key', () => {
+    assert.deepEqual(load('[admin]\ninsecure_api = true\n').admin, { mode: 'InsecureAllowAll' });
+    const c = load('[admin]\nauth_public_key = "/k/admin.pem"\n');
+    assert.equal(c.admin.mode, 'AuthenticatedAuthorization');
+  });
+
+  test('mixing legacy and current keys is refused', () => {
+    fails('[admin]\ntype = "DenyAll"\nauthorization_mode = "DenyAll"\n', 'admin.authorization_mode');
+  });
+
+  test('attestation_token.insecure_key is the old name of insecure_header_jwk', () => {
+    assert.equal(load('[attestation_token]\ninsecure_key = true\n').attestationToken.insecureHeaderJwk, true);
+  });
+});
+
+describe('parseTrusteeArgs', () => {
+  test('reads the server flags', () => {
+    const a = parseTrusteeArgs(['-c', 'k.toml', '--port', '0', '--data-dir', 'd', '--storage', 'postgres', '--insecure-http']);
+    assert.deepEqual(a, { file: 'k.toml', help: false, overrides: { port: 0, dataDir: 'd', storage: 'postgres', insecureHttp: true } });
+  });
+
+  test('refuses unknown flags and bad values', () => {
+    assert.throws(() => parseTrusteeArgs(['--prot', '1']), ConfigError);
+    assert.throws(() => parseTrusteeArgs(['--port', 'http']), ConfigError);
+    assert.throws(() => parseTrusteeArgs(['--storage', 'redis']), ConfigError);
+  });
+});

@@ -1,0 +1,160 @@
+/**
+ * `[http_server]`, `[attestation_token]`, `[attestation_service]` and `[[plugins]]`. Unsupported but
+ * well-formed choices (gRPC AS, Intel Trust Authority, gRPC RVPS, non-KV resource backends, other
+ * plugins) are parsed fully and reported through `unsupported`, so unknown keys are still caught.
+ * @module
+ */
+import { ConfigError } from '../../core/index.js';
+import type { StorageConfig } from '../storage/index.js';
+import type { Section } from './reader.js';
+import { STORAGE_TYPES, type StorageBackends } from './storage-section.js';
+import type { AttestationServiceConfig, AttestationTokenConfig, HttpServerConfig, PluginConfig, TlsProfile } from './types.js';
+
+const MIB = 1024 * 1024;
+
+/** Why a supported parse still cannot run here; the loader throws it after checking every key. */
+export type Unsupported = ConfigError[];
+
+function parseSocket(text: string, key: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new ConfigError(`${key}: expected "host:port", got ${JSON.stringify(text)}`, { key });
+  return { host: (m[1] ?? m[2])!, port };
+}
+
+export function readHttpServer(sec: Section, defaults: { insecureHttp: boolean }): HttpServerConfig {
+  const sockets = sec.stringArray('sockets', ['127.0.0.1:8080']).map((s) => parseSocket(s, sec.key('sockets')));
+  if (sockets.length === 0) throw new ConfigError(`${sec.key('sockets')} must list at least one address`, { key: sec.key('sockets') });
+  const versions = { '1.2': '1.2', '1.3': '1.3' } as const;
+  const tls: HttpServerConfig['tls'] = {
+    profile: sec.oneOf<TlsProfile>('tls_profile', { old: 'old', intermediate: 'intermediate', modern: 'modern', custom: 'custom' }, 'intermediate'),
+  };
+  if (sec.has('tls_min_version')) tls.minVersion = sec.oneOf('tls_min_version', versions);
+  if (sec.has('tls_max_version')) tls.maxVersion = sec.oneOf('tls_max_version', versions);
+  const ciphers = sec.optString('tls_ciphers');
+  const groups = sec.optString('tls_groups');
+  if (ciphers !== undefined) tls.ciphers = ciphers;
+  if (groups !== undefined) tls.groups = groups;
+  if (tls.minVersion && tls.maxVersion && tls.minVersion > tls.maxVersion) {
+    throw new ConfigError(`${sec.key('tls_min_version')} is above tls_max_version`, { key: sec.key('tls_min_version') });
+  }
+  const out: HttpServerConfig = {
+    sockets,
+    insecureHttp: sec.bool('insecure_http', defaults.insecureHttp),
+    payloadRequestSizeBytes: sec.int('payload_request_size', 2, 1, 1024) * MIB,
+    tls,
+  };
+  const privateKey = sec.optString('private_key');
+  const certificate = sec.optString('certificate');
+  const workerCount = sec.optInt('worker_count', 1, 1024);
+  if (privateKey !== undefined) out.privateKey = privateKey;
+  if (certificate !== undefined) out.certificate = certificate;
+  if (workerCount !== undefined) out.workerCount = workerCount;
+  sec.done();
+  return out;
+}
+
+export function readAttestationToken(sec: Section): AttestationTokenConfig {
+  // `insecure_key` is the pre-v0.21 name of `insecure_header_jwk`.
+  if (sec.has('insecure_key') && sec.has('insecure_header_jwk')) {
+    throw new ConfigError('attestation_token: set insecure_header_jwk only (insecure_key is its old name)', { key: sec.key('insecure_key') });
+  }
+  const insecure = sec.optBool('insecure_header_jwk') ?? sec.optBool('insecure_key') ?? false;
+  const out = {
+    trustedCertsPaths: sec.stringArray('trusted_certs_paths'),
+    trustedJwkSets: sec.stringArray('trusted_jwk_sets'),
+    insecureHeaderJwk: insecure,
+    extraTeekeyPaths: sec.stringArray('extra_teekey_paths'),
+  };
+  sec.done();
+  return out;
+}
+
+const AS_TYPES = {
+  coco_as_builtin: 'coco_as_builtin',
+  CoCoASBuiltIn: 'coco_as_builtin',
+  coco_as_grpc: 'coco_as_grpc',
+  CoCoASGrpc: 'coco_as_grpc',
+  intel_ta: 'intel_ta',
+  IntelTA: 'intel_ta',
+} as const;
+
+export function readAttestationService(sec: Section, storage: StorageBackends, unsupported: Unsupported): AttestationServiceConfig {
+  const type = sec.oneOf('type', AS_TYPES, 'coco_as_builtin');
+  const sessionTimeoutMin = sec.int('timeout', 5, 1, 24 * 60);
+  const broker = sec.section('attestation_token_broker');
+  const signer = broker.optSection('signer');
+  const tokenBroker: AttestationServiceConfig['tokenBroker'] = {
+    durationMin: broker.int('duration_min', 5, 1, 24 * 60),
+    issuerName: broker.string('issuer_name', 'CoCo-Attestation-Service'),
+    verboseToken: broker.bool('verbose_token', true),
+  };
+  for (const [k, f] of [['developer_name', 'developerName'], ['build_name', 'buildName'], ['profile_name', 'profileName']] as const) {
+    const v = broker.optString(k);
+    if (v !== undefined) tokenBroker[f] = v;
+  }
+  if (signer) {
+    const keyPath = signer.optString('key_path');
+    if (!keyPath) throw new ConfigError(`${signer.key('key_path')} is required`, { key: signer.key('key_path') });
+    tokenBroker.signer = { keyPath };
+    const certPath = signer.optString('cert_path');
+    const certUrl = signer.optString('cert_url');
+    if (certPath !== undefined) tokenBroker.signer.certPath = certPath;
+    if (certUrl !== undefined) tokenBroker.signer.certUrl = certUrl;
+    signer.done();
+  }
+  broker.done();
+
+  const rvpsSec = sec.section('rvps_config');
+  const rvpsType = rvpsSec.oneOf('type', { BuiltIn: 'BuiltIn', GrpcRemote: 'GrpcRemote' } as const, 'BuiltIn');
+  rvpsSec.optString('address');
+  const rvpsStorageType = rvpsSec.has('storage_type') ? rvpsSec.oneOf('storage_type', STORAGE_TYPES) : undefined;
+  const extractors = rvpsSec.optTable('extractors');
+  const rvps: AttestationServiceConfig['rvps'] = { type: 'BuiltIn' };
+  if (rvpsStorageType) rvps.storage = storage.resolve(rvpsStorageType, rvpsSec.key('storage_type'));
+  if (extractors) rvps.extractors = extractors;
+  rvpsSec.done();
+  if (rvpsType === 'GrpcRemote') {
+    unsupported.push(new ConfigError(`${rvpsSec.key('type')} = "GrpcRemote" is not supported: the RVPS is built in (use "BuiltIn")`, { key: rvpsSec.key('type') }));
+  }
+
+  const verifier = sec.optTable('verifier_config') ?? {};
+  let asStorage: StorageConfig | undefined;
+  if (sec.has('storage_type')) asStorage = storage.resolve(sec.oneOf('storage_type', STORAGE_TYPES), sec.key('storage_type'));
+  // gRPC AS and Intel Trust Authority keys: read so that typos still fail, then refused below.
+  for (const k of ['as_addr', 'base_url', 'api_key', 'certs_file']) sec.optString(k);
+  sec.optInt('pool_size', 1, 100_000);
+  sec.optBool('allow_unmatched_policy');
+  sec.stringArray('policy_ids');
+  sec.done();
+  if (type === 'coco_as_grpc') {
+    unsupported.push(new ConfigError(`${sec.key('type')} = "coco_as_grpc" is not supported: the attestation service is built in (use "coco_as_builtin")`, { key: sec.key('type') }));
+  } else if (type === 'intel_ta') {
+    unsupported.push(new ConfigError(`${sec.key('type')} = "intel_ta" is not supported: Intel Trust Authority is a remote SaaS verifier; use "coco_as_builtin"`, { key: sec.key('type') }));
+  }
+  const out: AttestationServiceConfig = { type: 'coco_as_builtin', sessionTimeoutMin, tokenBroker, rvps, verifier };
+  if (asStorage) out.storage = asStorage;
+  return out;
+}
+
+export function readPlugins(secs: Section[], unsupported: Unsupported): PluginConfig[] {
+  const out: PluginConfig[] = [];
+  for (const p of secs) {
+    const name = p.optString('name');
+    if (name === 'resource') {
+      const backend = p.string('storage_backend_type', 'kvstorage');
+      if (backend.toLowerCase() !== 'kvstorage') {
+        unsupported.push(new ConfigError(`${p.key('storage_backend_type')} = "${backend}" is not supported (only "kvstorage")`, { key: p.key('storage_backend_type') }));
+        p.skipRest();
+      }
+      out.push({ name: 'resource', storageBackendType: 'kvstorage' });
+    } else if (name === 'sample') {
+      out.push({ name: 'sample', item: p.string('item', '') });
+    } else {
+      unsupported.push(new ConfigError(`${p.key('name')} = ${JSON.stringify(name)} is not supported (plugins: resource, sample)`, { key: p.key('name') }));
+      p.skipRest();
+    }
+    p.done();
+  }
+  return out;
+}

@@ -1,0 +1,81 @@
+/**
+ * The typed Trustee configuration produced by `loadConfig` from `kbs-config.toml`, CLI flags and env.
+ * @module
+ */
+import type { SemverRange } from '../../core/index.js';
+import type { AdminConfig } from '../admin/index.js';
+import type { StorageConfig } from '../storage/index.js';
+
+export type TlsProfile = 'old' | 'intermediate' | 'modern' | 'custom';
+
+export interface HttpServerConfig {
+  sockets: { host: string; port: number }[];
+  insecureHttp: boolean;
+  privateKey?: string;
+  certificate?: string;
+  /** Request body limit in bytes (`payload_request_size` MiB). */
+  payloadRequestSizeBytes: number;
+  workerCount?: number;
+  tls: { profile: TlsProfile; minVersion?: '1.2' | '1.3'; maxVersion?: '1.2' | '1.3'; ciphers?: string; groups?: string };
+}
+
+export interface AttestationTokenConfig {
+  trustedCertsPaths: string[];
+  trustedJwkSets: string[];
+  insecureHeaderJwk: boolean;
+  extraTeekeyPaths: string[];
+}
+
+export interface TokenBrokerConfig {
+  durationMin: number;
+  issuerName: string;
+  developerName?: string;
+  buildName?: string;
+  profileName?: string;
+  verboseToken: boolean;
+  signer?: { keyPath: string; certPath?: string; certUrl?: string };
+}
+
+export interface AttestationServiceConfig {
+  type: 'coco_as_builtin';
+  /** KBS session lifetime, minutes (`attestation_service.timeout`). */
+  sessionTimeoutMin: number;
+  tokenBroker: TokenBrokerConfig;
+  rvps: { type: 'BuiltIn'; storage?: StorageConfig; extractors?: Record<string, unknown> };
+  /** `verifier_config` as given (per-verifier keys are read by the verifiers). */
+  verifier: Record<string, unknown>;
+  /** AS-only storage override (`attestation_service.storage_type`). */
+  storage?: StorageConfig;
+}
+
+export type PluginConfig =
+  | { name: 'resource'; storageBackendType: 'kvstorage' }
+  | { name: 'sample'; item: string };
+
+export interface RetentionConfig {
+  /** Audit records kept (oldest swept first). */
+  auditMaxEntries: number;
+  /** Sessions kept at most (expired ones always swept). */
+  sessionMaxEntries: number;
+  /** How often expired sessions are swept, seconds. */
+  sweepIntervalSec: number;
+}
+
+export interface TrusteeConfig {
+  /** The config file read, if any. */
+  source?: string;
+  /** Where the embedded store and the admin key pair live. */
+  dataDir: string;
+  http: HttpServerConfig;
+  admin: AdminConfig;
+  attestationToken: AttestationTokenConfig;
+  attestationService: AttestationServiceConfig;
+  storage: StorageConfig;
+  sessionStorage: StorageConfig;
+  plugins: PluginConfig[];
+  /** Accepted KBS protocol versions (`coco.protocol_version`, default `=0.4.0`). */
+  protocolVersion: SemverRange;
+  /** Put error causes in wire `detail` (off: upstream-like terse details). */
+  verboseErrors: boolean;
+  retention: RetentionConfig;
+}

@@ -1,0 +1,114 @@
+/**
+ * The KBS metrics, with upstream names, types, labels and buckets (reference/trustee.md §7), plus
+ * `kbs_attestation_duration_seconds{tee_type}`. Unlike upstream, response sizes are recorded in
+ * `kbs_http_response_size_bytes` (upstream observes them into the request histogram). Served as
+ * Prometheus text by `GET /metrics`; only requests under `/kbs` are measured, as upstream.
+ * @module
+ */
+import { EXPOSITION_CONTENT_TYPE, Registry, type Counter, type Gauge, type Histogram } from './metrics/registry.js';
+
+export { Registry, Counter, Gauge, Histogram, EXPOSITION_CONTENT_TYPE, OVERFLOW_LABEL, escapeLabelValue, formatValue } from './metrics/registry.js';
+export type { Labels } from './metrics/registry.js';
+
+/** Upstream buckets. */
+export const DURATION_BUCKETS = [0.0005, 0.001, 0.005, 0.01, 0.05, 0.5, 1] as const;
+export const SIZE_BUCKETS = [32, 128, 512, 2048, 8192] as const;
+/** Ours: hardware evidence verification takes from milliseconds (sample) to seconds (collateral fetch). */
+export const ATTESTATION_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+
+export interface BuildInfo {
+  version: string;
+  gitHash: string;
+  buildDate: string;
+}
+
+export interface KbsMetrics {
+  readonly registry: Registry;
+  readonly contentType: string;
+  readonly httpRequests: Counter;
+  readonly httpRequestDuration: Histogram;
+  readonly httpRequestSize: Histogram;
+  readonly httpResponseSize: Histogram;
+  readonly httpActiveConnections: Gauge;
+  readonly resourceReads: Counter;
+  readonly resourceWrites: Counter;
+  readonly resourceDeletes: Counter;
+  readonly policyEvaluations: Counter;
+  readonly policyApprovals: Counter;
+  readonly policyViolations: Counter;
+  readonly policyErrors: Counter;
+  readonly attestationRequests: Counter;
+  readonly attestationErrors: Counter;
+  readonly attestationSuccesses: Counter;
+  readonly attestationFailures: Counter;
+  readonly attestationDuration: Histogram;
+  readonly authRequests: Counter;
+  readonly authSuccesses: Counter;
+  readonly authErrors: Counter;
+  /** Record one finished HTTP request (ignored unless the path is under /kbs). */
+  recordHttp(r: { path: string; durationSec: number; requestBytes: number; responseBytes: number }): void;
+  /** Record one attestation outcome with its latency. */
+  recordAttestation(teeType: string, ok: boolean, durationSec: number): void;
+  /** Record one resource policy decision: `approved`, `violation` or `error`. */
+  recordPolicy(outcome: 'approved' | 'violation' | 'error'): void;
+  /** The exposition text. */
+  expose(): string;
+}
+
+export function createKbsMetrics(build: BuildInfo, options: { maxSeriesPerMetric?: number } = {}): KbsMetrics {
+  const r = new Registry(options);
+  r.gauge('kbs_build_info', 'KBS build information', ['version', 'git_hash', 'build_date']).set(
+    { version: build.version, git_hash: build.gitHash, build_date: build.buildDate },
+    1,
+  );
+  const m = {
+    registry: r,
+    contentType: EXPOSITION_CONTENT_TYPE,
+    httpRequests: r.counter('kbs_http_requests_total', 'Total HTTP requests'),
+    httpRequestDuration: r.histogram('kbs_http_request_duration_seconds', 'HTTP request duration in seconds', DURATION_BUCKETS),
+    httpRequestSize: r.histogram('kbs_http_request_size_bytes', 'HTTP request body size in bytes', SIZE_BUCKETS),
+    httpResponseSize: r.histogram('kbs_http_response_size_bytes', 'HTTP response body size in bytes', SIZE_BUCKETS),
+    httpActiveConnections: r.gauge('kbs_http_active_connections', 'Open HTTP connections'),
+    resourceReads: r.counter('kbs_resource_reads_total', 'Resource reads', ['resource_path']),
+    resourceWrites: r.counter('kbs_resource_writes_total', 'Resource writes', ['resource_path']),
+    resourceDeletes: r.counter('kbs_resource_deletes_total', 'Resource deletes', ['resource_path']),
+    policyEvaluations: r.counter('kbs_policy_evaluations_total', 'Resource policy evaluations'),
+    policyApprovals: r.counter('kbs_policy_approvals_total', 'Resource policy approvals'),
+    policyViolations: r.counter('kbs_policy_violations_total', 'Resource policy violations'),
+    policyErrors: r.counter('kbs_policy_errors_total', 'Resource policy evaluation errors'),
+    attestationRequests: r.counter('kbs_attestation_requests_total', 'Attestation requests'),
+    attestationErrors: r.counter('kbs_attestation_errors_total', 'Attestation requests that failed'),
+    attestationSuccesses: r.counter('kbs_attestation_successes_total', 'Successful attestations', ['tee_type']),
+    attestationFailures: r.counter('kbs_attestation_failures_total', 'Failed attestations', ['tee_type']),
+    attestationDuration: r.histogram('kbs_attestation_duration_seconds', 'Attestation latency in seconds', ATTESTATION_BUCKETS, ['tee_type']),
+    authRequests: r.counter('kbs_auth_requests_total', 'RCAR auth requests'),
+    authSuccesses: r.counter('kbs_auth_successes_total', 'RCAR auth requests answered with a challenge'),
+    authErrors: r.counter('kbs_auth_errors_total', 'RCAR auth requests that failed'),
+  };
+  return {
+    ...m,
+    recordHttp({ path, durationSec, requestBytes, responseBytes }) {
+      if (!path.startsWith('/kbs')) return;
+      m.httpRequests.inc();
+      m.httpRequestDuration.observe(undefined, durationSec);
+      m.httpRequestSize.observe(undefined, requestBytes);
+      m.httpResponseSize.observe(undefined, responseBytes);
+    },
+    recordAttestation(teeType, ok, durationSec) {
+      m.attestationRequests.inc();
+      if (ok) m.attestationSuccesses.inc({ tee_type: teeType });
+      else {
+        m.attestationErrors.inc();
+        m.attestationFailures.inc({ tee_type: teeType });
+      }
+      m.attestationDuration.observe({ tee_type: teeType }, durationSec);
+    },
+    recordPolicy(outcome) {
+      m.policyEvaluations.inc();
+      if (outcome === 'approved') m.policyApprovals.inc();
+      else if (outcome === 'violation') m.policyViolations.inc();
+      else m.policyErrors.inc();
+    },
+    expose: () => r.expose(),
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * Azure confidential VM with SEV-SNP and a paravisor vTPM (`tee: "az-snp-vtpm"`). Evidence, chain
+ * of trust and checks: README.md.
+ * @module
+ */
+import { CheckTrace } from '../common/check-trace.js';
+import { parseHclReport } from '../common/hcl.js';
+import { parseSnpReport, parseVek, verifySnpReportWithVek } from '../snp/index.js';
+import type { Expected, Verifier, VerifierFactory, VerifierResult } from '../verifier.js';
+import { azSnpClaims } from './claims.js';
+import { parseAzSnpVtpmEvidence } from './evidence.js';
+import { checkInitData, checkNonce, checkQuote, checkUserData, checkVarDataBinding, readVarData } from './verify.js';
+
+export { parseAzSnpVtpmEvidence, encodeAzSnpVtpmEvidence } from './evidence.js';
+export type { AzSnpVtpmEvidence, AzVtpmQuote } from './evidence.js';
+export { checkVarDataBinding, readVarData, checkQuote, checkNonce, checkUserData, checkInitData, INITDATA_PCR } from './verify.js';
+
+export const azSnpVtpmVerifier: VerifierFactory = (): Verifier => ({
+  tee: 'az-snp-vtpm',
+  async evaluate(evidence: unknown, expected: Expected, now: Date): Promise<VerifierResult> {
+    const ev = parseAzSnpVtpmEvidence(evidence);
+    const hcl = parseHclReport(ev.hclReport);
+    const vcek = parseVek(ev.vcek);
+    const trace = new CheckTrace();
+    trace.require(hcl.reportType === 'snp', 'az.hcl.report_type', 'the HCL report does not hold an SEV-SNP report');
+    const report = parseSnpReport(hcl.hwReport);
+    verifySnpReportWithVek(report, hcl.hwReport, vcek, now, trace, 'az.snp');
+    checkVarDataBinding(hcl, trace);
+    const vars = readVarData(hcl, trace);
+    const attest = checkQuote(ev.quote, vars, trace);
+    checkNonce(attest, expected.reportData, trace);
+    if (ev.version >= 2) checkUserData(vars, expected.reportData, trace);
+    checkInitData(ev.quote.pcrs, expected.initDataDigest, trace);
+    return { claims: azSnpClaims(report, attest.extraData, ev.quote.pcrs), teeClass: 'cpu', checks: trace.records };
+  },
+});

@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { VerificationFailed } from '../../core/index.js';
+import { fixture, fixtureText } from '../../../test/support/fixtures.js';
+import { CheckTrace } from '../common/check-trace.js';
+import { commonName, toX509 } from './chain.js';
+import { parseQeIdentity, parseTcbInfo, type TcbStatus } from './collateral.js';
+import { parsePlatformInfo, splitPemCertificates } from './pck.js';
+import { parseTdQuote } from './quote.js';
+import { evaluateTcb, matchPlatformLevel } from './tcb.js';
+
+function setup() {
+  const quote = parseTdQuote(fixture('tdx/tdx_quote_6.dat'));
+  const certs = toX509(splitPemCertificates(quote.pckChainPem), 'pck');
+  const platform = parsePlatformInfo(new Uint8Array(certs[0]!.raw), commonName(certs[1]!));
+  return { quote, platform, info: parseTcbInfo(fixtureText('tdx/tcbInfo.json')), qe: parseQeIdentity(fixtureText('tdx/enclaveIdentity.json')) };
+}
+
+function failsWith(fn: () => unknown, check: string): void {
+  assert.throws(fn, (e: unknown) => e instanceof VerificationFailed && e.check === check);
+}
+
+describe('matchPlatformLevel', () => {
+  test('skips a level whose PCE SVN the platform does not meet', () => {
+    const { info, platform, quote } = setup();
+    assert.equal(platform.pceSvn, 11);
+    assert.equal(matchPlatformLevel(info, platform, quote.body.teeTcbSvn)?.tcbStatus, 'OutOfDate');
+    platform.pceSvn = 13;
+    assert.equal(matchPlatformLevel(info, platform, quote.body.teeTcbSvn)?.tcbStatus, 'UpToDate');
+  });
+
+  test('finds no level when an SGX component is below every level', () => {
+    const { info, platform, quote } = setup();
+    platform.tcbComponents[7] = 1; // SEAMLDR ACM below 2
+    assert.equal(matchPlatformLevel(info, platform, quote.body.teeTcbSvn), undefined);
+  });
+
+  test('compares TDX components from byte 2 when a TDX module major version is present', () => {
+    const { info, platform, quote } = setup();
+    const svn = quote.body.teeTcbSvn.slice();
+    svn[0] = 0; // minor module version below the level's 5: ignored, judged by the module identity
+    assert.ok(matchPlatformLevel(info, platform, svn));
+    svn[2] = 1; // TDX late microcode update below 2
+    assert.equal(matchPlatformLevel(info, platform, svn), undefined);
+  });
+});
+
+describe('evaluateTcb', () => {
+  test('gives UpToDate when the platform meets the newest level and QE and module are current', () => {
+    const { info, qe, quote, platform } = setup();
+    platform.pceSvn = 13;
+    const r = evaluateTcb(info, qe, quote, platform, new CheckTrace());
+    assert.equal(r.status, 'UpToDate');
+    assert.equal(r.tcbDate.toISOString(), '2024-03-13T00:00:00.000Z');
+  });
+
+  const converge: [TcbStatus, TcbStatus][] = [
+    ['UpToDate', 'OutOfDate'],
+    ['SWHardeningNeeded', 'OutOfDate'],
+    ['ConfigurationNeeded', 'OutOfDateConfigurationNeeded'],
+    ['ConfigurationAndSWHardeningNeeded', 'OutOfDateConfigurationNeeded'],
+  ];
+  for (const [platformStatus, expected] of converge) {
+    test(`converges platform ${platformStatus} with an out-of-date QE to ${expected}`, () => {
+      const { info, qe, quote, platform } = setup();
+      platform.pceSvn = 13;
+      info.tcbLevels[0]!.tcbStatus = platformStatus;
+      qe.tcbLevels = [
+        { ...qe.tcbLevels[0]!, isvSvn: 99 },
+        { ...qe.tcbLevels[0]!, isvSvn: 1, tcbStatus: 'OutOfDate', advisoryIds: ['INTEL-SA-00001'] },
+      ];
+      const r = evaluateTcb(info, qe, quote, platform, new CheckTrace());
+      assert.equal(r.status, expected);
+      assert.deepEqual(r.advisoryIds, ['INTEL-SA-00001']);
+    });
+  }
+
+  test('converges an out-of-date TDX module identity level', () => {
+    const { info, qe, quote, platform } = setup();
+    platform.pceSvn = 13;
+    info.tdxModuleIdentities[0]!.tcbLevels = [{ ...info.tdxModuleIdentities[0]!.tcbLevels[0]!, isvSvn: 2, tcbStatus: 'OutOfDate' }];
+    assert.equal(evaluateTcb(info, qe, quote, platform, new CheckTrace()).status, 'OutOfDate');
+  });
+
+  test('fails tdx.tcb.status for a revoked platform level', () => {
+    const { info, qe, quote, platform } = setup();
+    info.tcbLevels[1]!.tcbStatus = 'Revoked';
+    failsWith(() => evaluateTcb(info, qe, quote, platform, new CheckTrace()), 'tdx.tcb.status');
+  });
+
+  test('fails tdx.tcb.module when TCB info has no identity for the module major version', () => {
+    const { info, qe, quote, platform } = setup();
+    info.tdxModuleIdentities = info.tdxModuleIdentities.filter((m) => m.id !== 'TDX_03');
+    failsWith(() => evaluateTcb(info, qe, quote, platform, new CheckTrace()), 'tdx.tcb.module');
+  });
+
+  test('fails tdx.qe_identity for another MRSIGNER and for an ISVSVN below every level', () => {
+    const a = setup();
+    a.qe.mrSigner = new Uint8Array(32);
+    failsWith(() => evaluateTcb(a.info, a.qe, a.quote, a.platform, new CheckTrace()), 'tdx.qe_identity');
+    const b = setup();
+    b.qe.tcbLevels = [{ ...b.qe.tcbLevels[0]!, isvSvn: 50 }];
+    failsWith(() => evaluateTcb(b.info, b.qe, b.quote, b.platform, new CheckTrace()), 'tdx.qe_identity');
+  });
+
+  test('fails tdx.tcb.level when no level matches', () => {
+    const { info, qe, quote, platform } = setup();
+    platform.pceSvn = 1;
+    failsWith(() => evaluateTcb(info, qe, quote, platform, new CheckTrace()), 'tdx.tcb.level');
+  });
+});

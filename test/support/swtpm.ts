@@ -1,0 +1,64 @@
+/**
+ * Starts a real software TPM (swtpm) for tests: fresh state in a temp dir, raw TPM commands on a
+ * TCP port on 127.0.0.1, already initialised (`not-need-init,startup-clear`).
+ * @module
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findTool } from './system-tools.js';
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+async function waitForPort(port: number, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const ok = await new Promise<boolean>((r) => {
+      const s = connect({ host: '127.0.0.1', port }, () => (s.destroy(), r(true)));
+      s.on('error', () => r(false));
+    });
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`swtpm did not listen on ${port}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A running swtpm; `spec` is what `openTpm` takes (`127.0.0.1:<port>`). */
+export async function startSwtpm(): Promise<{ spec: string; stop: () => Promise<void> }> {
+  const bin = findTool('swtpm');
+  if (!bin) throw new Error('swtpm not installed');
+  const dir = mkdtempSync(join(tmpdir(), 'coco-swtpm-'));
+  const port = await freePort();
+  const child = spawn(
+    bin,
+    ['socket', '--tpm2', '--tpmstate', `dir=${dir}`, '--server', `type=tcp,port=${port},bindaddr=127.0.0.1`, '--ctrl', `type=unixio,path=${join(dir, 'ctrl.sock')}`, '--flags', 'not-need-init,startup-clear'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  try {
+    await waitForPort(port, 5000);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}: ${stderr}`);
+  }
+  return {
+    spec: `127.0.0.1:${port}`,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const done = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await done;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
