@@ -4,8 +4,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createTrustee, insecureAllowAllAdmin, listen, loadPolicyEngine, MemoryStore, type PolicyEngine } from '../src/trustee/index.js';
-import { testPolicyEngine } from '../test/support/test-policy-engine.js';
+import { createTrustee, insecureAllowAllAdmin, listen, MemoryStore, regoPolicyEngine } from '../src/trustee/index.js';
 import { ALLOW_RESOURCE_PLUGIN, SAMPLE_AFFIRMING_RVS, b64url, sampleRvMessage } from '../test/support/trustee.js';
 
 const mode = process.argv[2] ?? 'kbs';
@@ -21,14 +20,8 @@ if (mode === 'echo') {
   });
   server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, engine: 'none' })));
 } else {
-  let engine: PolicyEngine;
-  let engineName = 'rego';
-  try {
-    engine = await loadPolicyEngine();
-  } catch {
-    engine = testPolicyEngine();
-    engineName = 'test double (src/rego not merged)';
-  }
+  const engine = regoPolicyEngine;
+  const engineName = 'rego (src/rego)';
   const trustee = await createTrustee({ store: new MemoryStore(), policyEngine: engine, admin: insecureAllowAllAdmin });
   const server = await listen(trustee, { port: 0 });
   const admin = async (path: string, body: string | object) =>

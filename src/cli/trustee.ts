@@ -1,96 +1,111 @@
 /**
- * `coco trustee serve [-c|--config kbs-config.toml] [--host H] [--port N] [--data-dir DIR]` —
- * runs Trustee (KBS + built-in AS + RVPS). `npm start` runs it on 127.0.0.1:8080 with its data in
- * `./data`, where an Ed25519 admin key pair and a short-lived admin token are generated.
+ * `coco trustee serve [-c|--config kbs-config.toml] [--host H] [--port N] [--data-dir DIR] ...` —
+ * runs Trustee (KBS + built-in AS + RVPS). `npm start` runs it on 127.0.0.1:8080 with SQLite in
+ * `./data`, where an Ed25519 admin key pair is generated and an admin token written.
  * @module
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { isCocoError, parseToml, toBase64Url, utf8 } from '../core/index.js';
-import { MemoryStore, bearerKeyAdmin, createTrustee, listen, loadPolicyEngine, serveSettingsFromConfig } from '../trustee/index.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, isCocoError } from '../core/index.js';
+import {
+  TRUSTEE_FLAGS_HELP,
+  adminHooksOf,
+  createAdminAuthorizer,
+  createKbsMetrics,
+  createTrustee,
+  ensureAdminKeyPair,
+  listen,
+  loadConfig,
+  metricsHooksOf,
+  mintAdminToken,
+  openStore,
+  optionsFromConfig,
+  parseTrusteeArgs,
+  readPem,
+  regoPolicyEngine,
+  type KvStore,
+  type TrusteeConfig,
+} from '../trustee/index.js';
 import { EXIT } from './main.js';
 
 export const summary = 'run Trustee (KBS, attestation service, RVPS): coco trustee serve [-c kbs-config.toml] [--port N] [--data-dir DIR]';
 
-const USAGE = `usage: coco trustee serve [-c|--config kbs-config.toml] [--host H] [--port N] [--data-dir DIR]
+const USAGE = `usage: coco trustee serve [options]\n\n${TRUSTEE_FLAGS_HELP}`;
+const ADMIN_TOKEN_FILE = 'admin-token';
 
-  -c, --config    upstream-style kbs-config.toml (http_server, attestation_token, attestation_service, kbs)
-  --host, --port  listen address (default 127.0.0.1:8080, or the config's http_server.sockets)
-  --data-dir      where Trustee keeps its admin key pair and data (default ./data)`;
-
-/** Load or create the Ed25519 admin key pair in `dir`. */
-function adminKeyPair(dir: string): { privateKey: KeyObject; publicKey: KeyObject; privatePath: string; publicPath: string } {
-  const privatePath = join(dir, 'admin-key.pem');
-  const publicPath = join(dir, 'admin-key.pub.pem');
-  if (!existsSync(privatePath)) {
-    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-    writeFileSync(privatePath, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-    writeFileSync(publicPath, publicKey.export({ type: 'spki', format: 'pem' }));
-  }
-  const privateKey = createPrivateKey(readFileSync(privatePath));
-  return { privateKey, publicKey: createPublicKey(privateKey), privatePath, publicPath };
+function describeStore(c: TrusteeConfig['storage']): string {
+  return c.type === 'sqlite' ? `SQLite ${c.path}` : c.type === 'postgres' ? 'PostgreSQL' : 'in memory (lost on exit)';
 }
 
-/** An EdDSA admin JWT (`sub`/`role` admin) valid for `hours`. */
-function mintAdminToken(privateKey: KeyObject, hours: number): string {
-  const iat = Math.floor(Date.now() / 1000);
-  const enc = (o: unknown) => toBase64Url(utf8(JSON.stringify(o)));
-  const input = `${enc({ alg: 'EdDSA', typ: 'JWT' })}.${enc({ iss: 'coco-trustee-local', sub: 'admin', role: 'admin', iat, exp: iat + hours * 3600 })}`;
-  return `${input}.${toBase64Url(new Uint8Array(sign(null, Buffer.from(input), privateKey)))}`;
+/** Sweep expired sessions and old audit records now and then (failures are retried next round). */
+function startSweeper(store: KvStore, sessions: KvStore, config: TrusteeConfig): () => void {
+  const r = config.retention;
+  const timer = setInterval(() => {
+    sessions.sweep('kbs_protocol_session', r.sessionMaxEntries).catch(() => undefined);
+    store.sweep('audit', r.auditMaxEntries).catch(() => undefined);
+  }, r.sweepIntervalSec * 1000);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
-async function serve(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { config: { type: 'string', short: 'c' }, host: { type: 'string' }, port: { type: 'string' }, 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  });
-  if (values.help) {
+async function serve(argv: string[]): Promise<number> {
+  const args = parseTrusteeArgs(argv);
+  if (args.help) {
     console.log(USAGE);
     return EXIT.ok;
   }
-  const dataDir = resolve(values['data-dir'] ?? 'data');
-  mkdirSync(dataDir, { recursive: true });
-  const doc = values.config ? parseToml(readFileSync(values.config, 'utf8'), values.config) : {};
-  const settings = serveSettingsFromConfig(doc, (p) => readFileSync(p, 'utf8'));
-  const host = values.host ?? settings.host;
-  const port = values.port !== undefined ? Number(values.port) : settings.port;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`coco trustee: --port must be 0..65535\n${USAGE}`);
-    return EXIT.usage;
+  const config = loadConfig({ ...(args.file !== undefined ? { file: args.file } : {}), env: process.env, overrides: args.overrides });
+  const usesDataDirKey = config.admin.mode === 'AuthenticatedAuthorization' && args.file === undefined;
+  const keys = usesDataDirKey ? ensureAdminKeyPair(config.dataDir) : undefined;
+  let tokenPath: string | undefined;
+  if (keys) {
+    tokenPath = join(config.dataDir, ADMIN_TOKEN_FILE);
+    writeFileSync(tokenPath, await mintAdminToken(readPem(keys.privateKeyPath), { ttlSec: 12 * 3600 }), { mode: 0o600 });
   }
-  const keys = adminKeyPair(dataDir);
-  const tokenPath = join(dataDir, 'admin-token');
-  writeFileSync(tokenPath, mintAdminToken(keys.privateKey, 12), { mode: 0o600 });
-  chmodSync(tokenPath, 0o600);
+  const socket = config.http.sockets[0]!;
+  let tls: { key: string; cert: string } | undefined;
+  if (!config.http.insecureHttp) {
+    if (!config.http.privateKey || !config.http.certificate) {
+      throw new ConfigError('HTTPS needs http_server.private_key and http_server.certificate (or set insecure_http = true)', { key: 'http_server' });
+    }
+    tls = { key: readFileSync(config.http.privateKey, 'utf8'), cert: readFileSync(config.http.certificate, 'utf8') };
+  }
+  const store = await openStore(config.storage);
+  const sameStore = JSON.stringify(config.sessionStorage) === JSON.stringify(config.storage);
+  const sessionStore = sameStore ? store : await openStore(config.sessionStorage);
+  const metrics = createKbsMetrics({ version: '0.1.0', gitHash: 'unknown', buildDate: 'unknown' });
   const trustee = await createTrustee({
-    ...settings.options,
-    store: new MemoryStore(),
-    policyEngine: await loadPolicyEngine(),
-    admin: bearerKeyAdmin(keys.publicKey),
+    ...optionsFromConfig(config),
+    store,
+    sessionStore,
+    policyEngine: regoPolicyEngine,
+    admin: adminHooksOf(createAdminAuthorizer(config.admin)),
+    metrics: metricsHooksOf(metrics),
   });
-  const server = await listen(trustee, { host, port, bodyLimitBytes: settings.bodyLimitBytes });
+  const stopSweeper = startSweeper(store, sessionStore, config);
+  const server = await listen(trustee, { host: socket.host, port: socket.port, bodyLimitBytes: config.http.payloadRequestSizeBytes, ...(tls ? { tls } : {}) });
+  const auth = tokenPath ? `-H "Authorization: Bearer $(cat ${tokenPath})"` : '-H "Authorization: Bearer <admin JWT>"';
   console.log(
     [
-      `Trustee listening on ${server.url}  (KBS API under ${server.url}/kbs/v0, metrics ${server.url}/metrics)`,
-      `data directory:   ${dataDir}  (storage: in-memory until the SQLite backend is wired)`,
-      `admin key pair:   ${keys.privatePath} (private), ${keys.publicPath} (public)`,
-      `admin token:      ${tokenPath}  (EdDSA JWT, valid 12 h, re-minted at each start)`,
+      `Trustee listening on ${server.url}  (KBS API ${server.url}/kbs/v0, metrics ${server.url}/metrics)`,
+      `storage:          ${describeStore(config.storage)}`,
+      `admin mode:       ${config.admin.mode}`,
+      ...(keys ? [`admin key pair:   ${keys.privateKeyPath} (private), ${keys.publicKeyPath} (public)`, `admin token:      ${tokenPath} (valid 12 h, re-minted at each start; or: coco admin token)`] : []),
       '',
       'try it:',
-      `  curl -s -H "Authorization: Bearer $(cat ${tokenPath})" ${server.url}/kbs/v0/resource`,
-      `  curl -s -X POST -H "Authorization: Bearer $(cat ${tokenPath})" --data-binary @secret.txt ${server.url}/kbs/v0/resource/default/demo/key`,
-      `  curl -s -H "Authorization: Bearer $(cat ${tokenPath})" "${server.url}/kbs/v0/audit?limit=10&outcome=denied"`,
+      `  curl -s ${auth} --data-binary @secret.txt ${server.url}/kbs/v0/resource/default/demo/key`,
+      `  curl -s ${auth} ${server.url}/kbs/v0/resource`,
+      `  curl -s ${auth} "${server.url}/kbs/v0/audit?limit=10&outcome=denied"`,
       '',
-      'The default resource policy refuses the sample (non-TEE) attester; Ctrl-C stops Trustee.',
+      'Guests attest at POST /kbs/v0/auth + /kbs/v0/attest (protocol 0.4.0). The default resource policy refuses',
+      'the sample (non-TEE) attester; set your own with POST /kbs/v0/resource-policy. Ctrl-C stops Trustee.',
     ].join('\n'),
   );
   await new Promise<void>((done) => {
-    const stop = () => done();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.once('SIGINT', () => done());
+    process.once('SIGTERM', () => done());
   });
+  stopSweeper();
   await server.close();
   await trustee.close();
   return EXIT.ok;
@@ -106,6 +121,7 @@ export async function run(args: string[]): Promise<number> {
     return await serve(rest);
   } catch (err) {
     console.error(`coco trustee: ${isCocoError(err) ? err.message : (err as Error).message}`);
+    if (isCocoError(err) && err.code === 'ERR_CONFIG') return EXIT.usage;
     return isCocoError(err) && err.code === 'ERR_UNAVAILABLE' ? EXIT.unavailable : EXIT.failure;
   }
 }

@@ -4,7 +4,7 @@ import { deviceRuntimeData, primaryRuntimeData, runtimeDataDigest } from '../../
 import { encodeSampleEvidence } from '../../verifier/index.js';
 import { MemoryStore } from '../storage/memory.js';
 import { ReferenceValues } from '../rvps/reference-values.js';
-import { testPolicyEngine } from '../../../test/support/test-policy-engine.js';
+import { regoPolicyEngine } from '../rego-engine.js';
 import { SAMPLE_AFFIRMING_RVS, cookieOf, sampleAttestation, sampleGuest, sampleRvMessage, startTestTrustee } from '../../../test/support/trustee.js';
 import { AttestationService, type EvidenceItem } from './attestation-service.js';
 import { DEFAULT_AS_POLICIES } from './default-policies/index.js';
@@ -16,7 +16,7 @@ const NOW = new Date('2026-11-23T08:00:00Z');
 
 async function makeAs(rvs?: Record<string, unknown>) {
   const store = new MemoryStore(() => NOW.getTime());
-  const policies = new PolicyStore(store, 'attestation_service_policy', testPolicyEngine(), { query_reference_value: 1 });
+  const policies = new PolicyStore(store, 'attestation_service_policy', regoPolicyEngine, { query_reference_value: 1 });
   for (const [id, text] of Object.entries(DEFAULT_AS_POLICIES)) await policies.seed(id, text);
   const rvps = new ReferenceValues(store);
   if (rvs) await rvps.register({ version: '0.1.0', type: 'sample', payload: Buffer.from(JSON.stringify(rvs)).toString('base64') }, NOW.getTime());

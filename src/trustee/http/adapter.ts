@@ -1,9 +1,10 @@
 /**
- * node:http adapter: turns sockets into `HttpRequest`s for the app handler, enforcing the body
- * limit while reading (the rest of an oversized body is drained, not buffered).
+ * node:http / node:https adapter: turns sockets into `HttpRequest`s for the app handler, enforcing
+ * the body limit while reading (the rest of an oversized body is drained, not buffered).
  * @module
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { HttpHandler, HttpRequest } from './types.js';
 
@@ -12,6 +13,8 @@ export interface ListenOptions {
   port?: number;
   /** Largest accepted request body in bytes. */
   bodyLimit: number;
+  /** Serve HTTPS with this PEM key and certificate chain; absent = plain HTTP. */
+  tls?: { key: string; cert: string };
 }
 
 export interface Listening {
@@ -60,13 +63,14 @@ async function serveOne(handler: HttpHandler, limit: number, req: IncomingMessag
 
 /** Serve `handler` on `host:port` (port 0 picks a free port). */
 export function listenHttp(handler: HttpHandler, options: ListenOptions): Promise<Listening> {
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     serveOne(handler, options.bodyLimit, req, res).catch(() => {
       // The app maps its own errors; reaching here means the socket failed or the handler has a bug.
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end('internal error');
     });
-  });
+  };
+  const server: Server = options.tls ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, onRequest) : createServer(onRequest);
   server.keepAliveTimeout = 5000;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -74,7 +78,7 @@ export function listenHttp(handler: HttpHandler, options: ListenOptions): Promis
       const addr = server.address() as AddressInfo;
       const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
       resolve({
-        url: `http://${host}:${addr.port}`,
+        url: `${options.tls ? 'https' : 'http'}://${host}:${addr.port}`,
         port: addr.port,
         server,
         close: () =>

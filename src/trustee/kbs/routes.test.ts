@@ -86,7 +86,7 @@ describe('POST /kbs/v0/auth', () => {
   });
 
   test('accepts a version inside a configured range', async () => {
-    const t = await setup({ versionRange: '>=0.3.0 <0.5.0' });
+    const t = await setup({ versionRange: '>=0.3.0, <0.5.0' });
     assert.equal((await t.call('POST', '/kbs/v0/auth', { body: { version: '0.3.1', tee: 'sample' } })).status, 200);
   });
 
