@@ -31,6 +31,13 @@ if (mode === 'echo') {
   await admin('/kbs/v0/resource/default/bench/key', 'a-32-byte-secret-for-the-bench!!');
   console.log(JSON.stringify({ url: server.url, engine: engineName }));
 }
+// A line on stdin asks for this process's CPU time so far (µs), answered on stdout.
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', () => {
+  const u = process.cpuUsage();
+  console.log(JSON.stringify({ cpuMicros: u.user + u.system }));
+});
+
 // Exit cleanly on SIGTERM so `--cpu-prof` can write its profile.
 process.on('SIGTERM', () => {
   if (process.env.KBS_BENCH_CPU) console.error(JSON.stringify(process.cpuUsage()));
