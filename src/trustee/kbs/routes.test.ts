@@ -279,3 +279,55 @@ describe('routing', () => {
     assert.equal((await t.call('GET', '/kbs/v0/audit?outcome=maybe')).status, 401);
   });
 });
+
+describe('admin read-back', () => {
+  test('lists resources and reads policies and reference values back', async () => {
+    const t = await setup();
+    assert.deepEqual((await t.call('GET', '/kbs/v0/resource')).json(), ['default/test/secret']);
+    assert.deepEqual((await t.call('GET', '/kbs/v0/resource-policy')).json(), ['resource-policy']);
+    assert.equal((await t.call('GET', '/kbs/v0/resource-policy?format=rego')).text(), ALLOW_RESOURCE_PLUGIN);
+    assert.deepEqual((await t.call('GET', '/kbs/v0/attestation-policy')).json(), ['default_cpu', 'default_gpu']);
+    assert.match((await t.call('GET', '/kbs/v0/attestation-policy/default_cpu')).text(), /package policy/);
+    assert.equal((await t.call('POST', '/kbs/v0/reference-value', { body: { version: '0.1.0', type: 'sample', payload: Buffer.from('{"svn":["2"]}').toString('base64') } })).status, 200);
+    assert.deepEqual((await t.call('GET', '/kbs/v0/reference-value/svn')).json(), ['2']);
+    const missing = await t.call('GET', '/kbs/v0/reference-value/nope');
+    assert.equal(missing.status, 401);
+    assert.equal(missing.json().type, ERR + 'RvpsError');
+  });
+
+  test('refuses Rego that does not parse and keeps the old policy', async () => {
+    const t = await setup();
+    const res = await t.call('POST', '/kbs/v0/resource-policy', { body: { policy: b64url('package policy\nallow if {') } });
+    assert.equal(res.status, 401);
+    assert.equal(res.json().type, ERR + 'ParsePolicyError');
+    assert.equal((await t.call('GET', '/kbs/v0/resource-policy?format=rego')).text(), ALLOW_RESOURCE_PLUGIN);
+  });
+
+  test('refuses a padded base64url policy as upstream does', async () => {
+    const t = await setup();
+    const res = await t.call('POST', '/kbs/v0/attestation-policy', { body: { policy_id: 'x', policy: 'cGFja2FnZSBw=' } });
+    assert.equal(res.status, 401);
+  });
+
+  test('deletes a resource and then reports it missing', async () => {
+    const t = await setup();
+    assert.equal((await t.call('DELETE', '/kbs/v0/resource/default/test/secret')).status, 200);
+    const again = await t.call('DELETE', '/kbs/v0/resource/default/test/secret');
+    assert.equal(again.status, 401);
+    assert.equal(again.json().type, ERR + 'PluginInternalError');
+  });
+
+  test('an upstream resource policy (affirming) releases only to affirming tokens', async () => {
+    const { fixtureText } = await import('../../../test/support/fixtures.js');
+    const t = await setup();
+    assert.equal((await t.call('POST', '/kbs/v0/resource-policy', { body: { policy: b64url(fixtureText('trustee-policies/resource/affirming.rego')) } })).status, 200);
+    const get = async () => {
+      const { cookie, nonce } = await auth(t);
+      assert.equal((await t.call('POST', '/kbs/v0/attest', { body: sampleAttestation(sampleGuest(), nonce), headers: { cookie } })).status, 200);
+      return (await t.call('GET', '/kbs/v0/resource/default/test/secret', { headers: { cookie } })).status;
+    };
+    assert.equal(await get(), 401);
+    await t.call('POST', '/kbs/v0/reference-value', { body: { version: '0.1.0', type: 'sample', payload: Buffer.from(JSON.stringify({ svn: ['1'], launch_digest: ['abcde'], major_version: 1, minimum_minor_version: 1 })).toString('base64') } });
+    assert.equal(await get(), 200);
+  });
+});
