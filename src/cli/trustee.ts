@@ -20,6 +20,7 @@ import {
   mintAdminToken,
   openStore,
   optionsFromConfig,
+  verifierEnvFromConfig,
   parseTrusteeArgs,
   readPem,
   regoPolicyEngine,
@@ -79,6 +80,7 @@ async function serve(argv: string[]): Promise<number> {
     store,
     sessionStore,
     policyEngine: regoPolicyEngine,
+    verifierEnv: await verifierEnvFromConfig(config.attestationService.verifier),
     admin: adminHooksOf(createAdminAuthorizer(config.admin)),
     metrics: metricsHooksOf(metrics),
   });

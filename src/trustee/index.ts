@@ -5,7 +5,7 @@
  */
 export { createTrustee, listen } from './server.js';
 export type { Trustee, TrusteeOptions } from './server.js';
-export { optionsFromConfig, adminHooksOf, metricsHooksOf } from './wiring.js';
+export { optionsFromConfig, adminHooksOf, metricsHooksOf, verifierEnvFromConfig } from './wiring.js';
 export { loadPolicyEngine, regoPolicyEngine } from './rego-engine.js';
 export type { PolicyEngine, CompiledPolicy, HostBuiltins } from './as/policy-engine.js';
 export { AttestationService } from './as/attestation-service.js';

@@ -7,7 +7,7 @@ import { createKbsMetrics } from './metrics.js';
 import { regoPolicyEngine } from './rego-engine.js';
 import { createTrustee } from './server.js';
 import { MemoryStore } from './storage/memory.js';
-import { adminHooksOf, metricsHooksOf, optionsFromConfig } from './wiring.js';
+import { adminHooksOf, metricsHooksOf, optionsFromConfig, verifierEnvFromConfig } from './wiring.js';
 
 const BASE = `
 [http_server]
@@ -72,5 +72,21 @@ describe('adminHooksOf', () => {
     assert.ok((await allow.authorize('GET', '/kbs/v0/audit', {})).name);
     const deny = adminHooksOf(createAdminAuthorizer({ mode: 'DenyAll' } as Parameters<typeof createAdminAuthorizer>[0]));
     await assert.rejects(deny.authorize('GET', '/kbs/v0/audit', {}), { code: 'ERR_UNAUTHORIZED' });
+  });
+});
+
+describe('verifierEnvFromConfig', () => {
+  test('builds SNP and TDX collateral sources, offline store first when configured', async () => {
+    const env = await verifierEnvFromConfig({ snp_verifier: { vcek_sources: [{ type: 'OfflineStore', path: '/nonexistent' }] } });
+    assert.ok(env.snpVek);
+    assert.ok(env.tdxCollateral);
+    const q = { generation: 'Milan', chipId: new Uint8Array(64), tcb: { bootloader: 1, tee: 0, snp: 1, microcode: 1 } } as const;
+    assert.equal(await env.snpVek.getVek(q), undefined);
+  });
+
+  test('refuses an unknown VCEK source type naming the key', async () => {
+    await assert.rejects(verifierEnvFromConfig({ snp_verifier: { vcek_sources: [{ type: 'Carrier pigeon' }] } }), {
+      key: 'attestation_service.verifier_config.snp_verifier.vcek_sources[0]',
+    });
   });
 });
