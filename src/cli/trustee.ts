@@ -31,7 +31,7 @@ import { EXIT } from './main.js';
 
 export const summary = 'run Trustee (KBS, attestation service, RVPS): coco trustee serve [-c kbs-config.toml] [--port N] [--data-dir DIR]';
 
-const USAGE = `usage: coco trustee serve [options]\n\n${TRUSTEE_FLAGS_HELP}`;
+const USAGE = `usage: coco trustee serve [options]\n\n${TRUSTEE_FLAGS_HELP}\n  (--config is accepted for --config-file)`;
 const ADMIN_TOKEN_FILE = 'admin-token';
 
 function describeStore(c: TrusteeConfig['storage']): string {
@@ -50,7 +50,8 @@ function startSweeper(store: KvStore, sessions: KvStore, config: TrusteeConfig):
 }
 
 async function serve(argv: string[]): Promise<number> {
-  const args = parseTrusteeArgs(argv);
+  // `--config` is accepted as a short form of `--config-file`.
+  const args = parseTrusteeArgs(argv.map((a) => (a === '--config' ? '--config-file' : a.startsWith('--config=') ? `--config-file=${a.slice(9)}` : a)));
   if (args.help) {
     console.log(USAGE);
     return EXIT.ok;

@@ -31,7 +31,8 @@ export interface AuditRecord {
 
 export interface AuditQuery {
   limit?: number;
-  outcome?: AuditOutcome;
+  /** `failure` matches `denied` and `error`. */
+  outcome?: AuditOutcome | 'failure';
   route?: AuditRoute;
 }
 
@@ -66,7 +67,7 @@ export class AuditLog {
       const raw = await this.store.get('audit', keys[i]!);
       if (!raw) continue;
       const rec = JSON.parse(fromUtf8(raw)) as AuditRecord;
-      if (query.outcome && rec.outcome !== query.outcome) continue;
+      if (query.outcome === 'failure' ? rec.outcome === 'ok' : query.outcome && rec.outcome !== query.outcome) continue;
       if (query.route && rec.route !== query.route) continue;
       out.push(rec);
     }

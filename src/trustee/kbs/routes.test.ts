@@ -277,6 +277,9 @@ describe('routing', () => {
     assert.equal(res.status, 200);
     for (const r of res.json()) assert.equal(r.outcome, 'denied');
     assert.equal((await t.call('GET', '/kbs/v0/audit?outcome=maybe')).status, 401);
+    const failures = (await t.call('GET', '/kbs/v0/audit?outcome=failure')).json();
+    assert.ok(failures.length >= 1);
+    for (const r of failures) assert.notEqual(r.outcome, 'ok');
   });
 });
 
