@@ -73,8 +73,11 @@ async function serve(argv: string[]): Promise<number> {
     tls = { key: readFileSync(config.http.privateKey, 'utf8'), cert: readFileSync(config.http.certificate, 'utf8') };
   }
   const store = await openStore(config.storage);
+  // With the embedded defaults (no config file) sessions live in memory, as upstream's default:
+  // they last minutes, and a durable write per RCAR step would cost far more than it saves.
+  const sessionsInMemory = config.source === undefined && config.sessionStorage.type !== 'postgres';
   const sameStore = JSON.stringify(config.sessionStorage) === JSON.stringify(config.storage);
-  const sessionStore = sameStore ? store : await openStore(config.sessionStorage);
+  const sessionStore = sessionsInMemory ? await openStore({ type: 'memory' }) : sameStore ? store : await openStore(config.sessionStorage);
   const metrics = createKbsMetrics({ version: '0.1.0', gitHash: 'unknown', buildDate: 'unknown' });
   const trustee = await createTrustee({
     ...optionsFromConfig(config),
@@ -91,7 +94,7 @@ async function serve(argv: string[]): Promise<number> {
   console.log(
     [
       `Trustee listening on ${server.url}  (KBS API ${server.url}/kbs/v0, metrics ${server.url}/metrics)`,
-      `storage:          ${describeStore(config.storage)}`,
+      `storage:          ${describeStore(config.storage)}; sessions ${sessionsInMemory ? 'in memory' : describeStore(config.sessionStorage)}`,
       `admin mode:       ${config.admin.mode}`,
       ...(keys ? [`admin key pair:   ${keys.privateKeyPath} (private), ${keys.publicKeyPath} (public)`, `admin token:      ${tokenPath} (valid 12 h, re-minted at each start; or: coco admin token)`] : []),
       '',

@@ -70,6 +70,8 @@ export interface TrusteeOptions {
   /** AS policy ids the KBS requests (default `["default"]`). */
   policyIds?: string[];
   auditMaxEntries?: number;
+  /** Audit successful attestations and releases too (default false: failures, and successes with notes). */
+  auditSuccesses?: boolean;
   /** The clock (tests move it). */
   now?: () => Date;
 }
@@ -145,7 +147,7 @@ export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
     },
     now,
   };
-  const handle = createKbsApp(context, { bodyLimit: options.bodyLimitBytes ?? 2 * 1024 * 1024 });
+  const handle = createKbsApp(context, { bodyLimit: options.bodyLimitBytes ?? 2 * 1024 * 1024, auditSuccesses: options.auditSuccesses ?? false });
   return {
     handle,
     context,
