@@ -2,9 +2,12 @@
  * Server side of bench/kbs.bench.ts, run in its own process so the client and the server do not
  * share one event loop. `echo` is the baseline: a bare node:http server answering small JSON.
  */
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { createTrustee, insecureAllowAllAdmin, listen, MemoryStore, regoPolicyEngine } from '../src/trustee/index.js';
+import { createTrustee, insecureAllowAllAdmin, listen, MemoryStore, openStore, regoPolicyEngine } from '../src/trustee/index.js';
 import { ALLOW_RESOURCE_PLUGIN, SAMPLE_AFFIRMING_RVS, b64url, sampleRvMessage } from '../test/support/trustee.js';
 
 const mode = process.argv[2] ?? 'kbs';
@@ -22,7 +25,9 @@ if (mode === 'echo') {
 } else {
   const engine = regoPolicyEngine;
   const engineName = 'rego (src/rego)';
-  const trustee = await createTrustee({ store: new MemoryStore(), policyEngine: engine, admin: insecureAllowAllAdmin });
+  // `kbs-sqlite`: the `npm start` layout — SQLite (WAL, synchronous=FULL) for state, sessions in memory.
+  const store = mode === 'kbs-sqlite' ? await openStore({ type: 'sqlite', path: join(mkdtempSync(join(tmpdir(), 'kbs-bench-')), 'kbs.sqlite') }) : new MemoryStore();
+  const trustee = await createTrustee({ store, sessionStore: new MemoryStore(), policyEngine: engine, admin: insecureAllowAllAdmin });
   const server = await listen(trustee, { port: 0 });
   const admin = async (path: string, body: string | object) =>
     fetch(server.url + path, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });

@@ -334,3 +334,40 @@ describe('admin read-back', () => {
     assert.equal(await get(), 200);
   });
 });
+
+describe('cross-Trustee tokens', () => {
+  test('a token signed under a certificate is accepted by a Trustee that trusts that certificate only', async () => {
+    const { fixtureText } = await import('../../../test/support/fixtures.js');
+    const key = fixtureText('tokens/jwk/signing-key.pem');
+    const chain = fixtureText('tokens/jwk/cert-chain.pem');
+    const issuer = await setup({ token: { signerKeyPem: key, signerCertChainPem: chain } });
+    const { cookie, nonce } = await auth(issuer);
+    const guest = sampleGuest();
+    const token = (await issuer.call('POST', '/kbs/v0/attest', { body: sampleAttestation(guest, nonce), headers: { cookie } })).json().token;
+    const trusting = await setup({ tokenTrust: { trustedCertsPem: [chain] } });
+    assert.equal((await trusting.call('GET', '/kbs/v0/resource/default/test/secret', { headers: { authorization: `Bearer ${token}` } })).status, 200);
+    const stranger = await setup();
+    await expectFailure(stranger, () => stranger.call('GET', '/kbs/v0/resource/default/test/secret', { headers: { authorization: `Bearer ${token}` } }), 401, 'TokenVerifierError', 'token.x5c.chain');
+  });
+});
+
+describe('device evidence', () => {
+  test('binds each additional device to H(JCS({nonce, tee-pubkey})) and appraises it as gpu0', async () => {
+    const { encodeSampleEvidence } = await import('../../verifier/index.js');
+    const { deviceRuntimeData, runtimeDataDigest } = await import('../../protocol/index.js');
+    const t = await setup();
+    const { cookie, nonce } = await auth(t);
+    const guest = sampleGuest();
+    const device = encodeSampleEvidence(runtimeDataDigest(deviceRuntimeData(nonce, guest.teePubKey), 'sha384'));
+    const body = sampleAttestation(guest, nonce, { additional: JSON.stringify({ sampledevice: device }) });
+    const res = await t.call('POST', '/kbs/v0/attest', { body, headers: { cookie } });
+    assert.equal(res.status, 200, res.text());
+    const claims = JSON.parse(Buffer.from(res.json().token.split('.')[1], 'base64url').toString());
+    assert.deepEqual(Object.keys(claims.submods).sort(), ['cpu0', 'gpu0']);
+    // A device bound to the wrong nonce fails the whole attestation with the device verifier's check.
+    const b = await auth(t);
+    const wrong = encodeSampleEvidence(runtimeDataDigest(deviceRuntimeData(nonce, guest.teePubKey), 'sha384'));
+    const bad = sampleAttestation(guest, b.nonce, { additional: JSON.stringify({ sampledevice: wrong }) });
+    await expectFailure(t, () => t.call('POST', '/kbs/v0/attest', { body: bad, headers: { cookie: b.cookie } }), 401, 'AttestationError', 'sampledevice.report_data');
+  });
+});
