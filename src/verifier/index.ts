@@ -32,5 +32,7 @@ export { encodeTpmEvidence, parseTpmEvidence } from './tpm/index.js';
 export type { TpmEvidence } from './tpm/index.js';
 export { encodeTdxEvidence, parseTdxEvidence, tdxVerifier, INTEL_SGX_ROOT_CA_PEM, INTEL_TCB_SIGNING_PEM } from './tdx/index.js';
 export type { TdxEvidence, TdxVerifierOptions } from './tdx/index.js';
-export { parseCcEventLog, eventLogClaims, replayRegister, findReplayMismatch, parseAaelText, aaelEventData, encodeAaelEntry } from './common/eventlog/index.js';
+export { encodeAzTdxVtpmEvidence, parseAzTdxVtpmEvidence, azTdxVtpmVerifier } from './az-tdx-vtpm/index.js';
+export type { AzTdxVtpmEvidence, AzTdxVtpmOptions } from './az-tdx-vtpm/index.js';
+export { parseCcEventLog, eventLogClaims, replayRegister, findReplayMismatch, parseAaelText, aaelEventData, encodeAaelEntry, assembleCcEventLog, ccelSpecIdHeader, trimCcel } from './common/eventlog/index.js';
 export type { CcEventLog, CcEvent, EventLogClaim, AaelEvent, AaelAlgorithm, TcgAlgorithmName } from './common/eventlog/index.js';

@@ -9,6 +9,7 @@ import { snpVerifier } from './snp/index.js';
 import { azSnpVtpmVerifier } from './az-snp-vtpm/index.js';
 import { tpmVerifier } from './tpm/index.js';
 import { tdxVerifier } from './tdx/index.js';
+import { azTdxVtpmVerifier } from './az-tdx-vtpm/index.js';
 import type { Verifier, VerifierEnv, VerifierFactory } from './verifier.js';
 
 export const VERIFIERS = {
@@ -18,6 +19,7 @@ export const VERIFIERS = {
   'az-snp-vtpm': azSnpVtpmVerifier,
   tpm: tpmVerifier,
   tdx: (env) => tdxVerifier(env),
+  'az-tdx-vtpm': (env) => azTdxVtpmVerifier(env),
 } satisfies Partial<Record<Tee, VerifierFactory>>;
 
 /** TEEs this build can verify. */

@@ -1,29 +1,24 @@
 /**
- * Collateral for verifiers: where VCEKs (and, later, TDX DCAP collateral) come from when the
+ * Collateral for verifiers: where VCEKs and TDX DCAP collateral come from when the
  * evidence does not carry them. Each source implements an interface of `verifier/verifier.ts`.
  * @module
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SnpVekQuery, SnpVekSource, VerifierEnv } from '../../verifier/index.js';
+import type { VerifierEnv } from '../../verifier/index.js';
 import { snpOfflineVekSource } from './snp-offline.js';
+import { tdxCollateralFromDir } from './tdx-offline.js';
 
 export { snpOfflineVekSource, snpHwId, snpTcbPrefix } from './snp-offline.js';
 export { snpKdsVekSource, kdsVcekUrl, httpsGet, AMD_KDS_URL } from './snp-kds.js';
 export type { SnpKdsOptions, HttpGet, HttpResponse } from './snp-kds.js';
+export { tdxCollateralFromDir, loadTdxCollateralDir, loadTdxCollateralFile, offlineTdxCollateral } from './tdx-offline.js';
+export type { OfflineCollateral, TcbUpdateType } from './tdx-offline.js';
+export { pcsTdxCollateral, INTEL_PCS_URL } from './tdx-pcs.js';
+export type { PcsOptions } from './tdx-pcs.js';
+export { tdxCollateralSource } from './tdx-source.js';
 
-/** Try sources in order; the first that has the VEK wins (upstream `vcek_sources`). */
-export function firstSnpVekSource(...sources: SnpVekSource[]): SnpVekSource {
-  return {
-    async getVek(q: SnpVekQuery) {
-      for (const s of sources) {
-        const der = await s.getVek(q);
-        if (der) return der;
-      }
-      return undefined;
-    },
-  };
-}
+export { firstSnpVekSource, snpVekSourceFromConfig, SNP_OFFLINE_STORE_PATH } from './snp-config.js';
 
 async function isDir(p: string): Promise<boolean> {
   return stat(p).then((s) => s.isDirectory(), () => false);
@@ -36,5 +31,6 @@ async function isDir(p: string): Promise<boolean> {
 export async function loadCollateralDir(dir: string): Promise<VerifierEnv> {
   const env: VerifierEnv = {};
   if (await isDir(join(dir, 'vcek'))) env.snpVek = snpOfflineVekSource(dir);
+  if (await isDir(dir)) env.tdxCollateral = await tdxCollateralFromDir(dir);
   return env;
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -67,5 +67,15 @@ describe('offlineTdxCollateral', () => {
     const v = createVerifier('tdx', { tdxCollateral: await tdxCollateralFromDir(fixturePath('tdx')) });
     const r = await v.evaluate(encodeTdxEvidence(fixture('tdx/tdx_quote_6.dat')), {}, AS_OF);
     assert.equal(r.claims.tcb_status, 'OutOfDate');
+  });
+
+  test('uses DIR/tdx when the collateral directory has one (next to DIR/vcek for SNP)', async () => {
+    const d = tempDir();
+    mkdirSync(join(d, 'tdx'));
+    mkdirSync(join(d, 'vcek'));
+    writeFileSync(join(d, 'tdx', 'tcb.json'), fixtureText('tdx/tcbInfo.json'));
+    writeFileSync(join(d, 'tdx', 'qe.json'), fixtureText('tdx/enclaveIdentity.json'));
+    const src = await tdxCollateralFromDir(d);
+    assert.ok(await src.getCollateral('00a06d080000', 'processor'));
   });
 });

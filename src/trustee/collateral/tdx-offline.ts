@@ -10,7 +10,7 @@
  * against the Intel root).
  * @module
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, MalformedInput, fromHex, isCocoError } from '../../core/index.js';
 import type { TdxCollateral, TdxCollateralSource } from '../../verifier/index.js';
@@ -73,6 +73,16 @@ export async function loadTdxCollateralDir(dir: string, update: TcbUpdateType = 
   } catch (cause) {
     throw new ConfigError(`TDX collateral directory ${dir} cannot be read`, { cause, key: 'collateral' });
   }
+  return loadFiles(dir, names, update);
+}
+
+/** Load one collateral file (e.g. upstream's `collateral_service = "file:///…/collateral.json"`). */
+export async function loadTdxCollateralFile(path: string, update: TcbUpdateType = 'early'): Promise<OfflineCollateral> {
+  const slash = path.lastIndexOf('/');
+  return loadFiles(slash < 0 ? '.' : path.slice(0, slash) || '/', [path.slice(slash + 1)], update);
+}
+
+async function loadFiles(dir: string, names: string[], update: TcbUpdateType): Promise<OfflineCollateral> {
   const out: OfflineCollateral = { tcbInfo: new Map() };
   for (const name of names) {
     const path = join(dir, name);
@@ -128,7 +138,12 @@ export function offlineTdxCollateral(c: OfflineCollateral): TdxCollateralSource 
   };
 }
 
-/** Load a directory and wrap it as a source: what `coco evidence verify --tee tdx --collateral DIR` uses. */
+/**
+ * Load `DIR/tdx/` when it exists (beside `DIR/vcek/` for SNP), else `DIR` itself, and wrap it as a
+ * source: what `coco evidence verify --tee tdx --collateral DIR` uses.
+ */
 export async function tdxCollateralFromDir(dir: string, update: TcbUpdateType = 'early'): Promise<TdxCollateralSource> {
-  return offlineTdxCollateral(await loadTdxCollateralDir(dir, update));
+  const sub = join(dir, 'tdx');
+  const useSub = await stat(sub).then((s) => s.isDirectory(), () => false);
+  return offlineTdxCollateral(await loadTdxCollateralDir(useSub ? sub : dir, update));
 }

@@ -6,7 +6,7 @@
  */
 import { toBase64, toHex } from '../../core/index.js';
 import { policyFields, type SnpReport } from '../snp/index.js';
-import { INITDATA_PCR } from './verify.js';
+import { INITDATA_PCR } from '../common/az-vtpm.js';
 
 export function azSnpClaims(r: SnpReport, nonce: Uint8Array, pcrs: Uint8Array[]): Record<string, unknown> {
   const f = policyFields(r);

@@ -8,16 +8,11 @@
  *   "report": [ints], "vcek": "<PEM>"}`.
  * @module
  */
+import type { AzVtpmQuote } from '../common/az-vtpm.js';
 import { MalformedInput, expectArray, expectNumber, expectObject, expectString, fromBase64Url, fromHex, toBase64Url, toHex, utf8 } from '../../core/index.js';
 
-export interface AzVtpmQuote {
-  /** Raw RSASSA-PKCS1-v1_5 signature bytes (not a TPMT_SIGNATURE). */
-  signature: Uint8Array;
-  /** Marshalled TPMS_ATTEST. */
-  message: Uint8Array;
-  /** SHA-256 PCRs 0..23. */
-  pcrs: Uint8Array[];
-}
+
+export type { AzVtpmQuote };
 
 export interface AzSnpVtpmEvidence {
   version: 0 | 1 | 2;

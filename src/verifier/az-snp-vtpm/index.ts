@@ -9,12 +9,21 @@ import { parseSnpReport, parseVek, verifySnpReportWithVek } from '../snp/index.j
 import type { Expected, Verifier, VerifierFactory, VerifierResult } from '../verifier.js';
 import { azSnpClaims } from './claims.js';
 import { parseAzSnpVtpmEvidence } from './evidence.js';
-import { checkInitData, checkNonce, checkQuote, checkUserData, checkVarDataBinding, readVarData } from './verify.js';
+import { checkInitData, checkNonce, checkQuote, checkUserData, readVarData } from '../common/az-vtpm.js';
+import { checkVarDataBinding } from './verify.js';
 
 export { parseAzSnpVtpmEvidence, encodeAzSnpVtpmEvidence } from './evidence.js';
 export type { AzSnpVtpmEvidence, AzVtpmQuote } from './evidence.js';
-export { checkVarDataBinding, readVarData, checkQuote, checkNonce, checkUserData, checkInitData, INITDATA_PCR } from './verify.js';
+export { checkVarDataBinding } from './verify.js';
+/** The shared Azure vTPM checks (`../common/az-vtpm.ts`), re-exported for az-tdx-vtpm's existing imports. */
+export { readVarData, checkQuote, checkNonce, checkUserData, checkInitData, INITDATA_PCR } from '../common/az-vtpm.js';
 
+/**
+ * The Azure SNP vTPM verifier. Needs no environment: the VCEK travels in the evidence and the AMD
+ * roots are embedded.
+ * @throws MalformedInput when the evidence, the HCL report or the VCEK does not parse
+ * @throws VerificationFailed naming the check (`az.snp.report.signature`, `az.hcl.user_data`, ...)
+ */
 export const azSnpVtpmVerifier: VerifierFactory = (): Verifier => ({
   tee: 'az-snp-vtpm',
   async evaluate(evidence: unknown, expected: Expected, now: Date): Promise<VerifierResult> {

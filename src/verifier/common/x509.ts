@@ -1,7 +1,7 @@
 /**
  * X.509 certificates for verifiers: node:crypto's X509Certificate for signatures, plus the parts
  * it does not expose (raw extensions, validity as Dates) read with our DER reader. Parsed
- * certificates are cached by SHA-256 of their DER so hot paths never re-parse (dependencies §1, §17).
+ * certificates are cached by their DER bytes so hot paths never re-parse (dependencies §1, §17).
  * @module
  */
 import { X509Certificate, createHash, type KeyObject } from 'node:crypto';
@@ -58,11 +58,13 @@ function readTbs(der: Uint8Array): { notBefore: Date; notAfter: Date; extensions
   return { notBefore: decodeTime(nb), notAfter: decodeTime(na), extensions };
 }
 
-/** Parse a DER certificate (cached by fingerprint); throws `MalformedInput` when it is not one. */
+/** Parse a DER certificate (cached by its bytes); throws `MalformedInput` when it is not one. */
 export function parseCertificate(der: Uint8Array): Certificate {
-  const fingerprint = createHash('sha256').update(der).digest('hex');
-  const hit = cache.get(fingerprint);
+  // Keyed by the exact bytes (as a latin1 string: cheaper than hashing on every hit).
+  const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1');
+  const hit = cache.get(key);
   if (hit) return hit;
+  const fingerprint = createHash('sha256').update(der).digest('hex');
   let x509: X509Certificate;
   let publicKey: KeyObject;
   try {
@@ -85,7 +87,7 @@ export function parseCertificate(der: Uint8Array): Certificate {
     extensions,
   };
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
-  cache.set(fingerprint, cert);
+  cache.set(key, cert);
   return cert;
 }
 

@@ -58,14 +58,22 @@ function within(cert: X509Certificate, now: Date): boolean {
  * Verify `certs` (leaf first) up to the embedded root as of `now`. The chain's last certificate must
  * be the embedded root itself (a chain that ends elsewhere fails); each link must be issued and
  * signed by the next; every certificate must be within its validity window. `signaturesVerified`
- * skips the signature checks for a chain (same bytes) that passed them before.
+ * skips the signature checks for a chain (same bytes) that passed them before. `root` is the trust
+ * anchor (the embedded Intel root unless a test supplies its own hierarchy).
  * Records `<check>` (signatures and issuance), `<check>.validity` and `<check>.crl` in `trace`.
  */
-export function verifyIntelChain(certs: X509Certificate[], now: Date, trace: CheckTrace, check: string, crls: ChainCrls = {}, signaturesVerified = false): ChainResult {
-  const root = intelRootCa();
+export function verifyIntelChain(
+  certs: X509Certificate[],
+  now: Date,
+  trace: CheckTrace,
+  check: string,
+  crls: ChainCrls = {},
+  signaturesVerified = false,
+  root: X509Certificate = intelRootCa(),
+): ChainResult {
   const last = certs[certs.length - 1];
   if (certs.length < 2 || !last || last.fingerprint256 !== root.fingerprint256) {
-    trace.fail(check, 'the chain does not end at the embedded Intel SGX Root CA', { actual: last ? commonName(last) : 'empty chain' });
+    trace.fail(check, `the chain does not end at the trust anchor ${commonName(root)}`, { actual: last ? commonName(last) : 'empty chain' });
   }
   for (let i = 0; !signaturesVerified && i + 1 < certs.length; i++) {
     const child = certs[i]!;
@@ -86,6 +94,23 @@ export function verifyIntelChain(certs: X509Certificate[], now: Date, trace: Che
   }
   trace.pass(`${check}.validity`);
   const result: ChainResult = { validity: certs.map((c) => ({ notBefore: new Date(c.validFrom), notAfter: new Date(c.validTo) })) };
+  return { ...result, ...checkChainCrls(certs, crls, now, trace, check, root) };
+}
+
+/**
+ * Check a verified chain against CRLs (`<check>.crl`): the Root CA CRL must not revoke the
+ * intermediate, the intermediate's CRL must not revoke the leaf; each CRL must be signed by its
+ * issuer and current at `now`.
+ */
+export function checkChainCrls(
+  certs: X509Certificate[],
+  crls: ChainCrls,
+  now: Date,
+  trace: CheckTrace,
+  check: string,
+  root: X509Certificate = intelRootCa(),
+): Pick<ChainResult, 'leafCrl' | 'rootCrl'> {
+  const result: Pick<ChainResult, 'leafCrl' | 'rootCrl'> = {};
   if (crls.rootCrl) {
     result.rootCrl = checkCrl(crls.rootCrl, root, certs.slice(0, -1).slice(-1), now, trace, `${check}.crl`);
   }

@@ -16,6 +16,7 @@ export { verifyTdQuote, checkReportData, checkInitData, createTdxCaches } from '
 export type { CollateralMode, VerifiedQuote, TdxCaches } from './verify.js';
 export { toTdxClaims, tdAttributeFlags } from './claims.js';
 export { parseTdQuote } from './quote.js';
+export type { PlatformInfo } from './pck.js';
 export type { TdQuote, TdReportBody } from './quote.js';
 export { INTEL_SGX_ROOT_CA_PEM, INTEL_TCB_SIGNING_PEM } from './roots.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { MalformedInput, toHex } from '../../core/index.js';
+import { MalformedInput, concatBytes, toHex } from '../../core/index.js';
 import { fixture } from '../../../test/support/fixtures.js';
 import { parseTdQuote } from './quote.js';
 
@@ -25,6 +25,17 @@ describe('parseTdQuote', () => {
     assert.equal(q.signedBytes.length, 48 + 6 + 648);
     assert.equal(q.body.mrServiceTd?.length, 48);
     assert.ok(toHex(q.body.mrTd).startsWith('dfba221b'));
+  });
+
+  test('parses a v5 quote with a TDX 1.0 body (type 2, 584 bytes) like the v4 body', () => {
+    const q4 = fixture('tdx/tdx_quote_4.dat');
+    const v5 = concatBytes(q4.subarray(0, 48), Uint8Array.from([2, 0, 0x48, 0x02, 0, 0]), q4.subarray(48));
+    v5[0] = 5;
+    const a = parseTdQuote(q4);
+    const b = parseTdQuote(v5);
+    assert.equal(b.v5?.bodyType, 2);
+    assert.deepEqual(b.body, a.body);
+    assert.equal(b.signedBytes.length, 48 + 6 + 584);
   });
 
   test('accepts zero padding after the signature data and rejects non-zero bytes there', () => {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { MalformedInput, VerificationFailed, fromHex, toBase64 } from '../../core/index.js';
 import { fixture, fixtureText } from '../../../test/support/fixtures.js';
 import type { TdxCollateral, VerifierEnv } from '../verifier.js';
@@ -45,6 +47,13 @@ describe('tdxVerifier.evaluate (signature chain)', () => {
     });
   }
 
+  test('does not look up collateral for a quote whose PCK chain fails', async () => {
+    let asked = 0;
+    const env: VerifierEnv = { tdxCollateral: { getCollateral: async () => void asked++ } };
+    await rejectsWith(tdxVerifier(env).evaluate(evidence(fixture('tdx/tdx_quote_4.dat')), {}, new Date('2040-01-01T00:00:00Z')), 'tdx.pck.chain.validity');
+    assert.equal(asked, 0);
+  });
+
   test('fails tdx.collateral by default when no collateral exists for the FMSPC', async () => {
     await rejectsWith(tdxVerifier({}).evaluate(evidence(fixture('tdx/tdx_quote_4.dat')), {}, TODAY), 'tdx.collateral');
   });
@@ -81,6 +90,26 @@ describe('tdxVerifier.evaluate (signature chain)', () => {
 
   test('rejects a PCK chain outside its validity as of the verification time', async () => {
     await rejectsWith(optional().evaluate(evidence(fixture('tdx/tdx_quote_4.dat')), {}, new Date('2040-01-01T00:00:00Z')), 'tdx.pck.chain.validity');
+  });
+
+  test('turns any flipped signed byte or truncation into MalformedInput or VerificationFailed, never a crash', async () => {
+    const base = fixture('tdx/tdx_quote_5.dat');
+    // Flips stay before the PEM chain: PEM whitespace may change without changing the certificates.
+    const pemStart = 48 + 6 + 648 + 4 + 64 + 64 + 6 + 384 + 64 + 2 + 32 + 6;
+    const v = optional();
+    await fc.assert(
+      fc.asyncProperty(fc.nat(pemStart - 1), fc.integer({ min: 1, max: 255 }), fc.boolean(), async (i, x, cut) => {
+        const q = cut ? base.slice(0, i) : base.slice();
+        if (!cut) q[i] ^= x;
+        try {
+          await v.evaluate(evidence(q), {}, TODAY);
+          assert.fail(`a quote with byte ${i} ${cut ? 'cut' : 'flipped'} verified`);
+        } catch (e) {
+          if (!(e instanceof MalformedInput) && !(e instanceof VerificationFailed)) throw e;
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 
   test('rejects evidence that is not base64 or has no quote as MalformedInput', async () => {
@@ -134,6 +163,8 @@ describe('tdxVerifier.evaluate (collateral)', () => {
     assert.equal(String(r.claims.root_key_id).length, 96);
     assert.equal(r.claims.latest_issue_date, '2025-10-28T06:45:09Z');
     assert.equal(r.claims.earliest_expiration_date, '2025-11-26T13:07:17Z');
+    const golden = JSON.parse(readFileSync(new URL('./testdata/tdx_quote_6.as-of-2025-11-01.claims.json', import.meta.url), 'utf8'));
+    assert.deepEqual(r.claims, golden);
     for (const id of ['tdx.tcb_signing.chain', 'tdx.tcb_info.signature', 'tdx.qe_identity.signature', 'tdx.collateral.validity', 'tdx.tcb.level', 'tdx.tcb.module', 'tdx.qe_identity', 'tdx.tcb.status']) {
       assert.ok(r.checks.some((c) => c.id === id && c.ok), `${id} passed`);
     }

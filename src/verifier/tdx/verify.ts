@@ -10,7 +10,7 @@ import { findReplayMismatch, parseCcEventLog, type CcEventLog } from '../common/
 import type { Expected, TdxCollateral } from '../verifier.js';
 import type { X509Certificate } from 'node:crypto';
 import { BoundedCache } from './cache.js';
-import { commonName, intelRootCa, toX509, verifyIntelChain, type ChainResult } from './chain.js';
+import { checkChainCrls, commonName, intelRootCa, toX509, verifyIntelChain, type ChainResult } from './chain.js';
 import { parseQeIdentity, parseTcbInfo, type QeIdentity, type TcbInfo } from './collateral.js';
 import { parsePlatformInfo, splitPemCertificates, type PlatformInfo } from './pck.js';
 import { parseTdQuote, type TdQuote } from './quote.js';
@@ -96,7 +96,7 @@ function checkCollateral(c: TdxCollateral, now: Date, trace: CheckTrace, caches?
 
 /**
  * Verify a quote's signature chain and, with collateral, its TCB. `collateralFor` is called with the
- * PCK certificate's FMSPC once the chain has verified.
+ * PCK certificate's FMSPC and CA type only after the PCK chain has verified.
  */
 export async function verifyTdQuote(
   bytes: Uint8Array,
@@ -111,11 +111,12 @@ export async function verifyTdQuote(
   const cached = caches?.chains.get(quote.pckChainPem);
   const certs = cached ?? toX509(splitPemCertificates(quote.pckChainPem), 'pck chain');
   if (certs.length !== 3) trace.fail('tdx.pck.chain', `PCK chain has ${certs.length} certificates, expected 3`);
+  const chainValidity = verifyIntelChain(certs, now, trace, 'tdx.pck.chain', {}, cached !== undefined);
+  if (!cached) caches?.chains.set(quote.pckChainPem, certs);
+  // Only a verified PCK certificate chooses what collateral we look up.
   const platform = parsePlatformInfo(new Uint8Array(certs[0]!.raw), commonName(certs[1]!));
   const collateral = await collateralFor(toHex(platform.fmspc), platform.ca);
-  const crls = collateral ? { leafCrl: collateral.pckCrl, rootCrl: collateral.rootCaCrl } : {};
-  const pckChain = verifyIntelChain(certs, now, trace, 'tdx.pck.chain', crls, cached !== undefined);
-  if (!cached) caches?.chains.set(quote.pckChainPem, certs);
+  const pckChain = { ...chainValidity, ...(collateral ? checkChainCrls(certs, { leafCrl: collateral.pckCrl, rootCrl: collateral.rootCaCrl }, now, trace, 'tdx.pck.chain') : {}) };
   checkQeReportSignature(quote, certs[0]!.publicKey, trace);
   checkQeBinding(quote, trace);
   checkQuoteSignature(quote, trace);

@@ -104,6 +104,20 @@ describe('tpmVerifier.evaluate', () => {
     for (const e of bad) await assert.rejects(verifier.evaluate(e, {}, NOW), MalformedInput);
   });
 
+  test('never throws anything but MalformedInput when an evidence field is replaced by random JSON', async () => {
+    const { parseTpmEvidence } = await import('./evidence.js');
+    fc.assert(
+      fc.property(fc.constantFrom('ak_public', 'tpm_quote'), fc.jsonValue(), (k, v) => {
+        try {
+          parseTpmEvidence({ ...fixtureEv, [k]: v });
+        } catch (e) {
+          assert.ok(e instanceof MalformedInput, String(e));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   test('a flipped byte of the quote message or signature always gives a typed error', async () => {
     const msg = fromBase64(fixtureEv.tpm_quote.message);
     const sig = fromBase64(fixtureEv.tpm_quote.signature);

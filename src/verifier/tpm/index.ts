@@ -4,16 +4,21 @@
  * as upstream. Evidence and checks: README.md.
  * @module
  */
-import { toHex } from '../../core/index.js';
 import { CheckTrace } from '../common/check-trace.js';
 import { verifyTpmQuote } from '../common/tpm/quote.js';
 import type { Expected, Verifier, VerifierFactory, VerifierResult } from '../verifier.js';
 import { parseTpmEvidence } from './evidence.js';
-import { INITDATA_PCR, checkInitData, checkNonce } from './verify.js';
+import { tpmClaims } from './claims.js';
+import { checkInitData, checkNonce } from './verify.js';
 
 export { parseTpmEvidence, encodeTpmEvidence } from './evidence.js';
 export type { TpmEvidence } from './evidence.js';
 
+/**
+ * The generic TPM verifier: quote signature by `ak_public`, PCR digest, nonce, PCR 8 init-data.
+ * @throws MalformedInput when the evidence does not parse
+ * @throws VerificationFailed naming the check (`tpm.quote.signature`, `tpm.nonce`, ...)
+ */
 export const tpmVerifier: VerifierFactory = (): Verifier => ({
   tee: 'tpm',
   async evaluate(evidence: unknown, expected: Expected): Promise<VerifierResult> {
@@ -22,12 +27,6 @@ export const tpmVerifier: VerifierFactory = (): Verifier => ({
     const attest = verifyTpmQuote(ev.quote, ev.akPublic, trace, 'tpm');
     checkNonce(attest, expected.reportData, trace);
     checkInitData(ev.quote.pcrs, expected.initDataDigest, trace);
-    const claims: Record<string, unknown> = {
-      init_data: toHex(ev.quote.pcrs[INITDATA_PCR]!),
-      report_data: toHex(attest.extraData),
-      ak_public: ev.akPublicText,
-    };
-    ev.quote.pcrs.forEach((p, i) => (claims[`pcr${String(i).padStart(2, '0')}`] = toHex(p)));
-    return { claims, teeClass: 'cpu', checks: trace.records };
+    return { claims: tpmClaims(ev.akPublicText, attest.extraData, ev.quote.pcrs), teeClass: 'cpu', checks: trace.records };
   },
 });

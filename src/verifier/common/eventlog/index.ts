@@ -9,5 +9,6 @@ export { replayRegister, findReplayMismatch } from './replay.js';
 export type { ReplayMismatch } from './replay.js';
 export { parseAaelText, aaelEventData, encodeAaelEntry, AAEL_TAGGED_EVENT_ID } from './aael.js';
 export type { AaelEvent, AaelAlgorithm } from './aael.js';
+export { assembleCcEventLog, ccelSpecIdHeader, trimCcel } from './assemble.js';
 export type { EventDetails } from './event-data.js';
 export type { TcgAlgorithmName } from './tcg.js';
