@@ -86,7 +86,7 @@ describe('verifierEnvFromConfig', () => {
 
   test('refuses an unknown VCEK source type naming the key', async () => {
     await assert.rejects(verifierEnvFromConfig({ snp_verifier: { vcek_sources: [{ type: 'Carrier pigeon' }] } }), {
-      key: 'attestation_service.verifier_config.snp_verifier.vcek_sources[0]',
+      key: 'snp_verifier.vcek_sources[0].type',
     });
   });
 });

@@ -6,10 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../core/index.js';
 import type { AdminAuthorizer } from './admin/index.js';
-import type { SnpVekSource, VerifierEnv } from '../verifier/index.js';
-import { firstSnpVekSource, snpKdsVekSource, snpOfflineVekSource } from './collateral/index.js';
-import { tdxCollateralFromDir } from './collateral/tdx-offline.js';
-import { pcsTdxCollateral } from './collateral/tdx-pcs.js';
+import type { VerifierEnv } from '../verifier/index.js';
+import { pcsTdxCollateral, snpVekSourceFromConfig, tdxCollateralSource } from './collateral/index.js';
 import type { TrusteeConfig } from './config.js';
 import type { AdminHooks } from './kbs/admin-hooks.js';
 import type { MetricsHooks } from './kbs/metrics-hooks.js';
@@ -101,23 +99,15 @@ const obj = (v: unknown): Record<string, unknown> => (v !== null && typeof v ===
 
 /**
  * Collateral sources for the verifiers from `[attestation_service.verifier_config]`:
- * `snp_verifier.vcek_sources = [{type = "KDS", base_url}, {type = "OfflineStore", path}]` (default: AMD KDS)
- * and `dcap_verifier.collateral_service` (Intel PCS/PCCS URL or `file://<dir>`; default Intel PCS).
+ * `snp_verifier.vcek_sources` (default AMD KDS) and `dcap_verifier.collateral_service`
+ * (Intel PCS/PCCS `https://` URL or `file://` collateral; default Intel PCS).
  */
 export async function verifierEnvFromConfig(verifierConfig: Record<string, unknown>): Promise<VerifierEnv> {
-  const snp = obj(verifierConfig.snp_verifier);
-  const configured = Array.isArray(snp.vcek_sources) ? snp.vcek_sources.map(obj) : [{ type: 'KDS' }];
-  const sources: SnpVekSource[] = configured.map((src, i) => {
-    const key = `attestation_service.verifier_config.snp_verifier.vcek_sources[${i}]`;
-    if (src.type === 'KDS') return snpKdsVekSource(typeof src.base_url === 'string' ? { baseUrl: src.base_url } : {});
-    if (src.type === 'OfflineStore' && typeof src.path === 'string') return snpOfflineVekSource(src.path);
-    throw new ConfigError(`${key}: expected {type = "KDS"} or {type = "OfflineStore", path = "..."}`, { key });
-  });
   const dcap = obj(verifierConfig.dcap_verifier);
   const update = dcap.tcb_update_type === 'standard' ? 'standard' : 'early';
   const service = typeof dcap.collateral_service === 'string' ? dcap.collateral_service : undefined;
-  const tdxCollateral = service?.startsWith('file://')
-    ? await tdxCollateralFromDir(service.slice('file://'.length), update)
-    : pcsTdxCollateral({ update, ...(service ? { baseUrl: service } : {}) });
-  return { snpVek: firstSnpVekSource(...sources), tdxCollateral };
+  return {
+    snpVek: snpVekSourceFromConfig(verifierConfig.snp_verifier),
+    tdxCollateral: service ? await tdxCollateralSource(service, { update }) : pcsTdxCollateral({ update }),
+  };
 }
