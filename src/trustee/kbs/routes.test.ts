@@ -371,3 +371,14 @@ describe('device evidence', () => {
     await expectFailure(t, () => t.call('POST', '/kbs/v0/attest', { body: bad, headers: { cookie: b.cookie } }), 401, 'AttestationError', 'sampledevice.report_data');
   });
 });
+
+describe('init-data', () => {
+  test('refuses init-data that is not TOML or does not parse, naming as.init_data', async () => {
+    const t = await setup();
+    for (const initData of [{ format: 'json', body: '{}' }, { format: 'toml', body: 'version = ' }]) {
+      const { cookie, nonce } = await auth(t);
+      const body = { ...sampleAttestation(sampleGuest(), nonce), 'init-data': initData };
+      await expectFailure(t, () => t.call('POST', '/kbs/v0/attest', { body, headers: { cookie } }), 401, 'AttestationError', 'as.init_data');
+    }
+  });
+});
