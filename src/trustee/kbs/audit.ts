@@ -29,6 +29,8 @@ export interface AuditRecord {
   notes?: string[];
 }
 
+const MAX_DETAIL = 512;
+
 export interface AuditQuery {
   limit?: number;
   /** `failure` matches `denied` and `error`. */
@@ -48,6 +50,9 @@ export class AuditLog {
 
   /** Store one record. Audit failures never fail the request they describe. */
   async record(rec: AuditRecord): Promise<void> {
+    // Details can quote request content (paths, field names): keep records small.
+    if (rec.detail.length > MAX_DETAIL) rec = { ...rec, detail: `${rec.detail.slice(0, MAX_DETAIL)}…` };
+    if (rec.resource !== undefined && rec.resource.length > MAX_DETAIL) rec = { ...rec, resource: rec.resource.slice(0, MAX_DETAIL) };
     const ms = Date.parse(rec.time);
     const key = `${String(ms).padStart(15, '0')}-${String(++this.seq % 1e6).padStart(6, '0')}-${rec.requestId}`;
     try {

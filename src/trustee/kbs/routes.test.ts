@@ -382,3 +382,14 @@ describe('init-data', () => {
     }
   });
 });
+
+describe('audit records', () => {
+  test('stay small when the request quotes a huge path', async () => {
+    const t = await setup();
+    const { cookie } = await auth(t);
+    await t.call('GET', `/kbs/v0/resource/${'a'.repeat(5000)}/b/c`, { headers: { cookie } });
+    const rec = await lastAudit(t);
+    assert.ok(JSON.stringify(rec).length < 2000);
+    assert.equal(rec.check, 'kbs.token.missing');
+  });
+});
