@@ -5,7 +5,7 @@
  * @module
  */
 import { parse as parseYaml } from 'yaml';
-import { compile, fromJson, RObject, RSet, toJson, type Value } from '../rego/index.js';
+import { compile, equal, fromJson, RObject, RSet, toJson, type Value } from '../rego/index.js';
 
 export interface RegoCase {
   note: string;
@@ -29,31 +29,62 @@ export interface CaseOutcome {
 
 /** Parse a YAML document of cases (big integers kept exact). */
 export function parseCases(text: string): RegoCase[] {
-  const doc = parseYaml(text, { intAsBigInt: true }) as { cases?: unknown };
-  if (!doc || !Array.isArray(doc.cases)) throw new Error('YAML has no `cases` list');
-  return doc.cases as RegoCase[];
+  // Maps keep non-string keys (`{null: 1, 7: 2}` in expected objects).
+  const options = { intAsBigInt: true, strict: false, mapAsMap: true };
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, options);
+  } catch {
+    doc = parseYaml(indentFlowSequences(text), options);
+  }
+  const cases = doc instanceof Map ? doc.get('cases') : undefined;
+  if (!Array.isArray(cases)) throw new Error('YAML has no `cases` list');
+  return cases.map((c: unknown) => {
+    if (!(c instanceof Map)) throw new Error('each case must be a mapping');
+    const out = Object.fromEntries(c) as Record<string, unknown>;
+    if (Array.isArray(out.modules)) out.modules = out.modules.map(String);
+    return out as unknown as RegoCase;
+  });
+}
+
+/**
+ * serde_yaml (regorus) accepts multi-line flow sequences whose items are not indented past the
+ * key; the `yaml` package does not. Indent such items by two spaces.
+ */
+function indentFlowSequences(text: string): string {
+  const lines = text.split('\n');
+  let open: number | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const indent = line.length - line.trimStart().length;
+    if (open !== undefined) {
+      if (line.trim() !== '' && indent <= open) lines[i] = ' '.repeat(open + 2) + line.trimStart();
+      if (line.trim().startsWith(']')) open = undefined;
+    } else if (/:\s*\[\s*$/.test(line)) open = indent;
+  }
+  return lines.join('\n');
 }
 
 /** Expected values: `set!:` marks a set, `object!:` an object with non-string keys, `many!:` a list of results. */
 export function expectedValue(x: unknown): Value {
   if (typeof x === 'bigint') return Number.isSafeInteger(Number(x)) ? Number(x) : x;
   if (Array.isArray(x)) return x.map(expectedValue);
-  if (x && typeof x === 'object') {
-    const o = x as Record<string, unknown>;
-    const keys = Object.keys(o);
-    if (keys.length === 1 && keys[0] === 'set!') return new RSet(((o['set!'] as unknown[]) ?? []).map(expectedValue));
-    if (keys.length === 1 && keys[0] === 'object!') {
-      return RObject.fromEntries(((o['object!'] as { key: unknown; value: unknown }[]) ?? []).map((e) => [expectedValue(e.key), expectedValue(e.value)]));
+  if (x instanceof Map) {
+    if (x.size === 1 && x.has('set!')) return new RSet(((x.get('set!') as unknown[]) ?? []).map(expectedValue));
+    if (x.size === 1 && x.has('object!')) {
+      const entries = (x.get('object!') as unknown[]) ?? [];
+      return RObject.fromEntries(entries.map((e) => [expectedValue((e as Map<string, unknown>).get('key')), expectedValue((e as Map<string, unknown>).get('value'))]));
     }
-    const out = new RObject();
-    for (const k of keys) out.set(k, expectedValue(o[k]));
-    return out;
+    return RObject.fromEntries([...x.entries()].map(([k, v]) => [expectedValue(k), expectedValue(v)]));
+  }
+  if (x && typeof x === 'object') {
+    return RObject.fromEntries(Object.entries(x as Record<string, unknown>).map(([k, v]) => [k, expectedValue(v)]));
   }
   return fromJson(x);
 }
 
-function isMany(x: unknown): x is { 'many!': unknown[] } {
-  return !!x && typeof x === 'object' && !Array.isArray(x) && Object.keys(x).length === 1 && 'many!' in x;
+function isMany(x: unknown): x is Map<string, unknown[]> {
+  return x instanceof Map && x.size === 1 && x.has('many!');
 }
 
 /** Evaluate one case; the result value follows regorus: bindings if any, else the expression value(s). */
@@ -65,10 +96,10 @@ export function runCase(c: RegoCase): CaseOutcome {
     const modules: Record<string, string> = {};
     (c.modules ?? []).forEach((m, i) => (modules[`rego_${i}`] = m));
     const policy = compile(modules);
-    const inputs = isMany(c.input) ? c.input['many!'] : [c.input];
+    const inputs = isMany(c.input) ? c.input.get('many!')! : [c.input];
     results = [];
     for (const input of inputs) {
-      const r = policy.eval(c.query, { strictBuiltinErrors: c.strict !== false, input: input === undefined ? undefined : expectedValue(input), data: c.data === undefined ? {} : expectedValue(c.data), print: (l) => prints.push(l), now: () => 0 });
+      const r = policy.eval(c.query, { strictBuiltinErrors: c.strict !== false, input: input === undefined ? undefined : expectedValue(input), data: c.data === undefined ? {} : expectedValue(c.data), print: (l) => prints.push(l), now: Date.now });
       for (const res of r.results) {
         const names = Object.keys(res.bindings);
         if (names.length > 0) results.push(RObject.fromEntries(names.map((n) => [n, res.bindings[n]!])));
@@ -86,14 +117,14 @@ export function runCase(c: RegoCase): CaseOutcome {
   const undefinedWanted = c.no_result === true || c.want_result === '#undefined';
   if (undefinedWanted) return results.length === 0 ? { note: c.note, status: 'pass' } : { note: c.note, status: 'fail', detail: `expected no result, got ${show(results)}` };
   if (c.want_result === undefined) return results.length === 0 ? { note: c.note, status: 'pass' } : { note: c.note, status: 'fail', detail: `no expectation; got ${show(results)}` };
-  const want = isMany(c.want_result) ? c.want_result['many!'].map(expectedValue) : [expectedValue(c.want_result)];
+  const want = isMany(c.want_result) ? c.want_result.get('many!')!.map(expectedValue) : [expectedValue(c.want_result)];
   const got = results;
   const same = want.length === got.length && want.every((w, i) => sameValue(w, got[i]!));
   return same ? { note: c.note, status: 'pass' } : { note: c.note, status: 'fail', detail: `want ${show(want)}, got ${show(got)}` };
 }
 
 function sameValue(a: Value, b: Value): boolean {
-  return JSON.stringify(toJson(a), big) === JSON.stringify(toJson(b), big) && sameShape(a, b);
+  return equal(a, b) && sameShape(a, b);
 }
 
 /** Sets and arrays must not be confused even though both render as JSON arrays. */

@@ -26,7 +26,8 @@ function toPlain(v: unknown): unknown {
   if (v !== null && typeof v === 'object') {
     if (typeof (v as { toISOString?: unknown }).toISOString === 'function') return String(v);
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = toPlain(x);
+    // defineProperty, so that a key such as `__proto__` stays an own entry
+    for (const [k, x] of Object.entries(v)) Object.defineProperty(out, k, { value: toPlain(x), enumerable: true, writable: true, configurable: true });
     return out;
   }
   if (typeof v === 'bigint') return Number(v);

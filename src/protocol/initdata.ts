@@ -39,8 +39,11 @@ export function parseInitData(toml: string): InitData {
     throw new MalformedInput(`initdata.algorithm: unsupported ${JSON.stringify(algName)} (sha256, sha384 or sha512)`, { where: 'initdata.algorithm' });
   }
   const dataObj = doc.data === undefined ? {} : expectObject(doc.data, 'initdata.data');
+  // defineProperty, so a key such as `__proto__` is an own entry like any other.
   const data: Record<string, string> = {};
-  for (const [k, v] of Object.entries(dataObj)) data[k] = expectString(v, `initdata.data.${k}`);
+  for (const [k, v] of Object.entries(dataObj)) {
+    Object.defineProperty(data, k, { value: expectString(v, `initdata.data.${k}`), enumerable: true, writable: true, configurable: true });
+  }
   return { version, algorithm: parseHashAlgorithm(algName), data };
 }
 

@@ -26,7 +26,6 @@ export type Term =
   /** A call; `fn` is the dotted name as written (`count`, `object.get`, `data.lib.f`, `f`). */
   | { t: 'call'; fn: string[]; args: Term[]; loc: Loc }
   | { t: 'binop'; op: BinOp; left: Term; right: Term; loc: Loc }
-  | { t: 'neg'; arg: Term; loc: Loc }
   /** Membership `x in c` or `k, x in c` used as a term (true/false). */
   | { t: 'in'; key: Term | undefined; value: Term; coll: Term; loc: Loc };
 

@@ -4,6 +4,7 @@
  */
 import { MalformedInput } from '../core/index.js';
 import type { Module, Rule, Term } from './ast.js';
+import { checkRule } from './check.js';
 import { parseModule } from './parser.js';
 import { resolveModule } from './resolve.js';
 import { childAt, newNode, type RuleNode } from './tree.js';
@@ -20,6 +21,7 @@ export interface CompiledModules {
 /** Parse and link a set of modules (filename → source). */
 export function compileModules(sources: Record<string, string>): CompiledModules {
   const modules = Object.entries(sources).map(([file, src]) => parseModule(src, file));
+  for (const m of modules) for (const r of m.rules) checkRule(r, m.v1);
   const namesByPkg = new Map<string, Set<string>>();
   for (const m of modules) {
     const key = m.pkg.join('.');
@@ -51,12 +53,17 @@ function addRule(root: RuleNode, rule: Rule, counter: { n: number }): void {
     if (node.funcs.some((f) => f.args.length !== rule.args.length)) throw new MalformedInput(`${where}: function ${staticPath(rule).join('.')} defined with different arities`);
     return;
   }
+  if (rule.isDefault && rule.kind === 'object') {
+    node.objectDefaults.push(rule);
+    return;
+  }
   if (rule.isDefault) {
     if (node.defaults.length > 0) throw new MalformedInput(`${where}: multiple default rules for ${staticPath(rule).join('.')}`);
     node.defaults.push(rule);
     return;
   }
   if (rule.kind === 'complete') node.complete.push(rule);
+  else if (rule.kind === 'set' && rule.staticLen < rule.ref.length) node.objects.push(rule);
   else if (rule.kind === 'set') node.sets.push(rule);
   else node.objects.push(rule);
   const kinds = [node.complete.length > 0, node.sets.length > 0, node.objects.length > 0].filter(Boolean).length;

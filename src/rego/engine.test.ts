@@ -61,4 +61,14 @@ describe('Policy.evalJson', () => {
     const now = () => (t += 1);
     assert.equal(errCode(() => p.evalJson('data.p.n', { limits: { timeoutMs: 50 }, now })), 'ERR_LIMIT_EXCEEDED');
   });
+  test('rejects an input nested deeper than the document limit with MalformedInput', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 5000; i++) deep = [deep];
+    const p = compile({ p: 'package p\nx := input' });
+    assert.equal(errCode(() => p.evalJson('data.p.x', { input: deep })), 'ERR_MALFORMED_INPUT');
+  });
+  test('rejects a policy nested too deeply with a positioned MalformedInput', () => {
+    const src = 'package p\nx := ' + '['.repeat(500) + ']'.repeat(500);
+    assert.throws(() => compile({ 'deep.rego': src }), /deep\.rego:2:\d+: nesting deeper than 200/);
+  });
 });

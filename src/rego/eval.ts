@@ -11,6 +11,7 @@ import { callFunction, nodeValue, PENDING } from './rules.js';
 import { hasValueRules, type RuleNode } from './tree.js';
 import { equal, RObject, RSet, type Value } from './value.js';
 import type { Explainer } from './explain.js';
+import { evalWith, upsert } from './with.js';
 
 export type Env = Map<string, Value>;
 export type Cont = () => boolean;
@@ -32,9 +33,30 @@ export interface Shared {
 /** A function replaced with `with f as g`: a value, or another function's name. */
 export type FnOverride = { value: Value } | { fn: string[] };
 
+function isScalar(v: Value): boolean {
+  return v === null || typeof v !== 'object';
+}
+
+function notCollection(): never {
+  throw evalError('`some .. in collection` expects array/set/object.');
+}
+
 function isWildcard(name: string): boolean {
   return name.charCodeAt(0) === 95 && name.charCodeAt(1) === 36; // "_$"
 }
+
+function lookupPath(root: Value, path: string[]): Value | undefined {
+  let v: Value | undefined = root;
+  for (const seg of path) {
+    if (!(v instanceof RObject)) return undefined;
+    v = v.get(seg);
+    if (v === undefined) return undefined;
+  }
+  return v;
+}
+
+/** Rule-tree node of each user-function call site (terms belong to one compiled tree). */
+const callNodes = new WeakMap<Term, RuleNode>();
 
 export class Evaluator {
   readonly memo = new Map<number, Value | undefined | typeof PENDING>();
@@ -80,7 +102,7 @@ export class Evaluator {
 
   evalExpr(e: Expr, env: Env, k: Cont): boolean {
     this.step();
-    if (e.withs.length > 0) return this.evalWith(e, env, k);
+    if (e.withs.length > 0) return evalWith(this, e, env, k);
     switch (e.e) {
       case 'term':
         return this.evalTerm(e.term, env, (v) => (v !== false ? k() : false));
@@ -93,11 +115,14 @@ export class Evaluator {
         return k();
       case 'somein':
         return this.evalTerm(e.coll, env, (c) =>
-          iterate(c, (kk, vv) => this.bindPattern(e.value, vv, env, () => (e.key ? this.bindPattern(e.key, kk, env, k) : k()))),
+          // `some` declares new variables: they shadow any outer binding of the same name.
+          isScalar(c) ? notCollection() : iterate(c, (kk, vv) => (this.step(), this.bindFresh(e.value, vv, env, () => (e.key ? this.bindFresh(e.key, kk, env, k) : k())))),
         );
       case 'every':
         return this.evalTerm(e.coll, env, (c) => {
+          if (isScalar(c)) return false;
           const failed = iterate(c, (kk, vv) => {
+            this.step();
             const body = () => this.evalBody(e.body, 0, env, () => true);
             const holds = this.bindFresh(e.value, vv, env, () => (e.key ? this.bindFresh(e.key, kk, env, body) : body()));
             return !holds;
@@ -105,53 +130,6 @@ export class Evaluator {
           return failed ? false : k();
         });
     }
-  }
-
-  /** `expr with target as value ...`: evaluate the expression in a derived evaluator. */
-  private evalWith(e: Expr, env: Env, k: Cont): boolean {
-    let input = this.input;
-    const overrides = new Map(this.overrides ?? []);
-    const fnOverrides = new Map(this.fnOverrides ?? []);
-    for (const w of e.withs) {
-      const target = w.target;
-      const head = target.t === 'ref' ? target.head : target;
-      const path = target.t === 'ref' ? target.path.map((p) => (p.t === 'scalar' ? p.v : undefined)) : [];
-      if (head.t !== 'var' || path.some((p) => typeof p !== 'string')) throw evalError('invalid `with` target');
-      const segs = path as string[];
-      const fnValue = this.withFunctionTarget(w.value);
-      if (head.name === 'input' || head.name === 'data') {
-        let value: Value | undefined;
-        this.evalTerm(w.value, env, (v) => ((value = v), true));
-        if (value === undefined) return false;
-        if (head.name === 'input') input = segs.length === 0 ? value : upsert(input, segs, value);
-        else overrides.set(segs.join('\u0000'), value);
-        if (head.name === 'data' && fnValue === undefined && this.lookupNode(segs)?.funcs.length) {
-          fnOverrides.set(['data', ...segs].join('.'), { value });
-        }
-      } else {
-        const name = [head.name, ...segs].join('.');
-        if (fnValue) fnOverrides.set(name, { fn: fnValue });
-        else {
-          let value: Value | undefined;
-          this.evalTerm(w.value, env, (v) => ((value = v), true));
-          if (value === undefined) return false;
-          fnOverrides.set(name, { value });
-        }
-      }
-    }
-    const child = new Evaluator(this.root, this.shared, input, this.data, overrides, fnOverrides);
-    return child.evalExpr({ ...e, withs: [] }, env, k);
-  }
-
-  /** When a `with` value names a function (builtin or rule), return its dotted path. */
-  private withFunctionTarget(t: Term): string[] | undefined {
-    const name = t.t === 'var' ? [t.name] : t.t === 'ref' && t.head.t === 'var' && t.path.every((p) => p.t === 'scalar') ? [t.head.name, ...t.path.map((p) => String((p as { v: unknown }).v))] : undefined;
-    if (!name) return undefined;
-    if (name[0] === 'data') {
-      const node = this.lookupNode(name.slice(1));
-      return node && node.funcs.length > 0 ? name : undefined;
-    }
-    return this.shared.builtins.has(name.join('.')) ? name : undefined;
   }
 
   lookupNode(path: string[]): RuleNode | undefined {
@@ -188,7 +166,7 @@ export class Evaluator {
   }
 
   /** Bind a variable that shadows any outer binding (every's key and value). */
-  private bindFresh(t: Term, v: Value, env: Env, k: Cont): boolean {
+  bindFresh(t: Term, v: Value, env: Env, k: Cont): boolean {
     if (t.t !== 'var' || isWildcard(t.name)) return this.bindPattern(t, v, env, k);
     const saved = env.get(t.name);
     env.set(t.name, v);
@@ -300,8 +278,6 @@ export class Evaluator {
             }
           }),
         );
-      case 'neg':
-        return this.evalTerm(t.arg, env, (a) => k(arith('-', 0, a)));
       case 'in':
         return this.evalTerm(t.coll, env, (c) =>
           this.evalTerm(t.value, env, (v) => (t.key ? this.evalTerm(t.key, env, (kk) => k(member(c, v, kk))) : k(member(c, v)))),
@@ -339,8 +315,9 @@ export class Evaluator {
         const c = indexValue(v, bound);
         return c === undefined ? false : this.walk(c, path, i + 1, env, k);
       }
-      if (isWildcard(p.name)) return iterate(v, (_kk, vv) => this.walk(vv, path, i + 1, env, k));
+      if (isWildcard(p.name)) return iterate(v, (_kk, vv) => (this.step(), this.walk(vv, path, i + 1, env, k)));
       return iterate(v, (kk, vv) => {
+        this.step();
         env.set(p.name, kk);
         const r = this.walk(vv, path, i + 1, env, k);
         env.delete(p.name);
@@ -370,6 +347,7 @@ export class Evaluator {
     let seg: Value | undefined;
     if (p.t === 'scalar') seg = p.v;
     else if (p.t === 'var' && env.has(p.name)) seg = env.get(p.name);
+    if (typeof seg === 'number') seg = String(seg);
     if (typeof seg === 'string') {
       const child = node.children.get(seg);
       if (child) return this.dataWalk(child, path, i + 1, env, k);
@@ -382,11 +360,19 @@ export class Evaluator {
 
   /** The base (JSON) data document at a path. */
   baseAt(path: string[]): Value | undefined {
-    let v: Value | undefined = this.data;
-    for (const seg of path) {
-      if (!(v instanceof RObject)) return undefined;
-      v = v.get(seg);
-      if (v === undefined) return undefined;
+    let v = lookupPath(this.data, path);
+    if (!this.overrides || this.overrides.size === 0) return v;
+    let best = -1;
+    for (const [key, val] of this.overrides) {
+      const opath = key === '' ? [] : key.split('\u0000');
+      if (opath.length <= path.length && opath.every((s, i) => s === path[i])) {
+        if (opath.length > best) {
+          best = opath.length;
+          v = lookupPath(val, path.slice(opath.length));
+        }
+      } else if (best < 0 && opath.length > path.length && path.every((s, i) => s === opath[i])) {
+        v = upsert(v, opath.slice(path.length), val);
+      }
     }
     return v;
   }
@@ -395,30 +381,63 @@ export class Evaluator {
 
   private evalCall(t: Term & { t: 'call' }, env: Env, k: VCont): boolean {
     let fn = t.fn;
-    const ov = this.fnOverrides?.get(fn.join('.'));
-    if (ov && 'value' in ov) return this.evalSeq(t.args, 0, [], env, () => k(ov.value));
-    if (ov) fn = ov.fn;
+    if (this.fnOverrides && this.fnOverrides.size > 0) {
+      const ov = this.fnOverrides.get(fn.join('.'));
+      if (ov && 'value' in ov) return this.evalSeq(t.args, 0, [], env, () => k(ov.value));
+      if (ov) fn = ov.fn;
+    }
     if (fn[0] === 'data') {
-      const node = this.lookupNode(fn.slice(1));
-      if (!node || node.funcs.length === 0) throw evalError(`unknown function ${fn.join('.')}`);
-      const arity = node.funcs[0]!.args.length;
-      return this.applyCall(t, arity, env, k, (args) => callFunction(this, node, args));
+      let node = fn === t.fn ? callNodes.get(t) : undefined;
+      if (node === undefined) {
+        node = this.lookupNode(fn.slice(1));
+        if (node && fn === t.fn) callNodes.set(t, node);
+      }
+      const decl = node?.funcs[0] ?? node?.defaults.find((d) => d.kind === 'function');
+      if (node && !decl && t.args.length === 0 && hasValueRules(node)) {
+        const v = nodeValue(this, node);
+        return v === undefined ? false : k(v);
+      }
+      if (!node || !decl) throw evalError(`unknown function ${fn.join('.')}`);
+      return this.applyCall(t, decl.args.length, env, k, (args) => callFunction(this, node, args));
     }
     const name = fn.join('.');
+    if (name === 'walk') return this.evalWalk(t, env, k);
     const def = this.shared.builtins.get(name);
     if (!def) throw evalError(`unknown function ${name} at ${t.loc.file}:${t.loc.line}:${t.loc.col}`);
     if (def.lenient) return this.evalLenientCall(t, def, env, k);
-    if (t.args.length !== def.arity) {
+    if (t.args.length !== def.arity && !(t.args.length === def.arity + 1 && t.args[def.arity]!.t === 'var')) {
       throw evalError(`\`${name}\` expects ${def.arity} argument${def.arity === 1 ? '' : 's'}, got ${t.args.length} at ${t.loc.file}:${t.loc.line}:${t.loc.col}`);
     }
     if (this.shared.strict) return this.applyCall(t, def.arity, env, k, (args) => def.fn(args, this.shared.bctx));
     return this.applyCall(t, def.arity, env, k, (args) => {
+      // The error is discarded, so skip capturing its stack (this path is hot in Kata policies).
+      const limit = Error.stackTraceLimit;
+      Error.stackTraceLimit = 0;
       try {
         return def.fn(args, this.shared.bctx);
       } catch (err) {
         if (err instanceof MalformedInput) return undefined;
         throw err;
+      } finally {
+        Error.stackTraceLimit = limit;
       }
+    });
+  }
+
+  /** `walk(x, [path, value])`: every node of x with its path, parents first. */
+  private evalWalk(t: Term & { t: 'call' }, env: Env, k: VCont): boolean {
+    if (t.args.length !== 2) throw evalError(`\`walk\` expects 1 argument and an output, got ${t.args.length} at ${t.loc.line}:${t.loc.col}`);
+    return this.evalTerm(t.args[0]!, env, (root) => {
+      const visit = (path: Value[], v: Value): boolean => {
+        if (this.bindPattern(t.args[1]!, [path.slice(), v], env, () => k(true))) return true;
+        return iterate(v, (kk, vv) => {
+          path.push(kk);
+          const r = visit(path, vv);
+          path.pop();
+          return r;
+        });
+      };
+      return visit([], root);
     });
   }
 
@@ -438,6 +457,8 @@ export class Evaluator {
 
   /** Builtins such as `print` see undefined arguments instead of failing. */
   private evalLenientCall(t: Term & { t: 'call' }, def: BuiltinDef, env: Env, k: VCont): boolean {
+    // print without a sink has no effect: skip evaluating its arguments.
+    if (def.arity < 0 && !this.shared.bctx.print) return k(true);
     const args: (Value | undefined)[] = t.args.map((a) => {
       let out: Value | undefined;
       this.evalTerm(a, env, (v) => ((out = v), true));
@@ -447,13 +468,4 @@ export class Evaluator {
     const r = def.fn(args as Value[], this.shared.bctx);
     return r === undefined ? false : k(r);
   }
-}
-
-/** Copy `base` with `value` set at `path` (creating objects on the way). */
-function upsert(base: Value | undefined, path: string[], value: Value): Value {
-  const [head, ...rest] = path;
-  const obj = new RObject();
-  if (base instanceof RObject) for (const [kk, vv] of base.entries()) obj.set(kk, vv);
-  obj.set(head!, rest.length === 0 ? value : upsert(obj.get(head!), rest, value));
-  return obj;
 }

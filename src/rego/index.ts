@@ -11,13 +11,14 @@
  */
 import type { HostBuiltin } from './builtins/index.js';
 import { compileModules } from './compile.js';
-import { CompiledPolicy, type EvalOptions, type EvalResult } from './policy.js';
+import { MalformedInput } from '../core/index.js';
+import { CompiledPolicy, isStackOverflow, type EvalOptions, type EvalResult } from './policy.js';
 
 export type { HostBuiltin } from './builtins/index.js';
 export type { EvalOptions, EvalResult, QueryResult } from './policy.js';
 export type { ExplainEntry, ExplainFailure } from './explain.js';
 export type { Value } from './value.js';
-export { RObject, RSet, toJson, fromJson } from './value.js';
+export { RObject, RSet, toJson, fromJson, equal, compare } from './value.js';
 
 export interface CompileOptions {
   /** Host functions callable from policies, e.g. `{ query_reference_value: { arity: 1, fn } }`. */
@@ -36,5 +37,12 @@ export interface Policy {
 
 /** Parse and link modules (filename → source). Throws MalformedInput with `file:line:col`. */
 export function compile(modules: Record<string, string>, options?: CompileOptions): Policy {
-  return new CompiledPolicy(compileModules(modules), options?.builtins, options?.strictBuiltinErrors ?? true);
+  let compiled;
+  try {
+    compiled = compileModules(modules);
+  } catch (err) {
+    if (isStackOverflow(err)) throw new MalformedInput('rego: policy nested too deeply', { cause: err });
+    throw err;
+  }
+  return new CompiledPolicy(compiled, options?.builtins, options?.strictBuiltinErrors ?? true);
 }

@@ -18,7 +18,7 @@ function parseKataInputLine(line: string): [string, unknown] {
 
 const cases = readdirSync(fixturePath('rego/kata')).filter((d) => statSync(fixturePath(`rego/kata/${d}`)).isDirectory());
 
-describe('kata agent policies', () => {
+describe('Policy.evalJson on Kata agent policies', () => {
   test('the fixture set has the 12 upstream cases', () => {
     assert.equal(cases.length, 12);
   });

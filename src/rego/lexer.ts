@@ -19,7 +19,6 @@ export interface Token {
   raw?: boolean;
 }
 
-const PUNCT3 = new Set<string>([]);
 const PUNCT2 = new Set([':=', '==', '!=', '<=', '>=']);
 const PUNCT1 = new Set(['{', '}', '[', ']', '(', ')', '.', ',', ';', ':', '=', '<', '>', '+', '-', '*', '/', '%', '&', '|', '!']);
 
@@ -126,11 +125,9 @@ export function tokenize(src: string, file = 'policy.rego'): Token[] {
       if (lastNl >= 0) lineStart = i + 1 + lastNl + 1;
       i = j + 1;
     } else {
-      const three = src.slice(i, i + 3);
-      const two = src.slice(i, i + 2);
+        const two = src.slice(i, i + 2);
       let p: string;
-      if (PUNCT3.has(three)) p = three;
-      else if (PUNCT2.has(two)) p = two;
+      if (PUNCT2.has(two)) p = two;
       else if (PUNCT1.has(c)) p = c;
       else throw syntaxError(file, line, col, `unexpected character ${JSON.stringify(c)}`);
       out.push({ kind: 'punct', text: p, line, col, nl });

@@ -54,7 +54,9 @@ export function arith(op: string, a: Value, b: Value): Value {
       return Number(a) / Number(b);
     }
     case '%': {
-      if (!ints) throw evalError('modulo on floating-point number');
+      if (!ints || (typeof a === 'number' && !Number.isSafeInteger(a)) || (typeof b === 'number' && !Number.isSafeInteger(b))) {
+        throw evalError('modulo on floating-point number');
+      }
       if (Number(b) === 0) throw evalError('modulo by zero');
       if (typeof a === 'number' && typeof b === 'number') return a % b === 0 ? 0 : a % b;
       return normInt(big(a) % big(b));
@@ -100,14 +102,17 @@ export function indexValue(coll: Value, key: Value): Value | undefined {
   return undefined;
 }
 
-/** Calls `f(key, value)` for each member; stops when `f` returns true. Scalars have no members. */
+/**
+ * Calls `f(key, value)` for each member, objects and sets in sorted order (as regorus iterates,
+ * so prints and first solutions are deterministic); stops when `f` returns true.
+ */
 export function iterate(coll: Value, f: (k: Value, v: Value) => boolean): boolean {
   if (Array.isArray(coll)) {
     for (let i = 0; i < coll.length; i++) if (f(i, coll[i]!)) return true;
   } else if (coll instanceof RObject) {
-    for (const [k, v] of coll.entries()) if (f(k, v)) return true;
+    for (const [k, v] of coll.sortedEntries()) if (f(k, v)) return true;
   } else if (coll instanceof RSet) {
-    for (const v of coll.values()) if (f(v, v)) return true;
+    for (const v of coll.sorted()) if (f(v, v)) return true;
   }
   return false;
 }

@@ -7,6 +7,8 @@
 import type { BinOp, Expr, Loc, Term } from './ast.js';
 import { syntaxError, type Token } from './lexer.js';
 
+/** Brackets nested deeper than this are rejected (keeps the recursive parser off the stack limit). */
+const MAX_NESTING = 200;
 const RELOPS = new Set(['==', '!=', '<', '<=', '>', '>=']);
 
 /** Token cursor shared by the module and term parsers. */
@@ -62,6 +64,7 @@ export class TokenStream {
   }
   /** Run `f` with newlines insignificant (inside brackets). */
   nested<T>(f: () => T): T {
+    if (this.nest >= MAX_NESTING) throw this.error(`nesting deeper than ${MAX_NESTING}`);
     this.nest++;
     try {
       return f();
@@ -140,7 +143,8 @@ function parseFactor(ts: TokenStream): Term {
 function parseUnary(ts: TokenStream): Term {
   if (ts.isPunct('-')) {
     const t = ts.next();
-    const arg = parseUnary(ts);
+    if (ts.peek().kind !== 'number') throw ts.error('unary - can only be used with numeric literals', t);
+    const arg = parsePostfix(ts, parsePrimary(ts));
     if (arg.t === 'scalar' && (typeof arg.v === 'number' || typeof arg.v === 'bigint')) {
       return { t: 'scalar', v: typeof arg.v === 'bigint' ? -arg.v : arg.v === 0 ? 0 : -arg.v, loc: ts.loc(t) };
     }
@@ -195,12 +199,26 @@ function parseArrayLike(ts: TokenStream): Term {
       ts.next();
       return { t: 'array', items: [], loc } as Term;
     }
-    const first = parseAnd(ts);
+    let first = parseAnd(ts);
     if (ts.isPunct('|')) {
-      ts.next();
-      const body = ts.flat(() => ts.parseBody(ts, ']'));
-      ts.expectPunct(']');
-      return { t: 'arraycomp', head: first, body, loc } as Term;
+      const bar = ts.next();
+      // `[a | b, c]`: a comma after the right operand makes this an array whose first item is a
+      // set union (regorus' disambiguation); otherwise it is a comprehension.
+      const save = ts.pos;
+      let union: Term | undefined;
+      try {
+        const rhs = parseAnd(ts);
+        if (ts.isPunct(',')) union = { t: 'binop', op: '|', left: first, right: rhs, loc: ts.loc(bar) };
+      } catch {
+        union = undefined;
+      }
+      if (!union) {
+        ts.pos = save;
+        const body = ts.flat(() => ts.parseBody(ts, ']'));
+        ts.expectPunct(']');
+        return { t: 'arraycomp', head: first, body, loc } as Term;
+      }
+      first = union;
     }
     const items = [continueIn(ts, first)];
     while (ts.isPunct(',')) {
@@ -281,6 +299,7 @@ function parsePostfix(ts: TokenStream, head: Term): Term {
     if (t.text === '.') {
       ts.next();
       const id = ts.expectIdent();
+      if (id.line !== t.line || id.col !== t.col + 1) throw ts.error('invalid whitespace between . and identifier', id);
       term = appendRef(term, { t: 'scalar', v: id.text, loc: ts.loc(id) });
     } else if (t.text === '[') {
       ts.next();

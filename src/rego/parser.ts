@@ -12,13 +12,13 @@ export function parseModule(src: string, file = 'policy.rego'): Module {
   const ts = new TokenStream(tokenize(src, file), file, parseBody);
   if (!ts.isIdent('package')) throw ts.error('expected package declaration');
   ts.next();
-  const pkg = parseDottedPath(ts, false);
+  const pkg = parseDottedPath(ts);
   const imports: Import[] = [];
   let v1 = false;
   let seenKeywordImport = false;
   while (ts.isIdent('import')) {
     const loc = ts.loc(ts.next());
-    const path = parseDottedPath(ts, true);
+    const path = parseDottedPath(ts);
     let alias: string | undefined;
     if (ts.isIdent('as')) {
       ts.next();
@@ -43,7 +43,7 @@ export function parseModule(src: string, file = 'policy.rego'): Module {
 }
 
 /** `a.b["c"].d` as plain strings (package and import paths). */
-function parseDottedPath(ts: TokenStream, allowKeywords: boolean): string[] {
+function parseDottedPath(ts: TokenStream): string[] {
   const out = [ts.expectIdent().text];
   for (;;) {
     if (ts.isPunct('.') && !ts.peek().nl) {
@@ -57,7 +57,6 @@ function parseDottedPath(ts: TokenStream, allowKeywords: boolean): string[] {
       ts.expectPunct(']');
     } else break;
   }
-  void allowKeywords;
   return out;
 }
 
@@ -166,11 +165,11 @@ function staticLen(ref: Term[], brackets: Set<number>, v1: boolean): number {
 }
 
 function ruleKind(ref: Term[], brackets: Set<number>, args: Term[] | undefined, contains: boolean, hasValue: boolean, v1: boolean): RuleKind {
-  if (args) return 'function';
+  if (args && args.length > 0) return 'function';
   if (contains) return 'set';
   const last = ref.length - 1;
   // v0 `p[x] { ... }`: a partial set.
-  if (!v1 && !hasValue && last >= 1 && brackets.has(last)) return 'set';
+  if (!v1 && !hasValue && last === 1) return 'set';
   for (let i = 1; i < ref.length; i++) {
     const t = ref[i]!;
     if (!(t.t === 'scalar' && typeof t.v === 'string') || (!v1 && brackets.has(i))) return 'object';

@@ -3,7 +3,7 @@
  * print capture and explain traces.
  * @module
  */
-import { ConfigError } from '../core/index.js';
+import { ConfigError, LimitExceeded } from '../core/index.js';
 import type { Expr, Term } from './ast.js';
 import { adaptHost, STANDARD_BUILTINS, type BuiltinDef, type HostBuiltin } from './builtins/index.js';
 import type { CompiledModules } from './compile.js';
@@ -73,6 +73,15 @@ export class CompiledPolicy {
   }
 
   eval(query: string, opts: EvalOptions = {}): EvalResult {
+    try {
+      return this.evalUnguarded(query, opts);
+    } catch (err) {
+      if (isStackOverflow(err)) throw new LimitExceeded('rego evaluation nested too deeply (stack exhausted)', { cause: err });
+      throw err;
+    }
+  }
+
+  private evalUnguarded(query: string, opts: EvalOptions): EvalResult {
     const { body, vars } = this.prepareQuery(query);
     let builtins = this.builtins;
     if (opts.builtins) {
@@ -138,6 +147,11 @@ export class CompiledPolicy {
     if (this.queryCache.size < 256) this.queryCache.set(query, prepared);
     return prepared;
   }
+}
+
+/** A JS stack overflow (deeply nested input, policy or recursion through comprehensions). */
+export function isStackOverflow(err: unknown): boolean {
+  return err instanceof RangeError && /call stack/i.test(err.message);
 }
 
 function bindingsOf(env: Env, vars: string[]): Record<string, Value> {
@@ -213,8 +227,11 @@ function describeExpr(ev: Evaluator, e: Expr, env: Env): { expr: string; operand
     case 'unify':
     case 'assign':
       return { expr: e.e === 'unify' ? '=' : ':=', operands: [val(e.left), val(e.right)] };
-    case 'not':
-      return { expr: 'not', operands: [] };
+    case 'not': {
+      // The negated expression held: show what it was and its operands.
+      const inner = describeExpr(ev, e.expr, env);
+      return { expr: `not ${inner.expr}`, operands: inner.operands };
+    }
     case 'somein':
     case 'every':
       return { expr: e.e === 'somein' ? 'some in' : 'every', operands: [val(e.coll)] };

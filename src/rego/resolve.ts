@@ -19,7 +19,7 @@ export interface Scope {
 function importAlias(scope: Scope, name: string): string[] | undefined {
   for (const imp of scope.imports) {
     const alias = imp.alias ?? imp.path[imp.path.length - 1];
-    if (alias === name && imp.path.length > 1) return imp.path;
+    if (alias === name && (imp.path.length > 1 || imp.path[0] === 'input')) return imp.path;
   }
   return undefined;
 }
@@ -37,10 +37,11 @@ function pathTerm(path: string[], rest: Term[], loc: Term['loc']): Term {
 /** Resolve a plain identifier. */
 function resolveVar(scope: Scope, name: string, loc: Term['loc']): Term {
   if (name === '_') return { t: 'var', name: `_$${scope.counter.n++}`, loc };
+  if (scope.locals.has(name) && (name === 'input' || name === 'data')) return { t: 'var', name: `${name}$local`, loc };
   if (scope.locals.has(name) || name === 'input' || name === 'data') return { t: 'var', name, loc };
-  const imp = importAlias(scope, name);
-  if (imp) return pathTerm(imp, [], loc);
   if (scope.ruleNames.has(name)) return pathTerm(['data', ...scope.pkg, name], [], loc);
+  const imp = importAlias(scope, name);
+  if (imp) return imp.length === 1 ? { t: 'var', name: imp[0]!, loc } : pathTerm(imp, [], loc);
   return { t: 'var', name, loc };
 }
 
@@ -75,8 +76,6 @@ export function resolveTerm(scope: Scope, t: Term): Term {
       return { ...t, fn: resolveFn(scope, t.fn), args: t.args.map((a) => resolveTerm(scope, a)) };
     case 'binop':
       return { ...t, left: resolveTerm(scope, t.left), right: resolveTerm(scope, t.right) };
-    case 'neg':
-      return { ...t, arg: resolveTerm(scope, t.arg) };
     case 'in':
       return {
         ...t,
@@ -90,6 +89,7 @@ export function resolveTerm(scope: Scope, t: Term): Term {
 function resolveFn(scope: Scope, fn: string[]): string[] {
   const [head, ...rest] = fn;
   if (head === 'data') return fn;
+  // For calls an import shadows a rule of the same name (regorus); for values the rule wins.
   const imp = importAlias(scope, head!);
   if (imp) return [...imp, ...rest];
   if (scope.ruleNames.has(head!)) return ['data', ...scope.pkg, ...fn];
@@ -131,7 +131,11 @@ function resolveWithTarget(scope: Scope, t: Term): Term {
 export function collectLocals(rule: Rule): Set<string> {
   const out = new Set<string>();
   for (const a of rule.args) patternVars(a, out);
-  for (const b of rule.bodies) bodyLocals(b.body, out);
+  for (const b of rule.bodies) {
+    bodyLocals(b.body, out);
+    termLocals(b.value, out);
+  }
+  if (rule.key) termLocals(rule.key, out);
   return out;
 }
 

@@ -4,7 +4,7 @@
  * and the merged value of packages.
  * @module
  */
-import { Conflict, MalformedInput } from '../core/index.js';
+import { Conflict, LimitExceeded, MalformedInput } from '../core/index.js';
 import type { Rule } from './ast.js';
 import type { Env, Evaluator } from './eval.js';
 import type { RuleNode } from './tree.js';
@@ -37,10 +37,11 @@ export function nodeValue(ev: Evaluator, node: RuleNode): Value | undefined {
 function computeNode(ev: Evaluator, node: RuleNode): Value | undefined {
   if (node.complete.length > 0 || (node.defaults.length > 0 && node.funcs.length === 0)) return completeValue(ev, node);
   if (node.sets.length > 0) return setValue(ev, node);
-  if (node.funcs.length > 0 && node.children.size === 0 && node.objects.length === 0) return undefined;
-  const obj = node.objects.length > 0 ? objectValue(ev, node) : new RObject();
+  const objectRules = node.objects.length + node.objectDefaults.length;
+  if (node.funcs.length > 0 && node.children.size === 0 && objectRules === 0) return undefined;
+  const obj = objectRules > 0 ? objectValue(ev, node) : new RObject();
   const base = ev.baseAt(node.path);
-  if (node.objects.length === 0 && node.children.size === 0) return base ?? (node.isPackage ? obj : undefined);
+  if (objectRules === 0 && node.children.size === 0) return base ?? (node.isPackage ? obj : undefined);
   if (base instanceof RObject) for (const [k, v] of base.entries()) if (!obj.has(k)) obj.set(k, v);
   for (const [name, child] of node.children) {
     const ov = ev.overrides?.get(child.path.join('\u0000'));
@@ -55,7 +56,12 @@ function runBodies(ev: Evaluator, rule: Rule, onValue: (v: Value, env: Env) => b
   for (const b of rule.bodies) {
     const env: Env = new Map();
     let found = false;
-    const constant = b.value.t === 'scalar';
+    // A complete rule or function with a constant value needs only one solution.
+    // With a print sink, functions run all their solutions, so print output matches regorus line for line.
+    const constant =
+      b.value.t === 'scalar' &&
+      (rule.kind !== 'object' || rule.ref.slice(rule.staticLen).every((t) => t.t === 'scalar')) &&
+      (rule.kind !== 'function' || !ev.shared.bctx.print);
     const explain = ev.shared.explain;
     const token = explain?.enterBody(rule, b);
     const run = () =>
@@ -97,7 +103,8 @@ function setValue(ev: Evaluator, node: RuleNode): Value {
       const explain = ev.shared.explain;
       const token = explain?.enterBody(rule, b);
       let found = false;
-      ev.evalBody(b.body, 0, env, () => ev.evalTerm(rule.key!, env, (v) => ((found = true), out.add(v), false)));
+      const constant = rule.key!.t === 'scalar';
+      ev.evalBody(b.body, 0, env, () => ev.evalTerm(rule.key!, env, (v) => ((found = true), out.add(v), constant)));
       if (explain && token !== undefined) explain.exitBody(token, found);
     }
   }
@@ -108,6 +115,16 @@ function objectValue(ev: Evaluator, node: RuleNode): RObject {
   const out = new RObject();
   for (const rule of node.objects) {
     const suffix = rule.ref.slice(rule.staticLen);
+    if (rule.kind === 'set') {
+      // `a[x][y] contains v`: an object whose leaves are sets.
+      for (const b of rule.bodies) {
+        const env: Env = new Map();
+        ev.evalBody(b.body, 0, env, () =>
+          ev.evalSeq(suffix, 0, [], env, (keys) => ev.evalTerm(rule.key!, env, (v) => (addToLeafSet(out, keys, v, node), false))),
+        );
+      }
+      continue;
+    }
     runBodies(ev, rule, (v, env) => {
       ev.evalSeq(suffix, 0, [], env, (keys) => {
         insertAt(out, keys, v, node);
@@ -116,8 +133,56 @@ function objectValue(ev: Evaluator, node: RuleNode): RObject {
       return false;
     });
   }
+  for (const d of node.objectDefaults) {
+    const env: Env = new Map();
+    ev.evalSeq(d.ref.slice(d.staticLen), 0, [], env, (keys) =>
+      ev.evalTerm(d.bodies[0]!.value, env, (v) => {
+        if (!hasPath(out, keys)) insertAt(out, keys, v, node);
+        return true;
+      }),
+    );
+  }
   return out;
 }
+
+function addToLeafSet(obj: RObject, keys: Value[], v: Value, node: RuleNode): void {
+  const conflict = () => new Conflict(`rego: rule ${ruleName(node)} produced conflicting keys`);
+  let cur = obj;
+  for (let i = 0; i < keys.length; i++) {
+    const last = i === keys.length - 1;
+    let next = cur.get(keys[i]!);
+    if (next === undefined || !builtSets.has(next as object) && !built.has(next as RObject)) {
+      if (next !== undefined && !(last ? next instanceof RSet : next instanceof RObject)) throw conflict();
+      const copy: RObject | RSet = last ? new RSet(next instanceof RSet ? next.values() : []) : next instanceof RObject ? RObject.fromEntries(next.entries()) : new RObject();
+      if (copy instanceof RSet) builtSets.add(copy);
+      else built.add(copy);
+      cur.set(keys[i]!, copy);
+      next = copy;
+    }
+    if (last) {
+      if (!(next instanceof RSet)) throw conflict();
+      next.add(v);
+    } else {
+      if (!(next instanceof RObject)) throw conflict();
+      cur = next;
+    }
+  }
+}
+
+const builtSets = new WeakSet<object>();
+
+function hasPath(obj: RObject, keys: Value[]): boolean {
+  let cur: Value | undefined = obj;
+  for (const k of keys) {
+    if (!(cur instanceof RObject)) return false;
+    cur = cur.get(k);
+    if (cur === undefined) return false;
+  }
+  return true;
+}
+
+/** Objects built by this evaluation; any other object met on the way is copied, never mutated. */
+const built = new WeakSet<RObject>();
 
 function insertAt(obj: RObject, keys: Value[], v: Value, node: RuleNode): void {
   let cur = obj;
@@ -125,9 +190,14 @@ function insertAt(obj: RObject, keys: Value[], v: Value, node: RuleNode): void {
     let next = cur.get(keys[i]!);
     if (next === undefined) {
       next = new RObject();
+      built.add(next);
       cur.set(keys[i]!, next);
     } else if (!(next instanceof RObject)) {
       throw new Conflict(`rego: object rule ${ruleName(node)} produced conflicting keys`);
+    } else if (!built.has(next)) {
+      next = RObject.fromEntries(next.entries());
+      built.add(next);
+      cur.set(keys[i]!, next);
     }
     cur = next;
   }
@@ -137,23 +207,45 @@ function insertAt(obj: RObject, keys: Value[], v: Value, node: RuleNode): void {
   cur.set(last, v);
 }
 
+const identities = new WeakMap<object, number>();
+let nextIdentity = 0;
+
+/** Memo key of one argument: scalars by value, composites by identity (a miss is only slower). */
+function argKey(v: Value): string {
+  if (v === null || typeof v !== 'object') return keyOf(v);
+  let id = identities.get(v);
+  if (id === undefined) {
+    id = nextIdentity++;
+    identities.set(v, id);
+  }
+  return '@' + id;
+}
+
 /** Call a user-defined function; memoized per evaluator and argument tuple. */
 export function callFunction(ev: Evaluator, node: RuleNode, args: Value[]): Value | undefined {
-  const memoKey = node.id + ':' + keyOf(args);
+  const memoKey = node.id + ':' + args.map(argKey).join('|');
   if (ev.fnMemo.has(memoKey)) return ev.fnMemo.get(memoKey);
   let result: Value | undefined;
+  // An error in one definition is ignored when another definition produces the value (regorus).
+  let firstError: unknown;
   for (const rule of node.funcs) {
-    runBodies(
-      ev,
-      rule,
-      (v) => {
-        if (result === undefined) result = v;
-        else if (!equal(result, v)) throw new Conflict(`rego: function ${ruleName(node)} produced conflicting outputs`);
-        return false;
-      },
-      (env, k) => bindArgs(ev, rule, args, 0, env, k),
-    );
+    try {
+      runBodies(
+        ev,
+        rule,
+        (v) => {
+          if (result === undefined) result = v;
+          else if (!equal(result, v)) throw new Conflict(`rego: function ${ruleName(node)} produced conflicting outputs`);
+          return false;
+        },
+        (env, k) => bindArgs(ev, rule, args, 0, env, k),
+      );
+    } catch (err) {
+      if (err instanceof LimitExceeded || (err instanceof Conflict && result !== undefined)) throw err;
+      firstError ??= err;
+    }
   }
+  if (result === undefined && firstError !== undefined) throw firstError;
   if (result === undefined) {
     for (const d of node.defaults) ev.evalTerm(d.bodies[0]!.value, new Map(), (v) => ((result = v), true));
   }

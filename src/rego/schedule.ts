@@ -60,9 +60,6 @@ function termDeps(t: Term, d: Deps, pattern: boolean): void {
       termDeps(t.left, d, false);
       termDeps(t.right, d, false);
       return;
-    case 'neg':
-      termDeps(t.arg, d, false);
-      return;
     case 'in':
       if (t.key) termDeps(t.key, d, false);
       termDeps(t.value, d, false);
@@ -78,20 +75,30 @@ function freeVars(t: Term): Set<string> {
     switch (x.t) {
       case 'arraycomp':
       case 'setcomp':
-        visit(x.head);
-        for (const e of x.body) for (const v of exprMentions(e)) d.needs.add(v);
+      case 'objcomp': {
+        if (x.t === 'objcomp') {
+          visit(x.key);
+          visit(x.value);
+        } else visit(x.head);
+        const inner = new Set<string>();
+        for (const e of x.body) {
+          const ed = exprDeps(e);
+          for (const v of ed.needs) d.needs.add(v);
+          for (const v of ed.binds) inner.add(v);
+        }
+        for (const v of inner) {
+          d.needs.delete(v);
+          d.binds.add(v);
+        }
         return;
-      case 'objcomp':
-        visit(x.key);
-        visit(x.value);
-        for (const e of x.body) for (const v of exprMentions(e)) d.needs.add(v);
-        return;
+      }
       default:
         termDeps(x, d, false);
     }
   };
   visit(t);
-  return new Set([...d.needs, ...d.binds]);
+  const own = new Set(d.binds);
+  return new Set([...d.needs].filter((v) => !own.has(v)));
 }
 
 function exprMentions(e: Expr): Set<string> {

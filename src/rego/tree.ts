@@ -13,6 +13,8 @@ export interface RuleNode {
   defaults: Rule[];
   sets: Rule[];
   objects: Rule[];
+  /** `default p[k] := v`: keys an object rule has unless a rule defines them. */
+  objectDefaults: Rule[];
   funcs: Rule[];
   /** A package declared by some module (its value is at least `{}`). */
   isPackage?: boolean;
@@ -21,12 +23,12 @@ export interface RuleNode {
 }
 
 export function newNode(path: string[], counter: { n: number }): RuleNode {
-  return { id: counter.n++, path, children: new Map(), complete: [], defaults: [], sets: [], objects: [], funcs: [] };
+  return { id: counter.n++, path, children: new Map(), complete: [], defaults: [], sets: [], objects: [], objectDefaults: [], funcs: [] };
 }
 
 /** Does this node (or a descendant) define a value (not only functions)? */
 export function hasValueRules(n: RuleNode): boolean {
-  return n.complete.length + n.defaults.length + n.sets.length + n.objects.length > 0;
+  return n.complete.length + n.defaults.length + n.sets.length + n.objects.length + n.objectDefaults.length > 0;
 }
 
 export function childAt(root: RuleNode, path: string[], counter: { n: number }): RuleNode {

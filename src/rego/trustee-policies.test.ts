@@ -15,7 +15,7 @@ function resourcePolicy(name: string) {
   return compile({ [name]: fixtureText(`trustee-policies/resource/${name}`) });
 }
 
-describe('resource policies', () => {
+describe('Policy.evalJson on upstream resource policies', () => {
   test('default.rego denies tokens from the sample TEE', () => {
     assert.equal(resourcePolicy('default.rego').evalJson('data.policy.allow', { input: sampleClaims, data: resourceData }), false);
   });
@@ -65,7 +65,7 @@ function earPolicy(rvs: Record<string, unknown> = referenceValues) {
 
 const sampleInput = { sample: { launch_digest: 'd2', svn: 1, platform_version: { major: 1, minor: 3 }, debug: false } };
 
-describe('EAR CPU appraisal policy', () => {
+describe('Policy.evalJson on the upstream EAR CPU appraisal policy', () => {
   test('yields affirming trust claims for sample evidence whose reference values match', () => {
     const { policy } = earPolicy();
     assert.deepEqual(policy.evalJson('data.policy.trust_claims', { input: sampleInput }), {
@@ -138,5 +138,47 @@ describe('EAR CPU appraisal policy', () => {
   test('a rule path that does not exist is undefined, not an error', () => {
     const { policy } = earPolicy();
     assert.equal(policy.evalJson('data.policy.no_such_rule', { input: sampleInput }), undefined);
+  });
+});
+
+function enginePolicy(n: number) {
+  return compile({ [`policy_${n}.rego`]: fixtureText(`trustee-policies/engine-tests/policy_${n}.rego`) });
+}
+const sampleWith = (sample: Record<string, unknown>) => ({ submods: { cpu0: { 'ear.veraison.annotated-evidence': { sample } } } });
+
+describe('Policy.evalJson on the upstream policy-engine test policies', () => {
+  test('policy_1 allows when the sample productId names the resource type', () => {
+    const data = { plugin: 'resource', 'resource-path': ['repo', 'p1', 'tag'] };
+    assert.equal(enginePolicy(1).evalJson('data.policy.allow', { input: sampleWith({ productId: 'p1' }), data }), true);
+    assert.equal(enginePolicy(1).evalJson('data.policy.allow', { input: sampleWith({ productId: 'p2' }), data }), false);
+    assert.equal(enginePolicy(1).evalJson('data.policy.allow', { input: sampleWith({ productId: 'p1' }), data: { ...data, 'resource-path': ['p1'] } }), false);
+  });
+  test('policy_2 and policy_3 are constant allow and deny', () => {
+    assert.equal(enginePolicy(2).evalJson('data.policy.allow', { input: {} }), true);
+    assert.equal(enginePolicy(3).evalJson('data.policy.allow', { input: {} }), false);
+  });
+  test('policy_4 exposes input_tcb only when the token has a tcb-status', () => {
+    const p = enginePolicy(4);
+    assert.deepEqual(p.evalJson('data.policy.input_tcb', { input: { 'tcb-status': { x: 1 } } }), { x: 1 });
+    assert.equal(p.evalJson('data.policy.input_tcb', { input: {} }), undefined);
+  });
+  test('policy_5 compares the sample svn with a per-secret minimum', () => {
+    const p = enginePolicy(5);
+    const data = (tag: string) => ({ plugin: 'resource', 'resource-path': ['myrepo', 'secret', tag] });
+    assert.equal(p.evalJson('data.policy.allow', { input: sampleWith({ svn: 2 }), data: data('secret1') }), true);
+    assert.equal(p.evalJson('data.policy.allow', { input: sampleWith({ svn: 2 }), data: data('secret2') }), false);
+    assert.equal(p.evalJson('data.policy.allow', { input: sampleWith({ svn: 2 }), data: data('secret3') }), false);
+  });
+});
+
+describe('Policy.evalJson on the upstream EAR GPU appraisal policy', () => {
+  const gpu = compile({ 'gpu.rego': fixtureText('trustee-policies/ear_default_policy_gpu.rego') });
+  test('keeps the default claims for an unknown device', () => {
+    const c = gpu.evalJson('data.policy.trust_claims', { input: { other: {} } }) as Record<string, number>;
+    assert.deepEqual([c.hardware, c.executables, c.configuration], [97, 33, 36]);
+  });
+  test('affirms a sample device whose svn is in data.reference', () => {
+    const c = gpu.evalJson('data.policy.trust_claims', { input: { sampledevice: { svn: '1' } }, data: { reference: { device_svn: ['1'] } } }) as Record<string, number>;
+    assert.equal(c.hardware, 2);
   });
 });

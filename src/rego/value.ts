@@ -4,6 +4,7 @@
  * (null < boolean < number < string < array < object < set).
  * @module
  */
+import { MalformedInput } from '../core/index.js';
 
 export type Value = null | boolean | number | bigint | string | Value[] | RSet | RObject;
 
@@ -179,17 +180,21 @@ export function typeName(v: Value): string {
   return ['null', 'boolean', 'number', 'string', 'array', 'object', 'set'][typeRank(v)]!;
 }
 
-/** Convert parsed JSON (or JSON-like JS data) into a Rego value. */
-export function fromJson(x: unknown): Value {
+/** Input and data documents nested deeper than this are rejected. */
+export const MAX_DOCUMENT_DEPTH = 1000;
+
+/** Convert parsed JSON (or JSON-like JS data) into a Rego value. Throws MalformedInput when nested too deeply. */
+export function fromJson(x: unknown, depth = 0): Value {
   if (x === null || typeof x === 'string' || typeof x === 'boolean' || typeof x === 'bigint') return x;
   if (typeof x === 'number') return x;
-  if (Array.isArray(x)) return x.map(fromJson);
+  if (depth >= MAX_DOCUMENT_DEPTH) throw new MalformedInput(`rego: document nested deeper than ${MAX_DOCUMENT_DEPTH}`);
+  if (Array.isArray(x)) return x.map((v) => fromJson(v, depth + 1));
   if (x instanceof RSet || x instanceof RObject) return x;
-  if (x instanceof Set) return new RSet([...x].map(fromJson));
+  if (x instanceof Set) return new RSet([...x].map((v) => fromJson(v, depth + 1)));
   if (typeof x === 'object') {
     const o = new RObject();
     for (const [k, v] of Object.entries(x as Record<string, unknown>)) {
-      if (v !== undefined) o.set(k, fromJson(v));
+      if (v !== undefined) o.set(k, fromJson(v, depth + 1));
     }
     return o;
   }

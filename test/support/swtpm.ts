@@ -4,7 +4,7 @@
  * @module
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,27 +31,38 @@ async function waitForPort(port: number, ms: number): Promise<void> {
   }
 }
 
-/** A running swtpm; `spec` is what `openTpm` takes (`127.0.0.1:<port>`). */
-export async function startSwtpm(): Promise<{ spec: string; stop: () => Promise<void> }> {
+async function waitForSocket(path: string, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (!existsSync(path)) {
+    if (Date.now() > until) throw new Error(`swtpm did not create ${path}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A running swtpm; `spec` is what `openTpm` takes (`127.0.0.1:<port>`, or `unix:<path>` with `unix`). */
+export async function startSwtpm(opts: { unix?: boolean } = {}): Promise<{ spec: string; stop: () => Promise<void> }> {
   const bin = findTool('swtpm');
   if (!bin) throw new Error('swtpm not installed');
   const dir = mkdtempSync(join(tmpdir(), 'coco-swtpm-'));
   const port = await freePort();
+  const sock = join(dir, 'tpm.sock');
+  const server = opts.unix ? `type=unixio,path=${sock}` : `type=tcp,port=${port},bindaddr=127.0.0.1`;
   const child = spawn(
     bin,
-    ['socket', '--tpm2', '--tpmstate', `dir=${dir}`, '--server', `type=tcp,port=${port},bindaddr=127.0.0.1`, '--ctrl', `type=unixio,path=${join(dir, 'ctrl.sock')}`, '--flags', 'not-need-init,startup-clear'],
+    ['socket', '--tpm2', '--tpmstate', `dir=${dir}`, '--server', server, '--ctrl', `type=unixio,path=${join(dir, 'ctrl.sock')}`, '--flags', 'not-need-init,startup-clear'],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   try {
-    await waitForPort(port, 5000);
+    if (opts.unix) await waitForSocket(sock, 5000);
+    else await waitForPort(port, 5000);
   } catch (err) {
     child.kill('SIGKILL');
     throw new Error(`${(err as Error).message}: ${stderr}`);
   }
   return {
-    spec: `127.0.0.1:${port}`,
+    spec: opts.unix ? `unix:${sock}` : `127.0.0.1:${port}`,
     stop: async () => {
       if (child.exitCode === null) {
         const done = new Promise((r) => child.once('exit', r));

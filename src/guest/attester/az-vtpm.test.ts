@@ -6,6 +6,7 @@ import { startSwtpm } from '../../../test/support/swtpm.js';
 import { requireTools } from '../../../test/support/system-tools.js';
 import { digest, fromBase64Url, fromHex, toHex } from '../../core/index.js';
 import { AZURE_AK_HANDLE, HCL_REPORT_NV_INDEX, REPORT_DATA_NV_INDEX, azSnpVtpmAttester, azTdxVtpmAttester, hclReportType, toBase64UrlPadded, type ImdsFetch } from './az-vtpm.js';
+import { parseAzSnpVtpmEvidence, parseTpmsAttest } from '../../verifier/index.js';
 import { nvDefine, nvRead, nvWrite, readPublic, parseRsaPublic } from './tpm/commands.js';
 import { openTpm, type TpmTransport } from './tpm/transport.js';
 
@@ -32,7 +33,8 @@ describe('Azure vTPM attesters (swtpm)', { skip }, () => {
   before(async () => {
     tpm = await startSwtpm();
     t = await openTpm(tpm.spec);
-    await nvDefine(t, HCL_REPORT_NV_INDEX, HCL.length);
+    // The HCL report index is owner-read only (as `tpm2_nvread -C o` on Azure); the report-data one uses its own auth.
+    await nvDefine(t, HCL_REPORT_NV_INDEX, HCL.length, 'owner');
     await nvWrite(t, HCL_REPORT_NV_INDEX, HCL);
     await nvDefine(t, REPORT_DATA_NV_INDEX, 64);
   });
@@ -59,6 +61,10 @@ describe('Azure vTPM attesters (swtpm)', { skip }, () => {
     const key = createPublicKey({ key: Buffer.from(ak.spki), format: 'der', type: 'spki' });
     assert.ok(verify('sha256', fromHex(ev.tpm_quote.message), key, fromHex(ev.tpm_quote.signature)));
     assert.ok(toHex(fromHex(ev.tpm_quote.message)).includes(toHex(rd)), 'the quote carries the report data as qualifying data');
+    const parsed = parseAzSnpVtpmEvidence(ev);
+    assert.equal(parsed.version, 2);
+    assert.deepEqual(parsed.hclReport, HCL);
+    assert.equal(parseTpmsAttest(parsed.quote.message).extraData.length, 48);
   });
 
   test('az-tdx-vtpm: exchanges the TD report for a TD quote at IMDS', async () => {

@@ -8,9 +8,10 @@
  * @module
  */
 import { ByteReader, Unavailable, expectObject, expectString, fromBase64Url, parseJsonText, resizeBytes, toHex } from '../../core/index.js';
+import { encodeAzSnpVtpmEvidence } from '../../verifier/index.js';
 import type { Attester, BindResult } from './attester.js';
-import { INITDATA_PCR } from './tpm.js';
-import { ensureAk, nvRead, nvSize, nvWrite, pcrExtend, pcrRead, quote, startup } from './tpm/commands.js';
+import { bindInitDataPcr8, extendPcr } from './tpm.js';
+import { ensureAk, nvRead, nvSize, nvWrite, pcrRead, quote, startup } from './tpm/commands.js';
 import type { TpmTransport } from './tpm/transport.js';
 
 export const HCL_REPORT_NV_INDEX = 0x01400001;
@@ -77,8 +78,8 @@ async function gather(t: TpmTransport, reportData: Uint8Array) {
   // Azure evidence carries the raw RSA signature, not the marshalled TPMT_SIGNATURE.
   const sig = new ByteReader(q.signature, 'TPMT_SIGNATURE');
   sig.skip(4);
-  const rawSig = sig.bytesN(sig.u16be());
-  return { hcl, tpm_quote: { signature: toHex(rawSig), message: toHex(q.message), pcrs: ALL_PCRS.map((i) => toHex(pcrs.get(i)!)) } };
+  const rawSig = new Uint8Array(sig.bytesN(sig.u16be()));
+  return { hcl, quote: { signature: rawSig, message: q.message, pcrs: ALL_PCRS.map((i) => pcrs.get(i)!) } };
 }
 
 async function common(t: TpmTransport): Promise<void> {
@@ -89,13 +90,8 @@ async function common(t: TpmTransport): Promise<void> {
 function vtpmBinding(t: TpmTransport) {
   return {
     runtimeMeasurementAlgorithm: 'sha256' as const,
-    async bindInitData(digest: Uint8Array): Promise<BindResult> {
-      await pcrExtend(t, INITDATA_PCR, resizeBytes(digest, 32));
-      return 'bound';
-    },
-    async extendRuntimeMeasurement(digest: Uint8Array, pcr: number): Promise<void> {
-      await pcrExtend(t, pcr, resizeBytes(digest, 32));
-    },
+    bindInitData: (digest: Uint8Array): Promise<BindResult> => bindInitDataPcr8(t, digest),
+    extendRuntimeMeasurement: (digest: Uint8Array, pcr: number) => extendPcr(t, pcr, digest),
     close: () => t.close(),
   };
 }
@@ -109,7 +105,7 @@ export async function azSnpVtpmAttester(opts: AzVtpmOptions): Promise<Attester> 
     async getEvidence(reportData: Uint8Array): Promise<unknown> {
       const g = await gather(opts.transport, reportData);
       const vcek = await imdsVcek(opts.imdsFetch);
-      return { version: 2, tpm_quote: g.tpm_quote, hcl_report: toBase64UrlPadded(g.hcl), vcek: toBase64UrlPadded(vcek) };
+      return encodeAzSnpVtpmEvidence({ quote: g.quote, hclReport: g.hcl, vcekDer: vcek });
     },
   };
 }
@@ -123,7 +119,9 @@ export async function azTdxVtpmAttester(opts: AzVtpmOptions): Promise<Attester> 
     async getEvidence(reportData: Uint8Array): Promise<unknown> {
       const g = await gather(opts.transport, reportData);
       const tdQuote = await imdsTdQuote(opts.imdsFetch, g.hcl.subarray(HCL_HEADER, HCL_HEADER + TD_REPORT_SIZE));
-      return { version: 2, tpm_quote: g.tpm_quote, hcl_report: toBase64UrlPadded(g.hcl), td_quote: toBase64UrlPadded(tdQuote) };
+      const q = g.quote;
+      const tpm_quote = { signature: toHex(q.signature), message: toHex(q.message), pcrs: q.pcrs.map(toHex) };
+      return { version: 2, tpm_quote, hcl_report: toBase64UrlPadded(g.hcl), td_quote: toBase64UrlPadded(tdQuote) };
     },
   };
 }

@@ -26,7 +26,7 @@ export interface AttesterEnv {
   ccelPath?: string;
   readAael?: () => Promise<Uint8Array | undefined>;
   imdsFetch?: ImdsFetch;
-  /** SNP evidence codec (the SNP verifier's `encodeSnpEvidence`). */
+  /** SNP evidence codec; default the SNP verifier's `encodeSnpEvidence`. */
   snpEncode?: SnpEvidenceEncoder;
 }
 
@@ -37,11 +37,8 @@ const imds = (env: AttesterEnv): ImdsFetch => env.imdsFetch ?? ((url, init) => f
 
 export const ATTESTERS = {
   sample: async () => sampleAttester(),
-  tpm: async (env) => tpmAttester({ transport: await openTpm(env.tpm ?? DEFAULT_TPM), akHandle: env.akHandle }),
-  snp: async (env) => {
-    if (!env.snpEncode) throw new Unsupported('this build has no SNP evidence codec');
-    return snpAttester({ encode: env.snpEncode, tsmRoot: env.tsmRoot, fs: env.tsmFs });
-  },
+  tpm: async (env) => tpmAttester({ transport: await openTpm(env.tpm ?? DEFAULT_TPM), akHandle: env.akHandle, readAael: env.readAael }),
+  snp: async (env) => snpAttester({ encode: env.snpEncode, tsmRoot: env.tsmRoot, fs: env.tsmFs }),
   tdx: async (env) => tdxAttester({ tsmRoot: env.tsmRoot, fs: env.tsmFs, ccelPath: env.ccelPath, readAael: env.readAael }),
   'az-snp-vtpm': async (env) => azSnpVtpmAttester({ transport: await openTpm(env.tpm ?? DEFAULT_TPM), imdsFetch: imds(env) }),
   'az-tdx-vtpm': async (env) => azTdxVtpmAttester({ transport: await openTpm(env.tpm ?? DEFAULT_TPM), imdsFetch: imds(env) }),

@@ -3,22 +3,17 @@
  * 64-byte report data, and the host's certificate table from `auxblob` as upstream's
  * `cert_chain` (GHCB spec GUID table: 16-byte GUID, u32 offset, u32 length, all-zero terminator).
  * The evidence JSON (`{"attestation_report": …, "cert_chain": …}`, byte arrays as integer arrays)
- * is built by the SNP verifier's codec so both sides agree on the shape.
+ * is built by the SNP verifier's codec (`encodeSnpEvidence`) so both sides agree on the shape.
  * @module
  */
 import { ByteReader, MalformedInput, Unsupported, VerificationFailed, bytesEqual, resizeBytes, toHex } from '../../core/index.js';
+import { encodeSnpEvidence, type SnpCertEntry } from '../../verifier/index.js';
 import type { Attester, BindResult } from './attester.js';
 import { tsmReport, type TsmFs } from './configfs-tsm.js';
 
 /** SEV-SNP ABI (AMD 56860) Table 22: HOST_DATA at 0xC0, 32 bytes; report is 0x4A0 bytes. */
 export const SNP_REPORT_SIZE = 0x4a0;
 export const SNP_HOST_DATA_OFFSET = 0xc0;
-
-/** One certificate of the host-provided table, as upstream's `CertTableEntry`. */
-export interface SnpCertEntry {
-  cert_type: 'ARK' | 'ASK' | 'VCEK' | 'VLEK' | 'CRL' | { OTHER: string };
-  data: Uint8Array;
-}
 
 const CERT_GUIDS: Record<string, 'ARK' | 'ASK' | 'VCEK' | 'VLEK' | 'CRL'> = {
   'c0b406a4-a803-4952-9743-3fb6014cd0ae': 'ARK',
@@ -44,7 +39,7 @@ export function parseSnpCertTable(table: Uint8Array): SnpCertEntry[] {
     if (guid.every((b) => b === 0)) break;
     if (offset + length > table.length || offset < r.offset) throw new MalformedInput('certificate table entry points outside the table', { where: 'auxblob' });
     const g = guidText(guid);
-    out.push({ cert_type: CERT_GUIDS[g] ?? { OTHER: g }, data: table.slice(offset, offset + length) });
+    out.push({ certType: CERT_GUIDS[g] ?? { OTHER: g }, data: table.slice(offset, offset + length) });
     if (out.length > 64) throw new MalformedInput('certificate table has too many entries', { where: 'auxblob' });
   }
   return out;
@@ -54,7 +49,8 @@ export function parseSnpCertTable(table: Uint8Array): SnpCertEntry[] {
 export type SnpEvidenceEncoder = (report: Uint8Array, certs: SnpCertEntry[] | null) => unknown;
 
 export interface SnpAttesterOptions {
-  encode: SnpEvidenceEncoder;
+  /** Default: the SNP verifier's `encodeSnpEvidence`. */
+  encode?: SnpEvidenceEncoder;
   tsmRoot?: string;
   fs?: TsmFs;
 }
@@ -71,7 +67,7 @@ export function snpAttester(opts: SnpAttesterOptions): Attester {
     tee: 'snp',
     async getEvidence(reportData: Uint8Array): Promise<unknown> {
       const r = await report(reportData);
-      return opts.encode(r.report, r.certs);
+      return (opts.encode ?? encodeSnpEvidence)(r.report, r.certs);
     },
     async bindInitData(digest: Uint8Array): Promise<BindResult> {
       const { report: rep } = await report(new Uint8Array(64));

@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { fixture, fixturePath } from '../../../test/support/fixtures.js';
 import { fakeTsm } from '../../../test/support/fake-tsm.js';
 import { digest, fromBase64, toHex } from '../../core/index.js';
+import { parseCcEventLog, parseTdxEvidence } from '../../verifier/index.js';
+import { aaelEntry, aaelEventData } from '../aael.js';
 import { ccelEventsLength } from './ccel.js';
 import { buildCcEventlog, mrConfigIdOfQuote, rtmrOfPcr, tdxAttester } from './tdx.js';
 
@@ -25,6 +30,9 @@ describe('tdxAttester', () => {
       assert.ok(seen[0]!.subarray(48).every((b) => b === 0));
       const el = fromBase64(ev.cc_eventlog);
       assert.equal(el.length, 9822 + 8);
+      const parsed = parseTdxEvidence(ev);
+      assert.ok(parsed);
+      assert.ok(parseCcEventLog(el).events.length > 0, 'the verifier parses the CCEL the attester sends');
       assert.ok(el.subarray(-8).every((b) => b === 0xff));
       assert.equal(t.live.size, 0);
     } finally {
@@ -35,11 +43,13 @@ describe('tdxAttester', () => {
   test('appends AAEL entries after the CCEL events', async () => {
     const t = fakeTsm({ provider: 'tdx_guest', outblob: () => QUOTE });
     try {
-      const aael = Uint8Array.of(1, 2, 3, 4);
+      const aael = aaelEntry(4, 'sha384', aaelEventData('github.com/confidential-containers', 'PullImage', '{"image":"x"}')).entry;
       const a = tdxAttester({ tsmRoot: t.root, fs: t.fs, ccelPath: fixturePath('eventlog/CCEL_data_ovmf'), readAael: async () => aael });
       const el = fromBase64(((await a.getEvidence(new Uint8Array(48))) as { cc_eventlog: string }).cc_eventlog);
-      assert.deepEqual(el.subarray(2120, 2124), aael);
-      assert.equal(el.length, 2120 + 4 + 8);
+      assert.deepEqual(el.subarray(2120, 2120 + aael.length), aael);
+      assert.equal(el.length, 2120 + aael.length + 8);
+      const last = parseCcEventLog(el).events.at(-1)!;
+      assert.deepEqual([last.index, last.eventType, last.digestMatchesEvent], [4, 6, true]);
     } finally {
       t.cleanup();
     }
@@ -69,6 +79,22 @@ describe('tdxAttester', () => {
       await assert.rejects(a.bindInitData(other), { check: 'tdx.init_data' });
     } finally {
       t.cleanup();
+    }
+  });
+});
+
+describe('tdxAttester.extendRuntimeMeasurement', () => {
+  test('writes the 48-byte digest to the RTMR file the kernel exposes, and reports a missing one as Unsupported', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coco-rtmr-'));
+    try {
+      writeFileSync(join(dir, 'rtmr3:sha384'), '');
+      const a = tdxAttester({ measurementsDir: dir });
+      const d = digest('sha384', Uint8Array.of(1));
+      await a.extendRuntimeMeasurement!(d, 17);
+      assert.deepEqual(new Uint8Array(readFileSync(join(dir, 'rtmr3:sha384'))), d);
+      await assert.rejects(tdxAttester({ measurementsDir: join(dir, 'missing') }).extendRuntimeMeasurement!(d, 17), { code: 'ERR_UNSUPPORTED' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
@@ -114,5 +140,6 @@ describe('buildCcEventlog / rtmrOfPcr', () => {
   test('maps PCRs to RTMRs as upstream and ends the log with 8 bytes of 0xFF', () => {
     assert.deepEqual([1, 7, 2, 6, 8, 15, 17, 23].map(rtmrOfPcr), [0, 0, 1, 1, 2, 2, 3, 3]);
     assert.equal(buildCcEventlog(undefined, Uint8Array.of(1)), null);
+    assert.deepEqual(buildCcEventlog(fixture('eventlog/CCEL_data_ovmf'), undefined)!.subarray(-8), new Uint8Array(8).fill(0xff));
   });
 });

@@ -7,7 +7,8 @@
  */
 import { join } from 'node:path';
 import { readFile, writeFile } from 'node:fs/promises';
-import { MalformedInput, Unsupported, VerificationFailed, bytesEqual, concatBytes, resizeBytes, toBase64, toHex } from '../../core/index.js';
+import { MalformedInput, Unsupported, VerificationFailed, bytesEqual, concatBytes, resizeBytes, toHex } from '../../core/index.js';
+import { encodeTdxEvidence } from '../../verifier/index.js';
 import type { Attester, BindResult } from './attester.js';
 import { ccelEventsLength } from './ccel.js';
 import { tsmReport, type TsmFs } from './configfs-tsm.js';
@@ -32,10 +33,10 @@ export function mrConfigIdOfQuote(quote: Uint8Array): Uint8Array {
   return quote.slice(off, off + 48);
 }
 
-/** Upstream `cc_eventlog`: CCEL ‖ AAEL ‖ 8 bytes of 0xFF, or null when there is no CCEL. */
-export function buildCcEventlog(ccel: Uint8Array | undefined, aael: Uint8Array | undefined): string | null {
+/** Upstream `cc_eventlog` bytes: CCEL events ‖ AAEL ‖ 8 bytes of 0xFF, or null when there is no CCEL. */
+export function buildCcEventlog(ccel: Uint8Array | undefined, aael: Uint8Array | undefined): Uint8Array | null {
   if (!ccel || ccel.length === 0) return null;
-  return toBase64(concatBytes(ccel.subarray(0, ccelEventsLength(ccel)), aael ?? new Uint8Array(0), new Uint8Array(8).fill(0xff)));
+  return concatBytes(ccel.subarray(0, ccelEventsLength(ccel)), aael ?? new Uint8Array(0), new Uint8Array(8).fill(0xff));
 }
 
 /** RTMR index for an upstream PCR number (PCR 1,7→RTMR0; 2–6→1; 8–15→2; others→3). */
@@ -75,7 +76,7 @@ export function tdxAttester(opts: TdxAttesterOptions = {}): Attester {
     async getEvidence(reportData: Uint8Array): Promise<unknown> {
       const quote = await quoteFor(reportData);
       const ccel = await readOptional(opts.ccelPath ?? CCEL_PATH);
-      return { cc_eventlog: buildCcEventlog(ccel, await opts.readAael?.()), quote: toBase64(quote) };
+      return encodeTdxEvidence(quote, buildCcEventlog(ccel, await opts.readAael?.()));
     },
     async bindInitData(digest: Uint8Array): Promise<BindResult> {
       const mr = mrConfigIdOfQuote(await quoteFor(new Uint8Array(64)));

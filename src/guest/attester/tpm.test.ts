@@ -5,7 +5,13 @@ import { startSwtpm } from '../../../test/support/swtpm.js';
 import { requireTools } from '../../../test/support/system-tools.js';
 import { ByteReader, concatBytes, digest, fromBase64, fromHex, toHex } from '../../core/index.js';
 import { pcr8AfterInitData } from '../../protocol/index.js';
-import { tpmAttester, type TpmEvidence } from './tpm.js';
+import { createVerifier } from '../../verifier/index.js';
+import { tpmAttester } from './tpm.js';
+
+interface TpmEvidence {
+  tpm_quote: { signature: string; message: string; pcrs: string[] };
+  ak_public: string;
+}
 import { pcrRead } from './tpm/commands.js';
 import { openTpm, type TpmTransport } from './tpm/transport.js';
 
@@ -76,8 +82,29 @@ describe('tpmAttester (swtpm)', { skip }, () => {
     assert.equal((await pcrRead(transport, [8])).get(8)!.every((b) => b === 0), true);
     assert.equal(await a.bindInitData(d), 'bound');
     assert.equal(toHex((await pcrRead(transport, [8])).get(8)!), toHex(pcr8AfterInitData(d)));
-    const ev = (await a.getEvidence(new Uint8Array(48))) as TpmEvidence;
+    // Binding again (a second fetch in the same VM) leaves PCR 8 alone; other initdata is refused.
+    assert.equal(await a.bindInitData(d), 'bound');
+    assert.equal(toHex((await pcrRead(transport, [8])).get(8)!), toHex(pcr8AfterInitData(d)));
+    await assert.rejects(a.bindInitData(digest('sha384', Uint8Array.of(9))), { check: 'tpm.init_data' });
+    const rd = digest('sha384', Uint8Array.of(5));
+    const ev = (await a.getEvidence(rd)) as TpmEvidence;
     assert.equal(ev.tpm_quote.pcrs[8], toHex(pcr8AfterInitData(d)));
+    // The project's tpm verifier accepts it with both bindings, and refuses another init-data digest.
+    const v = createVerifier('tpm');
+    const res = await v.evaluate(ev, { reportData: rd, initDataDigest: d }, new Date());
+    assert.equal(res.claims.init_data, toHex(pcr8AfterInitData(d)));
+    assert.equal(res.claims.ak_public, ev.ak_public);
+    await assert.rejects(v.evaluate(ev, { reportData: rd, initDataDigest: digest('sha384', Uint8Array.of(6)) }, new Date()), { check: 'tpm.init_data' });
+    await assert.rejects(v.evaluate(ev, { reportData: digest('sha384', Uint8Array.of(6)) }, new Date()), { check: 'tpm.nonce' });
+  });
+
+  test('explains that PCR 17 needs locality 4, and carries the AAEL beside the quote', async () => {
+    const aael = Uint8Array.of(1, 2, 3);
+    const a = await tpmAttester({ transport, readAael: async () => aael });
+    await assert.rejects(a.extendRuntimeMeasurement!(new Uint8Array(32), 17), (e: any) => e.code === 'ERR_UNSUPPORTED' && /init_pcr/.test(e.message));
+    const ev = (await a.getEvidence(new Uint8Array(48))) as TpmEvidence & { aa_eventlog: string };
+    assert.deepEqual(fromBase64(ev.aa_eventlog), aael);
+    assert.ok(await createVerifier('tpm').evaluate(ev, {}, new Date()));
   });
 
   test('extends a runtime-measurement PCR', async () => {

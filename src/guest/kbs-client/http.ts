@@ -42,12 +42,14 @@ export function nodeFetch(opts: NodeFetchOptions = {}): FetchLike {
           res.on('data', (c: Buffer) => {
             size += c.length;
             if (size > maxBody) {
-              req.destroy(new LimitExceeded(`KBS response larger than ${maxBody} bytes`));
+              reject(new LimitExceeded(`KBS response larger than ${maxBody} bytes`));
+              res.removeAllListeners('end');
+              res.destroy();
               return;
             }
             chunks.push(c);
           });
-          res.on('error', reject);
+          res.on('error', (err) => reject(new Unavailable(`KBS response failed: ${err.message}`, { cause: err })));
           res.on('end', () => {
             const headers = new Headers();
             for (const [k, v] of Object.entries(res.headers)) {

@@ -11,10 +11,11 @@ describe('resourceRequestPath', () => {
     assert.equal(resourceRequestPath('kbs://other-kbs:9000/alice/key/1?x=y'), '/kbs/v0/resource/alice/key/1?x=y');
     assert.equal(resourceRequestPath('kbs+pkcs11:///a/b/c'), '/kbs/v0/pkcs11/a/b/c');
     assert.equal(resourceRequestPath('default/key/1'), '/kbs/v0/resource/default/key/1');
+    assert.equal(resourceRequestPath('kbsrepo/key/1'), '/kbs/v0/resource/kbsrepo/key/1');
   });
 
   test('refuses traversal, wrong arity and foreign schemes', () => {
-    for (const bad of ['kbs:///a/../c', 'kbs:///a/b', 'http:///a/b/c', 'kbs+:///a/b/c', 'a/b', '../a/b', 'kbs:///a/b/c/d']) {
+    for (const bad of ['kbs+plugin:///a/../c', 'kbs+plugin:///a//c', 'kbs+plugin:///a/%2e%2e/c', 'kbs:///a/../c', 'kbs:///a/b', 'http:///a/b/c', 'kbs+:///a/b/c', 'a/b', '../a/b', 'kbs:///a/b/c/d']) {
       assert.throws(() => resourceRequestPath(bad), { code: 'ERR_MALFORMED_INPUT' }, bad);
     }
   });
@@ -22,7 +23,7 @@ describe('resourceRequestPath', () => {
   test('never produces a path that leaves /kbs/v0/ for arbitrary input', () => {
     fc.assert(
       fc.property(fc.string(), (s) => {
-        for (const input of [s, `kbs:///${s}`]) {
+        for (const input of [s, `kbs:///${s}`, `kbs+plugin:///${s}`]) {
           try {
             const p = resourceRequestPath(input);
             assert.ok(p.startsWith('/kbs/v0/'));

@@ -8,7 +8,6 @@ import { elems, num } from './args.js';
 import type { BuiltinTable } from './types.js';
 
 function collection(name: string, v: Value): Value[] {
-  if (v instanceof RObject) return [...v.entries()].map((e) => e[1]);
   return elems(name, v);
 }
 

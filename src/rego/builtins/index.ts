@@ -10,6 +10,10 @@ import { numbers } from './numbers.js';
 import { objects } from './objects.js';
 import { regex } from './regex.js';
 import { strings } from './strings.js';
+import { semver } from './semver.js';
+import { time } from './time.js';
+import { jsonPatch } from './json-patch.js';
+import { bitsUnits } from './bits-units.js';
 import { typeChecks } from './type-checks.js';
 import type { BuiltinDef } from './types.js';
 
@@ -17,7 +21,7 @@ export type { BuiltinDef, BuiltinContext, BuiltinTable } from './types.js';
 
 /** Every standard builtin by name. */
 export const STANDARD_BUILTINS: ReadonlyMap<string, BuiltinDef> = new Map(
-  Object.entries({ ...aggregates, ...typeChecks, ...strings, ...objects, ...numbers, ...encoding, ...regex, ...misc }),
+  Object.entries({ ...aggregates, ...typeChecks, ...strings, ...objects, ...numbers, ...encoding, ...regex, ...misc, ...time, ...jsonPatch, ...bitsUnits, ...semver }),
 );
 
 /** A host function over JSON values, as the public API accepts it. */

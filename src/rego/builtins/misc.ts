@@ -4,7 +4,7 @@
  */
 import { formatValue, RSet, type Value } from '../value.js';
 import { goValue } from './sprintf.js';
-import { arr, elems, int, set } from './args.js';
+import { arr, elems, num, set } from './args.js';
 import type { BuiltinTable } from './types.js';
 
 export const misc: BuiltinTable = {
@@ -14,8 +14,12 @@ export const misc: BuiltinTable = {
     arity: 3,
     fn: ([a, s, e]) => {
       const xs = arr('array.slice', a!);
-      const start = Math.max(0, int('array.slice', s!, 2));
-      const end = Math.min(xs.length, int('array.slice', e!, 3));
+      num('array.slice', s!, 2);
+      num('array.slice', e!, 3);
+      // Non-integer bounds make the call undefined (regorus), not an error.
+      if (!Number.isInteger(Number(s)) || !Number.isInteger(Number(e))) return undefined;
+      const start = Math.max(0, Number(s));
+      const end = Math.min(xs.length, Number(e));
       return start >= end ? [] : xs.slice(start, end);
     },
   },
@@ -39,6 +43,7 @@ export const misc: BuiltinTable = {
     arity: -1,
     lenient: true,
     fn: (args, ctx) => {
+      if (!ctx.print) return true;
       const parts = (args as (Value | undefined)[]).map((a) => (a === undefined ? '<undefined>' : typeof a === 'string' ? a : formatValue(a, '{}')));
       const where = ctx.loc ? `${ctx.loc.file}:${ctx.loc.line}: ` : '';
       ctx.print?.(where + parts.join(' '));

@@ -95,14 +95,18 @@ export const regex: BuiltinTable = {
   },
   'glob.match': {
     arity: 3,
-    fn: ([p, d, s]) => globRegex(str('glob.match', p!), d === null ? ['.'] : elems('glob.match', d!, 2).map((x) => str('glob.match', x, 2))).test(str('glob.match', s!, 3)),
+    fn: ([p, d, s]) => globRegex(str('glob.match', p!), d === null ? [] : defaultDot(elems('glob.match', d!, 2).map((x) => str('glob.match', x, 2)))).test(str('glob.match', s!, 3)),
   },
   'glob.quote_meta': { arity: 1, fn: ([s]) => str('glob.quote_meta', s!).replace(/[*?\\[\]{}]/g, '\\$&') },
 };
 
+function defaultDot(ds: string[]): string[] {
+  return ds.length === 0 ? ['.'] : ds;
+}
+
 /** Translate a gobwas/glob pattern (with delimiters) to a RegExp. */
 export function globRegex(pattern: string, delims: string[]): RegExp {
-  const ds = (delims.length ? delims : ['.']).map((d) => d.replace(/[\\\]^-]/g, '\\$&')).join('');
+  const ds = delims.map((d) => d.replace(/[\\\]^-]/g, '\\$&')).join('');
   const notDelim = ds ? `[^${ds}]` : '[\\s\\S]';
   let out = '';
   let depth = 0;

@@ -55,10 +55,7 @@ export function sprintf(format: string, args: Value[]): string {
       out += '%';
       continue;
     }
-    if (ai >= args.length) {
-      out += `%!${verb}(MISSING)`;
-      continue;
-    }
+    if (ai >= args.length) throw evalError(`sprintf: no argument specified for format verb ${ai + 1}`);
     const v = args[ai++]!;
     out += pad(formatOne(verb, v, flags, prec), width, flags.includes('-'), flags.includes('0'));
   }
@@ -87,19 +84,20 @@ function formatOne(verb: string, v: Value, flags: string, prec: number | undefin
     case 'g': {
       if (!isNumber(v)) return `%!${verb}(${goValue(v)})`;
       const n = Number(v);
-      const s = verb === 'e' ? n.toExponential(prec ?? 6).replace(/e([+-])(\d)$/, 'e$10$2') : verb === 'g' ? (prec !== undefined ? String(Number(n.toPrecision(prec))) : String(n)) : n.toFixed(prec ?? 6);
+      const s = verb === 'e' ? n.toExponential(prec ?? 6).replace(/e([+-])(\d)$/, 'e$10$2') : verb === 'g' || prec === undefined ? (prec !== undefined ? String(Number(n.toPrecision(prec))) : String(n)) : n.toFixed(prec);
       return (n >= 0 ? plus : '') + s;
     }
     case 'x':
     case 'X':
     case 'o':
+    case 'O':
     case 'b': {
-      const radix = verb === 'o' ? 8 : verb === 'b' ? 2 : 16;
+      const radix = verb === 'o' || verb === 'O' ? 8 : verb === 'b' ? 2 : 16;
       let s: string;
       if (typeof v === 'string') s = [...new TextEncoder().encode(v)].map((b) => b.toString(16).padStart(2, '0')).join('');
       else if (isNumber(v) && (typeof v === 'bigint' || Number.isInteger(v))) s = (typeof v === 'bigint' ? v : BigInt(v)).toString(radix);
       else return `%!${verb}(${goValue(v)})`;
-      return verb === 'X' ? s.toUpperCase() : s;
+      return verb === 'X' ? s.toUpperCase() : verb === 'O' ? '0O' + s : s;
     }
     default:
       throw evalError(`sprintf: unsupported verb %${verb}`);

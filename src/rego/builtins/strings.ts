@@ -62,7 +62,9 @@ export const strings: BuiltinTable = {
     arity: 2,
     fn: ([s, sub]) => {
       const a = str('indexof', s!);
-      const i = a.indexOf(str('indexof', sub!, 2));
+      const b = str('indexof', sub!, 2);
+      if (b === '') return -1;
+      const i = a.indexOf(b);
       return i < 0 ? -1 : [...a.slice(0, i)].length;
     },
   },

@@ -11,6 +11,8 @@ export interface BuiltinContext {
   print: ((line: string) => void) | undefined;
   /** Source position of the call being evaluated (set for lenient builtins such as print). */
   loc?: { file: string; line: number } | undefined;
+  /** Per-evaluation cache for random builtins (uuid.rfc4122, rand.intn). */
+  cache?: Map<string, Value> | undefined;
   /** Cached time.now_ns for the query (stable within one evaluation). */
   nowNs?: bigint | undefined;
 }

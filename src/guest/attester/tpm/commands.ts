@@ -184,14 +184,28 @@ export async function nvSize(t: TpmTransport, index: number): Promise<number | u
   }
 }
 
-/** TPM2_NV_Read of the whole index, in chunks of 1024 bytes, authorized by the index itself. */
+/**
+ * Run an NV command authorized by the index itself (TPMA_NV_AUTHREAD/AUTHWRITE) and, when the TPM
+ * refuses that authorization, by the owner hierarchy (TPMA_NV_OWNERREAD/OWNERWRITE, as Azure's
+ * vTPM indexes are read with `-C o`). Both with empty auth values.
+ */
+async function nvCall(t: TpmTransport, cc: number, index: number, params: Uint8Array) {
+  try {
+    return await call(t, cc, [index, index], params, 1);
+  } catch (err) {
+    if (!(err instanceof TpmError)) throw err;
+    return call(t, cc, [TPM_RH_OWNER, index], params, 1);
+  }
+}
+
+/** TPM2_NV_Read of the whole index, in chunks of 1024 bytes. */
 export async function nvRead(t: TpmTransport, index: number): Promise<Uint8Array> {
   const size = await nvSize(t, index);
   if (size === undefined) throw new MalformedInput(`NV index 0x${index.toString(16)} is not defined`, { where: 'NV_Read' });
   const parts: Uint8Array[] = [];
   for (let off = 0; off < size; ) {
     const n = Math.min(1024, size - off);
-    const { params } = await call(t, TPM_CC.NV_Read, [index, index], new TpmWriter().u16(n).u16(off).finish(), 1);
+    const { params } = await nvCall(t, TPM_CC.NV_Read, index, new TpmWriter().u16(n).u16(off).finish());
     const chunk = readTpm2b(params);
     if (chunk.length === 0) break;
     parts.push(new Uint8Array(chunk));
@@ -200,18 +214,21 @@ export async function nvRead(t: TpmTransport, index: number): Promise<Uint8Array
   return concatBytes(...parts);
 }
 
-/** TPM2_NV_Write at `offset`, in chunks of 1024 bytes, authorized by the index itself. */
+/** TPM2_NV_Write at `offset`, in chunks of 1024 bytes. */
 export async function nvWrite(t: TpmTransport, index: number, data: Uint8Array, offset = 0): Promise<void> {
   for (let off = 0; off < data.length; off += 1024) {
     const chunk = data.subarray(off, off + 1024);
-    await call(t, TPM_CC.NV_Write, [index, index], new TpmWriter().tpm2b(chunk).u16(offset + off).finish(), 1);
+    await nvCall(t, TPM_CC.NV_Write, index, new TpmWriter().tpm2b(chunk).u16(offset + off).finish());
   }
 }
 
-/** TPM2_NV_DefineSpace (owner auth, empty index auth, read/write by auth value). Used to provision tests. */
-export async function nvDefine(t: TpmTransport, index: number, size: number): Promise<void> {
-  // TPMA_NV_AUTHWRITE (bit 2) | TPMA_NV_AUTHREAD (bit 18) | TPMA_NV_NO_DA (bit 25), ordinary index
-  const attrs = (1 << 2) | (1 << 18) | (1 << 25);
+/**
+ * TPM2_NV_DefineSpace (owner auth, empty index auth). Used to provision tests: `owner` makes the
+ * index readable/writable only with owner authorization, as Azure's report indexes.
+ */
+export async function nvDefine(t: TpmTransport, index: number, size: number, access: 'auth' | 'owner' = 'auth'): Promise<void> {
+  // AUTHWRITE (bit 2) | AUTHREAD (bit 18), or OWNERWRITE (bit 1) | OWNERREAD (bit 17); NO_DA (bit 25)
+  const attrs = (access === 'auth' ? (1 << 2) | (1 << 18) : (1 << 1) | (1 << 17)) | (1 << 25);
   const pub = new TpmWriter().u32(index).u16(TPM_ALG.SHA256).u32(attrs).tpm2b(EMPTY).u16(size).finish();
   await call(t, TPM_CC.NV_DefineSpace, [TPM_RH_OWNER], new TpmWriter().tpm2b(EMPTY).tpm2b(pub).finish(), 1);
 }
