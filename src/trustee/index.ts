@@ -14,6 +14,7 @@ export { createEarSigner, signerJwks } from './as/ear-token.js';
 export { TokenVerifier, endorseHeaderJwk } from './as/token-verifier.js';
 export { insecureAllowAllAdmin, denyAllAdmin } from './kbs/admin-hooks.js';
 export type { AdminHooks, AdminIdentity as KbsAdminIdentity } from './kbs/admin-hooks.js';
+export { bearerKeyAdmin } from './kbs/bearer-key-admin.js';
 export { noMetrics } from './kbs/metrics-hooks.js';
 export type { MetricsHooks } from './kbs/metrics-hooks.js';
 export type { AuditRecord } from './kbs/audit.js';
