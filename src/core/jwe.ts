@@ -10,6 +10,7 @@ import {
   constants,
   createCipheriv,
   createDecipheriv,
+  createECDH,
   createHash,
   createPrivateKey,
   createPublicKey,
@@ -142,18 +143,30 @@ export function jweAlgFor(jwk: PublicJwk): 'ECDH-ES+A256KW' | 'RSA-OAEP-256' {
 /** Encrypt `plaintext` to `recipient` as KBS does: flattened JWE, A256GCM, AAD = ASCII(protected). */
 export function encryptJwe(plaintext: Uint8Array, recipient: PublicJwk): FlattenedJwe {
   const alg = jweAlgFor(recipient);
-  const recipientKey = publicKeyFromJwk(recipient);
   const cek = randomBytes(32);
   let header: Record<string, unknown>;
   let encryptedKey: Uint8Array;
   if (alg === 'ECDH-ES+A256KW') {
-    const crv = (recipient as EcPublicJwk).crv;
-    const eph = generateKeyPairSync('ec', { namedCurve: NODE_CURVE[crv] });
-    const z = new Uint8Array(diffieHellman({ privateKey: eph.privateKey, publicKey: recipientKey }));
+    // Raw-point ECDH (no KeyObject import/export): the hot path of every resource release.
+    const { crv } = recipient as EcPublicJwk;
+    const n = CURVE_BYTES[crv];
+    if (!n) throw new Unsupported(`unsupported curve ${String(crv)}`);
+    const x = fromBase64Url((recipient as EcPublicJwk).x, 'jwk.x');
+    const y = fromBase64Url((recipient as EcPublicJwk).y, 'jwk.y');
+    if (x.length !== n || y.length !== n) throw new MalformedInput(`EC ${crv} coordinates must be ${n} bytes`, { where: 'jwk' });
+    const eph = createECDH(NODE_CURVE[crv]);
+    const ephPoint = eph.generateKeys();
+    let z: Uint8Array;
+    try {
+      z = new Uint8Array(eph.computeSecret(concatBytes(new Uint8Array([4]), x, y)));
+    } catch (cause) {
+      throw new MalformedInput('EC public key is not a point on the curve', { where: 'jwk', cause });
+    }
     encryptedKey = aesKeyWrap(concatKdf(z, alg), cek);
-    const epk = publicJwkOf(eph.publicKey) as EcPublicJwk;
-    header = { alg, enc: 'A256GCM', epk: { crv: epk.crv, kty: 'EC', x: epk.x, y: epk.y } };
+    const epk = { crv, kty: 'EC', x: toBase64Url(ephPoint.subarray(1, 1 + n)), y: toBase64Url(ephPoint.subarray(1 + n)) };
+    header = { alg, enc: 'A256GCM', epk };
   } else {
+    const recipientKey = publicKeyFromJwk(recipient);
     encryptedKey = new Uint8Array(publicEncrypt({ key: recipientKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, cek));
     header = { alg, enc: 'A256GCM' };
   }

@@ -5,9 +5,7 @@
  */
 export { createTrustee, listen } from './server.js';
 export type { Trustee, TrusteeOptions } from './server.js';
-export { serveSettingsFromConfig } from './options.js';
-export type { ServeSettings } from './options.js';
-export { loadPolicyEngine } from './rego-engine.js';
+export { loadPolicyEngine, regoPolicyEngine } from './rego-engine.js';
 export { runTrustee, trusteeOptionsFromConfig } from './serve.js';
 export type { RunningTrustee } from './serve.js';
 export type { PolicyEngine, CompiledPolicy, HostBuiltins } from './as/policy-engine.js';
@@ -16,7 +14,7 @@ export type { EvidenceItem, AttestationOutcome } from './as/attestation-service.
 export { createEarSigner, signerJwks } from './as/ear-token.js';
 export { TokenVerifier, endorseHeaderJwk } from './as/token-verifier.js';
 export { insecureAllowAllAdmin, denyAllAdmin } from './kbs/admin-hooks.js';
-export type { AdminHooks } from './kbs/admin-hooks.js';
+export type { AdminHooks, AdminIdentity as KbsAdminIdentity } from './kbs/admin-hooks.js';
 export { bearerKeyAdmin } from './kbs/bearer-key-admin.js';
 export { noMetrics } from './kbs/metrics-hooks.js';
 export type { MetricsHooks } from './kbs/metrics-hooks.js';

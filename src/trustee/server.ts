@@ -1,12 +1,12 @@
 /**
  * Trustee's composition root (STYLE habit 5): options → storage → RVPS → AS → KBS → HTTP.
  * `createTrustee` builds the in-process app (`handle(req)`), `listen` serves it over node:http.
- * `optionsFromConfig` (in `options.ts`) is the one place that maps `kbs-config.toml` to these options.
+ * `trusteeOptionsFromConfig` / `runTrustee` (in `serve.ts`) map the typed config to these options.
  * @module
  */
 import { X509Certificate } from 'node:crypto';
 import type { SecureContextOptions } from 'node:tls';
-import { ConfigError } from '../core/index.js';
+import { ConfigError, parseRange, satisfiesRange } from '../core/index.js';
 import type { Tee } from '../protocol/index.js';
 import { supportedTees, type Verifier, type VerifierEnv } from '../verifier/index.js';
 import { REFERENCE_VALUE_BUILTIN } from './as/appraisal.js';
@@ -24,7 +24,6 @@ import { RESOURCE_POLICY_ID, type KbsContext } from './kbs/context.js';
 import { noMetrics, type MetricsHooks } from './kbs/metrics-hooks.js';
 import { createKbsApp } from './kbs/routes.js';
 import { SessionStore } from './kbs/session.js';
-import { compileVersionRange } from './kbs/version.js';
 import { ResourceRepository } from './resource/repository.js';
 import { ReferenceValues } from './rvps/reference-values.js';
 import type { KvStore } from './storage/kv.js';
@@ -38,7 +37,7 @@ export interface TrusteeOptions {
   /** Admin authorization; default denies every admin request. */
   admin?: AdminHooks;
   metrics?: MetricsHooks;
-  /** Semver range for the `/auth` version; default `=0.4.0`. */
+  /** Semver requirement (Rust `VersionReq` syntax, as upstream) for the `/auth` version; default `=0.4.0`. */
   versionRange?: string;
   /** Session lifetime (upstream `attestation_service.timeout`), default 5 minutes. */
   sessionLifetimeMinutes?: number;
@@ -72,6 +71,8 @@ export interface TrusteeOptions {
   /** AS policy ids the KBS requests (default `["default"]`). */
   policyIds?: string[];
   auditMaxEntries?: number;
+  /** Audit successful attestations and releases too (default false: failures, and successes with notes). */
+  auditSuccesses?: boolean;
   /** The clock (tests move it). */
   now?: () => Date;
 }
@@ -90,6 +91,12 @@ export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
   const store = options.store;
   const sessionStore = options.sessionStore ?? store;
   const versionRange = options.versionRange ?? '=0.4.0';
+  let range;
+  try {
+    range = parseRange(versionRange, 'protocol version');
+  } catch (cause) {
+    throw new ConfigError((cause as Error).message, { key: 'coco.protocol_version', cause });
+  }
   const signer = createEarSigner({ keyPem: options.token?.signerKeyPem, certChainPem: options.token?.signerCertChainPem });
   const rvps = new ReferenceValues(store);
   const asPolicies = new PolicyStore(store, 'attestation_service_policy', options.policyEngine, { [REFERENCE_VALUE_BUILTIN]: 1 });
@@ -133,7 +140,7 @@ export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
     metrics: options.metrics ?? noMetrics,
     settings: {
       versionRange,
-      versionOk: compileVersionRange(versionRange),
+      versionOk: (v) => satisfiesRange(v, range),
       verboseErrors: options.verboseErrors ?? false,
       policyIds: options.policyIds ?? ['default'],
       supportedTees: new Set(options.tees ?? supportedTees()),
@@ -141,7 +148,7 @@ export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
     },
     now,
   };
-  const handle = createKbsApp(context, { bodyLimit: options.bodyLimitBytes ?? 2 * 1024 * 1024 });
+  const handle = createKbsApp(context, { bodyLimit: options.bodyLimitBytes ?? 2 * 1024 * 1024, auditSuccesses: options.auditSuccesses ?? false });
   return {
     handle,
     context,

@@ -3,6 +3,7 @@
  * the independent `jose` implementation for every supported key type; the bearer-token flow; init-data.
  */
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { flattenedDecrypt, decodeJwt } from 'jose';
 import { listen } from '../../src/trustee/server.js';
@@ -129,4 +130,35 @@ describe('sample TEE over HTTP', () => {
     assert.equal(res.status, 200);
     assert.ok(res.headers.get('x-request-id'));
   });
+});
+
+describe('HTTP edge', () => {
+  function raw(method: string, path: string, body?: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const u = new URL(server.url);
+      const req = httpRequest({ host: u.hostname, port: u.port, method, path, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  test('refuses a body over the limit with 413 PayloadTooLarge without buffering it', async () => {
+    const res = await raw('POST', '/kbs/v0/auth', Buffer.alloc(3 * 1024 * 1024, 0x20), { 'content-type': 'application/json' });
+    assert.equal(res.status, 413);
+    assert.match(JSON.parse(res.body).type, /PayloadTooLarge$/);
+  });
+
+  for (const path of ['/kbs/v0/resource/default/../secret', '/kbs/v0/resource/default/test%2F..%2Fsecret', '/kbs/v0/resource/default//secret']) {
+    test(`refuses the raw path ${path} over HTTP`, async () => {
+      const guest = sampleGuest();
+      const { token } = await handshake(guest);
+      const res = await raw('GET', path, undefined, { authorization: `Bearer ${token}` });
+      assert.equal(res.status, 401);
+      assert.match(JSON.parse(res.body).type, /PluginInternalError$/);
+    });
+  }
 });

@@ -10,9 +10,17 @@ import { insecureAllowAllAdmin } from '../../src/trustee/kbs/admin-hooks.js';
 import { createTrustee, type Trustee, type TrusteeOptions } from '../../src/trustee/server.js';
 import { MemoryStore } from '../../src/trustee/storage/memory.js';
 import type { HttpRequest, HttpResponse } from '../../src/trustee/http/types.js';
-import { ALLOW_RESOURCE_PLUGIN, DENY_ALL, testPolicyEngine } from './test-policy-engine.js';
+import { regoPolicyEngine } from '../../src/trustee/rego-engine.js';
 
-export { ALLOW_RESOURCE_PLUGIN, DENY_ALL };
+export const ALLOW_RESOURCE_PLUGIN = `package policy
+import rego.v1
+default allow := false
+allow if data.plugin == "resource"
+`;
+export const DENY_ALL = `package policy
+import rego.v1
+default allow := false
+`;
 
 export interface TestTrustee {
   trustee: Trustee;
@@ -37,7 +45,7 @@ export async function startTestTrustee(options: Partial<TrusteeOptions> = {}): P
   const store = new MemoryStore(() => clock.now);
   const trustee = await createTrustee({
     store,
-    policyEngine: testPolicyEngine(),
+    policyEngine: regoPolicyEngine,
     admin: insecureAllowAllAdmin,
     now: () => new Date(clock.now),
     ...options,

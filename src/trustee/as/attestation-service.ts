@@ -87,7 +87,12 @@ export class AttestationService {
     const perClass = new Map<string, number>();
     for (const item of items) {
       const verifier = this.verifier(item.tee);
-      const init = item.initData ? parseInitDataBody(item.initData) : undefined;
+      let init: ReturnType<typeof parseInitDataBody> | undefined;
+      try {
+        init = item.initData ? parseInitDataBody(item.initData) : undefined;
+      } catch (err) {
+        throw withCheck(err as Error, 'as.init_data');
+      }
       const expected: { reportData?: Uint8Array; initDataDigest?: Uint8Array } = {};
       if (item.runtimeData) expected.reportData = runtimeDataDigest(item.runtimeData, item.hashAlgorithm);
       if (init) expected.initDataDigest = init.digest;

@@ -29,12 +29,6 @@ export function parsePemCertificates(pem: string): X509Certificate[] {
   return blocks.map((b) => new X509Certificate(b));
 }
 
-function signAsync(data: Uint8Array, key: KeyObject): Promise<Uint8Array> {
-  return new Promise((resolve, reject) =>
-    sign('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, (err, sig) => (err ? reject(err) : resolve(new Uint8Array(sig)))),
-  );
-}
-
 /** Build the signer from a P-256 PKCS#8/SEC1 PEM key and an optional PEM chain (leaf first). */
 export function createEarSigner(options: { keyPem?: string; certChainPem?: string } = {}): EarSigner {
   let privateKey: KeyObject;
@@ -65,7 +59,8 @@ export function createEarSigner(options: { keyPem?: string; certChainPem?: strin
     publicKey,
     async sign(claims) {
       const input = `${headerB64}.${toBase64Url(utf8(JSON.stringify(claims)))}`;
-      const sig = await signAsync(utf8(input), privateKey);
+      // One-shot synchronous ECDSA: ~25 µs of CPU; the thread-pool variant costs more in hand-offs than it saves.
+      const sig = new Uint8Array(sign('sha256', utf8(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }));
       return `${input}.${toBase64Url(sig)}`;
     },
   };

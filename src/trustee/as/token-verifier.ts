@@ -121,6 +121,7 @@ export function parseCompactJws(token: string): ParsedJws {
 export class TokenVerifier {
   private readonly anchors: X509Certificate[];
   private readonly keyCache = new Map<string, KeyObject>();
+  private readonly verified = new Map<string, true>();
 
   private readonly trust: TokenTrust;
 
@@ -134,9 +135,10 @@ export class TokenVerifier {
     return Boolean(this.trust.insecureHeaderJwk || this.anchors.length || this.trust.jwks?.length || this.trust.trustedKeys?.length);
   }
 
-  private keyFor(header: Record<string, unknown>, headerText: string, now: Date): KeyObject {
+  /** The verification key of a header; `cacheable` when its trust does not depend on the time. */
+  private keyFor(header: Record<string, unknown>, headerText: string, now: Date): { key: KeyObject; cacheable: boolean } {
     const cached = this.keyCache.get(headerText);
-    if (cached) return cached;
+    if (cached) return { key: cached, cacheable: true };
     let key: KeyObject;
     let cacheable = true;
     if (header.jwk !== undefined) {
@@ -158,7 +160,7 @@ export class TokenVerifier {
       if (this.keyCache.size > 256) this.keyCache.clear();
       this.keyCache.set(headerText, key);
     }
-    return key;
+    return { key, cacheable };
   }
 
   /** Verify a compact JWS token at `now`; returns its claims or throws `VerificationFailed` (`token.*`). */
@@ -182,8 +184,16 @@ export class TokenVerifier {
     if (typeof alg !== 'string' || alg === 'none') return fail('alg', 'token has no usable alg');
     const jwkAlg = (jws.header.jwk as Jwk | undefined)?.alg;
     if (jwkAlg !== undefined && jwkAlg !== alg) fail('alg', `token alg ${alg} differs from its key's alg ${String(jwkAlg)}`);
-    const key = fixedKey ?? this.keyFor(jws.header, jws.headerText, now);
-    if (!verifySignature(alg, key, jws.signingInput, jws.signature)) fail('signature', 'token signature does not verify');
+    if (fixedKey !== undefined || !this.verified.has(token)) {
+      const { key, cacheable } = fixedKey ? { key: fixedKey, cacheable: false } : this.keyFor(jws.header, jws.headerText, now);
+      if (!verifySignature(alg, key, jws.signingInput, jws.signature)) fail('signature', 'token signature does not verify');
+      if (cacheable) {
+        // Remember that these exact bytes carry a good signature from a trusted key; claims
+        // (exp, nbf) are still checked against `now` on every use.
+        if (this.verified.size >= 4096) this.verified.delete(this.verified.keys().next().value!);
+        this.verified.set(token, true);
+      }
+    }
     const t = now.getTime() / 1000;
     const exp = jws.payload.exp;
     if (typeof exp !== 'number') fail('exp', 'token has no exp claim');

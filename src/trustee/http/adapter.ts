@@ -1,6 +1,6 @@
 /**
- * node:http adapter: turns sockets into `HttpRequest`s for the app handler, enforcing the body
- * limit while reading (the rest of an oversized body is drained, not buffered).
+ * node:http / node:https adapter: turns sockets into `HttpRequest`s for the app handler, enforcing
+ * the body limit while reading (the rest of an oversized body is drained, not buffered).
  * @module
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';

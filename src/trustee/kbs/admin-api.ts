@@ -65,17 +65,20 @@ export async function deleteResource(ctx: KbsContext, segments: string[]): Promi
   ctx.metrics.resource('delete', segments.join('/'));
 }
 
-const OUTCOMES = new Set(['ok', 'denied', 'error']);
+const OUTCOMES = new Set(['ok', 'denied', 'error', 'failure']);
+/** Older spellings the admin CLI may send. */
+const OUTCOME_ALIASES: Record<string, string> = { success: 'ok' };
 const ROUTES = new Set(['auth', 'attest', 'resource', 'admin']);
 
 export async function readAudit(ctx: KbsContext, query: Record<string, string>): Promise<AuditRecord[]> {
   const limit = query.limit === undefined ? undefined : Number(query.limit);
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new MalformedInput('limit: expected a positive integer', { where: 'limit' });
-  if (query.outcome !== undefined && !OUTCOMES.has(query.outcome)) throw new MalformedInput('outcome: expected ok, denied or error', { where: 'outcome' });
+  const outcome = query.outcome === undefined ? undefined : (OUTCOME_ALIASES[query.outcome] ?? query.outcome);
+  if (outcome !== undefined && !OUTCOMES.has(outcome)) throw new MalformedInput('outcome: expected ok, denied, error or failure', { where: 'outcome' });
   if (query.route !== undefined && !ROUTES.has(query.route)) throw new MalformedInput('route: expected auth, attest, resource or admin', { where: 'route' });
-  const q: { limit?: number; outcome?: AuditOutcome; route?: AuditRoute } = {};
+  const q: { limit?: number; outcome?: AuditOutcome | 'failure'; route?: AuditRoute } = {};
   if (limit !== undefined) q.limit = limit;
-  if (query.outcome) q.outcome = query.outcome as AuditOutcome;
+  if (outcome) q.outcome = outcome as AuditOutcome | 'failure';
   if (query.route) q.route = query.route as AuditRoute;
   return ctx.audit.list(q);
 }

@@ -29,9 +29,12 @@ export interface AuditRecord {
   notes?: string[];
 }
 
+const MAX_DETAIL = 512;
+
 export interface AuditQuery {
   limit?: number;
-  outcome?: AuditOutcome;
+  /** `failure` matches `denied` and `error`. */
+  outcome?: AuditOutcome | 'failure';
   route?: AuditRoute;
 }
 
@@ -47,6 +50,9 @@ export class AuditLog {
 
   /** Store one record. Audit failures never fail the request they describe. */
   async record(rec: AuditRecord): Promise<void> {
+    // Details can quote request content (paths, field names): keep records small.
+    if (rec.detail.length > MAX_DETAIL) rec = { ...rec, detail: `${rec.detail.slice(0, MAX_DETAIL)}…` };
+    if (rec.resource !== undefined && rec.resource.length > MAX_DETAIL) rec = { ...rec, resource: rec.resource.slice(0, MAX_DETAIL) };
     const ms = Date.parse(rec.time);
     const key = `${String(ms).padStart(15, '0')}-${String(++this.seq % 1e6).padStart(6, '0')}-${rec.requestId}`;
     try {
@@ -66,7 +72,7 @@ export class AuditLog {
       const raw = await this.store.get('audit', keys[i]!);
       if (!raw) continue;
       const rec = JSON.parse(fromUtf8(raw)) as AuditRecord;
-      if (query.outcome && rec.outcome !== query.outcome) continue;
+      if (query.outcome === 'failure' ? rec.outcome === 'ok' : query.outcome && rec.outcome !== query.outcome) continue;
       if (query.route && rec.route !== query.route) continue;
       out.push(rec);
     }

@@ -1,7 +1,7 @@
 /**
- * A minimal admin check for `npm start` until `trustee/admin` (bearer-JWT identity providers with
- * regex ACLs) is wired: the request must carry `Authorization: Bearer <JWT>` signed with the one
- * configured public key (EdDSA, ES256 or RS256), with a live `exp`.
+ * The smallest admin check, for embedding and demos: the request must carry
+ * `Authorization: Bearer <JWT>` signed with one known public key (EdDSA, ES256 or RS256), with a
+ * live `exp`. Deployments use `trustee/admin` (identity providers and regex ACLs) instead.
  * @module
  */
 import type { KeyObject } from 'node:crypto';

@@ -86,7 +86,7 @@ describe('POST /kbs/v0/auth', () => {
   });
 
   test('accepts a version inside a configured range', async () => {
-    const t = await setup({ versionRange: '>=0.3.0 <0.5.0' });
+    const t = await setup({ versionRange: '>=0.3.0, <0.5.0' });
     assert.equal((await t.call('POST', '/kbs/v0/auth', { body: { version: '0.3.1', tee: 'sample' } })).status, 200);
   });
 
@@ -277,5 +277,119 @@ describe('routing', () => {
     assert.equal(res.status, 200);
     for (const r of res.json()) assert.equal(r.outcome, 'denied');
     assert.equal((await t.call('GET', '/kbs/v0/audit?outcome=maybe')).status, 401);
+    const failures = (await t.call('GET', '/kbs/v0/audit?outcome=failure')).json();
+    assert.ok(failures.length >= 1);
+    for (const r of failures) assert.notEqual(r.outcome, 'ok');
+  });
+});
+
+describe('admin read-back', () => {
+  test('lists resources and reads policies and reference values back', async () => {
+    const t = await setup();
+    assert.deepEqual((await t.call('GET', '/kbs/v0/resource')).json(), ['default/test/secret']);
+    assert.deepEqual((await t.call('GET', '/kbs/v0/resource-policy')).json(), ['resource-policy']);
+    assert.equal((await t.call('GET', '/kbs/v0/resource-policy?format=rego')).text(), ALLOW_RESOURCE_PLUGIN);
+    assert.deepEqual((await t.call('GET', '/kbs/v0/attestation-policy')).json(), ['default_cpu', 'default_gpu']);
+    assert.match((await t.call('GET', '/kbs/v0/attestation-policy/default_cpu')).text(), /package policy/);
+    assert.equal((await t.call('POST', '/kbs/v0/reference-value', { body: { version: '0.1.0', type: 'sample', payload: Buffer.from('{"svn":["2"]}').toString('base64') } })).status, 200);
+    assert.deepEqual((await t.call('GET', '/kbs/v0/reference-value/svn')).json(), ['2']);
+    const missing = await t.call('GET', '/kbs/v0/reference-value/nope');
+    assert.equal(missing.status, 401);
+    assert.equal(missing.json().type, ERR + 'RvpsError');
+  });
+
+  test('refuses Rego that does not parse and keeps the old policy', async () => {
+    const t = await setup();
+    const res = await t.call('POST', '/kbs/v0/resource-policy', { body: { policy: b64url('package policy\nallow if {') } });
+    assert.equal(res.status, 401);
+    assert.equal(res.json().type, ERR + 'ParsePolicyError');
+    assert.equal((await t.call('GET', '/kbs/v0/resource-policy?format=rego')).text(), ALLOW_RESOURCE_PLUGIN);
+  });
+
+  test('refuses a padded base64url policy as upstream does', async () => {
+    const t = await setup();
+    const res = await t.call('POST', '/kbs/v0/attestation-policy', { body: { policy_id: 'x', policy: 'cGFja2FnZSBw=' } });
+    assert.equal(res.status, 401);
+  });
+
+  test('deletes a resource and then reports it missing', async () => {
+    const t = await setup();
+    assert.equal((await t.call('DELETE', '/kbs/v0/resource/default/test/secret')).status, 200);
+    const again = await t.call('DELETE', '/kbs/v0/resource/default/test/secret');
+    assert.equal(again.status, 401);
+    assert.equal(again.json().type, ERR + 'PluginInternalError');
+  });
+
+  test('an upstream resource policy (affirming) releases only to affirming tokens', async () => {
+    const { fixtureText } = await import('../../../test/support/fixtures.js');
+    const t = await setup();
+    assert.equal((await t.call('POST', '/kbs/v0/resource-policy', { body: { policy: b64url(fixtureText('trustee-policies/resource/affirming.rego')) } })).status, 200);
+    const get = async () => {
+      const { cookie, nonce } = await auth(t);
+      assert.equal((await t.call('POST', '/kbs/v0/attest', { body: sampleAttestation(sampleGuest(), nonce), headers: { cookie } })).status, 200);
+      return (await t.call('GET', '/kbs/v0/resource/default/test/secret', { headers: { cookie } })).status;
+    };
+    assert.equal(await get(), 401);
+    await t.call('POST', '/kbs/v0/reference-value', { body: { version: '0.1.0', type: 'sample', payload: Buffer.from(JSON.stringify({ svn: ['1'], launch_digest: ['abcde'], major_version: 1, minimum_minor_version: 1 })).toString('base64') } });
+    assert.equal(await get(), 200);
+  });
+});
+
+describe('cross-Trustee tokens', () => {
+  test('a token signed under a certificate is accepted by a Trustee that trusts that certificate only', async () => {
+    const { fixtureText } = await import('../../../test/support/fixtures.js');
+    const key = fixtureText('tokens/jwk/signing-key.pem');
+    const chain = fixtureText('tokens/jwk/cert-chain.pem');
+    const issuer = await setup({ token: { signerKeyPem: key, signerCertChainPem: chain } });
+    const { cookie, nonce } = await auth(issuer);
+    const guest = sampleGuest();
+    const token = (await issuer.call('POST', '/kbs/v0/attest', { body: sampleAttestation(guest, nonce), headers: { cookie } })).json().token;
+    const trusting = await setup({ tokenTrust: { trustedCertsPem: [chain] } });
+    assert.equal((await trusting.call('GET', '/kbs/v0/resource/default/test/secret', { headers: { authorization: `Bearer ${token}` } })).status, 200);
+    const stranger = await setup();
+    await expectFailure(stranger, () => stranger.call('GET', '/kbs/v0/resource/default/test/secret', { headers: { authorization: `Bearer ${token}` } }), 401, 'TokenVerifierError', 'token.x5c.chain');
+  });
+});
+
+describe('device evidence', () => {
+  test('binds each additional device to H(JCS({nonce, tee-pubkey})) and appraises it as gpu0', async () => {
+    const { encodeSampleEvidence } = await import('../../verifier/index.js');
+    const { deviceRuntimeData, runtimeDataDigest } = await import('../../protocol/index.js');
+    const t = await setup();
+    const { cookie, nonce } = await auth(t);
+    const guest = sampleGuest();
+    const device = encodeSampleEvidence(runtimeDataDigest(deviceRuntimeData(nonce, guest.teePubKey), 'sha384'));
+    const body = sampleAttestation(guest, nonce, { additional: JSON.stringify({ sampledevice: device }) });
+    const res = await t.call('POST', '/kbs/v0/attest', { body, headers: { cookie } });
+    assert.equal(res.status, 200, res.text());
+    const claims = JSON.parse(Buffer.from(res.json().token.split('.')[1], 'base64url').toString());
+    assert.deepEqual(Object.keys(claims.submods).sort(), ['cpu0', 'gpu0']);
+    // A device bound to the wrong nonce fails the whole attestation with the device verifier's check.
+    const b = await auth(t);
+    const wrong = encodeSampleEvidence(runtimeDataDigest(deviceRuntimeData(nonce, guest.teePubKey), 'sha384'));
+    const bad = sampleAttestation(guest, b.nonce, { additional: JSON.stringify({ sampledevice: wrong }) });
+    await expectFailure(t, () => t.call('POST', '/kbs/v0/attest', { body: bad, headers: { cookie: b.cookie } }), 401, 'AttestationError', 'sampledevice.report_data');
+  });
+});
+
+describe('init-data', () => {
+  test('refuses init-data that is not TOML or does not parse, naming as.init_data', async () => {
+    const t = await setup();
+    for (const initData of [{ format: 'json', body: '{}' }, { format: 'toml', body: 'version = ' }]) {
+      const { cookie, nonce } = await auth(t);
+      const body = { ...sampleAttestation(sampleGuest(), nonce), 'init-data': initData };
+      await expectFailure(t, () => t.call('POST', '/kbs/v0/attest', { body, headers: { cookie } }), 401, 'AttestationError', 'as.init_data');
+    }
+  });
+});
+
+describe('audit records', () => {
+  test('stay small when the request quotes a huge path', async () => {
+    const t = await setup();
+    const { cookie } = await auth(t);
+    await t.call('GET', `/kbs/v0/resource/${'a'.repeat(5000)}/b/c`, { headers: { cookie } });
+    const rec = await lastAudit(t);
+    assert.ok(JSON.stringify(rec).length < 2000);
+    assert.equal(rec.check, 'kbs.token.missing');
   });
 });

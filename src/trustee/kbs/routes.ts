@@ -76,7 +76,13 @@ function sessionCookie(call: Call): string | undefined {
   return parseCookies(call.req.headers.cookie).get(SESSION_COOKIE);
 }
 
-export function createKbsApp(ctx: KbsContext, options: { bodyLimit: number }): HttpHandler {
+export interface KbsAppOptions {
+  bodyLimit: number;
+  /** Also audit successful attestations and releases (each is a durable write). Failures are always audited. */
+  auditSuccesses?: boolean;
+}
+
+export function createKbsApp(ctx: KbsContext, options: KbsAppOptions): HttpHandler {
   const audit = (call: Call, route: AuditRoute, fields: Omit<AuditRecord, 'time' | 'requestId' | 'route'>) =>
     ctx.audit.record({ time: call.now.toISOString(), requestId: call.requestId, route, ...fields });
 
@@ -130,7 +136,9 @@ export function createKbsApp(ctx: KbsContext, options: { bodyLimit: number }): H
         const r = await handleAttest(ctx, sid, jsonBody(call), call.now);
         tee = r.session.state === 'attested' ? r.session.tee : tee;
         ctx.metrics.attestation(tee, true, (performance.now() - t0) / 1000);
-        if (r.outcome) {
+        // Successful attestations are recorded when they carry notes (e.g. withheld expired
+        // reference values) or when every success is to be audited.
+        if (r.outcome && (r.outcome.notes.length > 0 || options.auditSuccesses)) {
           const rec: Omit<AuditRecord, 'time' | 'requestId' | 'route'> = { outcome: 'ok', status: 200, check: 'kbs.attest', detail: 'attested', tee, ...extra };
           if (r.outcome.notes.length) rec.notes = r.outcome.notes;
           await audit(call, 'attest', rec);
@@ -154,7 +162,7 @@ export function createKbsApp(ctx: KbsContext, options: { bodyLimit: number }): H
           { sessionId: sessionCookie(call), authorization: call.req.headers.authorization, segments: call.rest, query: call.query },
           call.now,
         );
-        await audit(call, 'resource', { outcome: 'ok', status: 200, check: 'kbs.resource.release', detail: 'released', resource: resourcePath });
+        if (options.auditSuccesses) await audit(call, 'resource', { outcome: 'ok', status: 200, check: 'kbs.resource.release', detail: 'released', resource: resourcePath });
         return json(200, r.jwe);
       });
     }

@@ -82,16 +82,19 @@ tdx_rtmrs_match if {
 	input.tdx.quote.body.rtmr_2 in rv("rtmr_2")
 }
 
+# The kernel (a boot-services application loaded from File(kernel)) and its command line
+# (the LoadOptions event tag) were measured with the registered digests.
 tdx_kernel_matches if {
 	some kernel in input.tdx.uefi_event_logs
 	kernel.type_name == "EV_EFI_BOOT_SERVICES_APPLICATION"
-	some d in kernel.details.device_paths
-	startswith(d, "File(kernel)")
-	kernel.digests[0].digest in rv("tdvfkernel")
+	"File(kernel)" in kernel.details.device_paths
+	some kd in kernel.digests
+	kd.digest == rv("tdvfkernel")
 	some params in input.tdx.uefi_event_logs
 	params.type_name == "EV_EVENT_TAG"
 	params.details.string == "LOADED_IMAGE::LoadOptions"
-	params.digests[0].digest in rv("tdvfkernelparams")
+	some pd in params.digests
+	pd.digest == rv("tdvfkernelparams")
 }
 
 hardware := 2 if {
@@ -177,20 +180,24 @@ configuration := 2 if {
 }
 
 # ---- identifiers from the Kata agent policy in init-data ----
+# Always present; each list only when the agent policy names at least one container.
 
 extensions := [{
 	"name": "ear.trustee.identifiers",
 	"key": -18,
-	"value": {"validated": {
-		"container_images": [image |
-			some c in input.init_data_claims.agent_policy_claims.containers
-			image := c.OCI.Annotations["io.kubernetes.cri.image-name"]
-		],
-		"container_uids": [uid |
-			some c in input.init_data_claims.agent_policy_claims.containers
-			uid := c.OCI.Process.User.UID
-		],
-	}},
-}] if {
-	input.init_data_claims.agent_policy_claims.containers
-}
+	"value": {"validated": object.union(image_ids, uid_ids)},
+}]
+
+agent_containers := [c | some c in input.init_data_claims.agent_policy_claims.containers]
+
+container_images := [c.OCI.Annotations["io.kubernetes.cri.image-name"] | some c in agent_containers]
+
+container_uids := [c.OCI.Process.User.UID | some c in agent_containers]
+
+image_ids := {"container_images": container_images} if {
+	count(container_images) > 0
+} else := {}
+
+uid_ids := {"container_uids": container_uids} if {
+	count(container_uids) > 0
+} else := {}
