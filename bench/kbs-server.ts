@@ -17,7 +17,11 @@ if (mode === 'echo') {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = JSON.stringify({ ok: true, n: Buffer.concat(chunks).length });
-      res.writeHead(200, { 'content-type': 'application/json', 'set-cookie': 'kbs-session-id=00000000000000000000000000000000' });
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-length': String(Buffer.byteLength(body)),
+        'set-cookie': 'kbs-session-id=00000000000000000000000000000000',
+      });
       res.end(body);
     });
   });
