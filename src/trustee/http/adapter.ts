@@ -41,14 +41,21 @@ function readBody(req: IncomingMessage, limit: number): Promise<{ body: Uint8Arr
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve({ body: tooLarge ? new Uint8Array(0) : new Uint8Array(Buffer.concat(chunks)), tooLarge }));
+    // A Buffer is a Uint8Array: hand the bytes over without another copy (one chunk is the usual case).
+    req.on('end', () => resolve({ body: tooLarge || chunks.length === 0 ? EMPTY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size), tooLarge }));
     req.on('error', reject);
   });
 }
 
+const EMPTY = new Uint8Array(0);
+
 function flatHeaders(req: IncomingMessage): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(req.headers)) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  const h = req.headers;
+  for (const k in h) {
+    const v = h[k];
+    out[k] = Array.isArray(v) ? v.join(', ') : v;
+  }
   return out;
 }
 
@@ -57,8 +64,12 @@ async function serveOne(handler: HttpHandler, limit: number, req: IncomingMessag
   const request: HttpRequest = { method: req.method ?? 'GET', url: req.url ?? '/', headers: flatHeaders(req), body };
   if (tooLarge) request.bodyTooLarge = true;
   const out = await handler(request);
-  const payload = typeof out.body === 'string' ? Buffer.from(out.body, 'utf8') : Buffer.from(out.body.buffer, out.body.byteOffset, out.body.byteLength);
-  res.writeHead(out.status, { ...out.headers, 'content-length': String(payload.length) });
+  // A string body goes out in the same write as the head (node:http joins them); bytes follow it.
+  const payload = typeof out.body === 'string' ? out.body : Buffer.from(out.body.buffer, out.body.byteOffset, out.body.byteLength);
+  const length = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+  const headers = out.headers;
+  headers['content-length'] = String(length);
+  res.writeHead(out.status, headers);
   res.end(payload);
 }
 

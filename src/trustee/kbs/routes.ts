@@ -13,7 +13,6 @@ import {
   fromUtf8,
   isCocoError,
   parseJsonText,
-  utf8,
 } from '../../core/index.js';
 import { checkOf, withCheck } from '../check-tag.js';
 import { formatSetCookie, parseCookies } from '../http/cookies.js';
@@ -45,7 +44,7 @@ interface Call {
 const json = (status: number, value: unknown, headers: Record<string, string> = {}): HttpResponse => ({
   status,
   headers: { 'content-type': 'application/json', ...headers },
-  body: utf8(JSON.stringify(value)),
+  body: JSON.stringify(value),
 });
 const text = (status: number, body: string, type = 'text/plain; charset=utf-8'): HttpResponse => ({ status, headers: { 'content-type': type }, body });
 const empty = (): HttpResponse => ({ status: 200, headers: {}, body: '' });
