@@ -4,7 +4,7 @@
  * replicas that share storage consistent.
  * @module
  */
-import { MalformedInput, NotFound, fromUtf8, utf8 } from '../../core/index.js';
+import { MalformedInput, NotFound, bytesEqual, fromUtf8, utf8 } from '../../core/index.js';
 import type { KvStore, Namespace } from '../storage/kv.js';
 import type { CompiledPolicy, HostBuiltins, PolicyEngine } from './policy-engine.js';
 
@@ -19,6 +19,8 @@ export function parsePolicyId(id: string): string {
 
 export class PolicyStore {
   private readonly compiled = new Map<string, CompiledPolicy>();
+  /** Per id, the stored bytes last seen and their compiled policy: an unchanged policy is neither decoded nor re-hashed. */
+  private readonly lastSeen = new Map<string, { raw: Uint8Array; policy: CompiledPolicy }>();
 
   private readonly store: KvStore;
   private readonly ns: Namespace;
@@ -67,8 +69,13 @@ export class PolicyStore {
 
   /** The compiled policy `id`; throws `NotFound`. */
   async get(id: string): Promise<CompiledPolicy> {
-    const text = await this.text(id);
-    if (text === undefined) throw new NotFound(`policy ${id} not found`);
-    return this.compile(text);
+    const raw = await this.store.get(this.ns, `${parsePolicyId(id)}.rego`);
+    if (!raw) throw new NotFound(`policy ${id} not found`);
+    const seen = this.lastSeen.get(id);
+    if (seen && bytesEqual(seen.raw, raw)) return seen.policy;
+    const policy = this.compile(fromUtf8(raw));
+    if (this.lastSeen.size >= CACHE_LIMIT) this.lastSeen.delete(this.lastSeen.keys().next().value!);
+    this.lastSeen.set(id, { raw: raw.slice(), policy });
+    return policy;
   }
 }

@@ -120,8 +120,8 @@ export function parseCompactJws(token: string): ParsedJws {
 
 export class TokenVerifier {
   private readonly anchors: X509Certificate[];
+  /** Header text → key, for keys whose trust does not depend on the time (our signer, `kid` keys). */
   private readonly keyCache = new Map<string, KeyObject>();
-  private readonly verified = new Map<string, true>();
 
   private readonly trust: TokenTrust;
 
@@ -184,16 +184,9 @@ export class TokenVerifier {
     if (typeof alg !== 'string' || alg === 'none') return fail('alg', 'token has no usable alg');
     const jwkAlg = (jws.header.jwk as Jwk | undefined)?.alg;
     if (jwkAlg !== undefined && jwkAlg !== alg) fail('alg', `token alg ${alg} differs from its key's alg ${String(jwkAlg)}`);
-    if (fixedKey !== undefined || !this.verified.has(token)) {
-      const { key, cacheable } = fixedKey ? { key: fixedKey, cacheable: false } : this.keyFor(jws.header, jws.headerText, now);
-      if (!verifySignature(alg, key, jws.signingInput, jws.signature)) fail('signature', 'token signature does not verify');
-      if (cacheable) {
-        // Remember that these exact bytes carry a good signature from a trusted key; claims
-        // (exp, nbf) are still checked against `now` on every use.
-        if (this.verified.size >= 4096) this.verified.delete(this.verified.keys().next().value!);
-        this.verified.set(token, true);
-      }
-    }
+    // The signature is checked on every use: only the header → key mapping is cached.
+    const key = fixedKey ?? this.keyFor(jws.header, jws.headerText, now).key;
+    if (!verifySignature(alg, key, jws.signingInput, jws.signature)) fail('signature', 'token signature does not verify');
     const t = now.getTime() / 1000;
     const exp = jws.payload.exp;
     if (typeof exp !== 'number') fail('exp', 'token has no exp claim');
