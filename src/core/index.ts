@@ -20,6 +20,7 @@ export {
 export type { ErrorCode, CheckRecord } from './errors.js';
 export { toHex, fromHex, toBase64, fromBase64, toBase64Url, fromBase64Url, utf8, fromUtf8 } from './encoding.js';
 export { concatBytes, bytesEqual, secretEqual, resizeBytes, isAllZero, ByteReader } from './bytes.js';
+export { secureRandomBytes } from './random.js';
 export { canonicalize } from './canonical-json.js';
 export { digest, digestLength, parseHashAlgorithm, sha256, sha384, sha512 } from './hash.js';
 export type { HashAlgorithm } from './hash.js';

@@ -18,11 +18,11 @@ import {
   generateKeyPairSync,
   privateDecrypt,
   publicEncrypt,
-  randomBytes,
 } from 'node:crypto';
 import { MalformedInput, Unsupported, VerificationFailed } from './errors.js';
 import { fromBase64Url, toBase64Url, utf8 } from './encoding.js';
 import { concatBytes } from './bytes.js';
+import { secureRandomBytes } from './random.js';
 
 export type EcCurve = 'P-256' | 'P-384' | 'P-521';
 export interface EcPublicJwk {
@@ -143,7 +143,7 @@ export function jweAlgFor(jwk: PublicJwk): 'ECDH-ES+A256KW' | 'RSA-OAEP-256' {
 /** Encrypt `plaintext` to `recipient` as KBS does: flattened JWE, A256GCM, AAD = ASCII(protected). */
 export function encryptJwe(plaintext: Uint8Array, recipient: PublicJwk): FlattenedJwe {
   const alg = jweAlgFor(recipient);
-  const cek = randomBytes(32);
+  const cek = secureRandomBytes(32);
   let header: Record<string, unknown>;
   let encryptedKey: Uint8Array;
   if (alg === 'ECDH-ES+A256KW') {
@@ -171,7 +171,7 @@ export function encryptJwe(plaintext: Uint8Array, recipient: PublicJwk): Flatten
     header = { alg, enc: 'A256GCM' };
   }
   const protectedB64 = toBase64Url(utf8(JSON.stringify(header)));
-  const iv = randomBytes(12);
+  const iv = secureRandomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', cek, iv);
   cipher.setAAD(Buffer.from(protectedB64, 'ascii'));
   const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);

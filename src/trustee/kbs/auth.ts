@@ -3,8 +3,7 @@
  * session with a fresh 32-byte nonce (standard base64 with padding).
  * @module
  */
-import { randomBytes } from 'node:crypto';
-import { MalformedInput, Unsupported } from '../../core/index.js';
+import { MalformedInput, Unsupported, secureRandomBytes, toBase64 } from '../../core/index.js';
 import { parseAuthRequest, type AuthRequest, type Challenge } from '../../protocol/index.js';
 import { withCheck } from '../check-tag.js';
 import type { KbsContext } from './context.js';
@@ -29,6 +28,6 @@ export async function handleAuth(ctx: KbsContext, body: unknown, now: Date): Pro
     );
   }
   if (!ctx.settings.supportedTees.has(request.tee)) throw withCheck(new Unsupported(`TEE ${request.tee} is not supported by this KBS`), 'kbs.tee.unsupported');
-  const challenge: Challenge = { nonce: randomBytes(32).toString('base64'), 'extra-params': '' };
+  const challenge: Challenge = { nonce: toBase64(secureRandomBytes(32)), 'extra-params': '' };
   return ctx.sessions.create(request, challenge, now.getTime());
 }

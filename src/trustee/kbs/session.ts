@@ -4,8 +4,7 @@
  * store could be read by either implementation. Expiry is checked on every read.
  * @module
  */
-import { randomBytes } from 'node:crypto';
-import { Unauthorized, fromUtf8, utf8 } from '../../core/index.js';
+import { Unauthorized, fromUtf8, secureRandomBytes, toHex, utf8 } from '../../core/index.js';
 import type { AuthRequest, Challenge, Tee } from '../../protocol/index.js';
 import type { KvStore } from '../storage/kv.js';
 import { withCheck } from '../check-tag.js';
@@ -35,7 +34,7 @@ export type Session = AuthedSession | AttestedSession;
 
 /** A new session id: 16 random bytes as 32 lowercase hex digits (UUIDv4 "simple" width). */
 export function newSessionId(): string {
-  return randomBytes(16).toString('hex');
+  return toHex(secureRandomBytes(16));
 }
 
 /** True when `id` has the shape of a session id. */
