@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { createTrustee, insecureAllowAllAdmin, listen, MemoryStore, openStore, regoPolicyEngine } from '../src/trustee/index.js';
+import { createKbsMetrics, createTrustee, insecureAllowAllAdmin, listen, MemoryStore, openStore, regoPolicyEngine } from '../src/trustee/index.js';
 import { ALLOW_RESOURCE_PLUGIN, SAMPLE_AFFIRMING_RVS, b64url, sampleRvMessage } from '../test/support/trustee.js';
 
 const mode = process.argv[2] ?? 'kbs';
@@ -30,8 +30,13 @@ if (mode === 'echo') {
   const engine = regoPolicyEngine;
   const engineName = 'rego (src/rego)';
   // `kbs-sqlite`: the `npm start` layout — SQLite (WAL, synchronous=FULL) for state, sessions in memory.
-  const store = mode === 'kbs-sqlite' ? await openStore({ type: 'sqlite', path: join(mkdtempSync(join(tmpdir(), 'kbs-bench-')), 'kbs.sqlite') }) : new MemoryStore();
-  const trustee = await createTrustee({ store, sessionStore: new MemoryStore(), policyEngine: engine, admin: insecureAllowAllAdmin });
+  // `kbs-sqlite-sessions`: sessions in the same SQLite file too (two durable writes per handshake).
+  const sqlite = mode.startsWith('kbs-sqlite');
+  const store = sqlite ? await openStore({ type: 'sqlite', path: join(mkdtempSync(join(tmpdir(), 'kbs-bench-')), 'kbs.sqlite') }) : new MemoryStore();
+  const sessionStore = mode === 'kbs-sqlite-sessions' ? store : new MemoryStore();
+  // Prometheus metrics on, as `coco trustee serve` has them.
+  const metrics = createKbsMetrics({ version: 'bench', gitHash: 'bench', buildDate: 'bench' });
+  const trustee = await createTrustee({ store, sessionStore, policyEngine: engine, admin: insecureAllowAllAdmin, metrics });
   const server = await listen(trustee, { port: 0 });
   const admin = async (path: string, body: string | object) =>
     fetch(server.url + path, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
