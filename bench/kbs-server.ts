@@ -1,16 +1,62 @@
 /**
  * Server side of bench/kbs.bench.ts, run in its own process so the client and the server do not
- * share one event loop. `echo` is the baseline: a bare node:http server answering small JSON.
+ * share one event loop. Modes:
+ * - `echo`: the baseline, a bare node:http server answering small JSON;
+ * - `kbs`: Trustee on the memory store;
+ * - `kbs-sqlite`: the `npm start` layout, SQLite (WAL, synchronous=FULL) for state, sessions in memory;
+ * - `kbs-sqlite-sessions`: sessions in the same SQLite file too (two durable writes per handshake);
+ * - `kbs-cluster`: two `node:cluster` workers (`src/trustee/cluster.ts`) sharing a SQLite state file,
+ *   a SQLite session file on tmpfs and the signer key; this process is their primary.
+ * The first stdout line is `{url, engine}`; then each stdin line asks for the CPU time (µs) used so
+ * far by the server (the primary and its workers), answered on stdout.
  */
+import cluster from 'node:cluster';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
-import { createKbsMetrics, createTrustee, insecureAllowAllAdmin, listen, MemoryStore, openStore, regoPolicyEngine } from '../src/trustee/index.js';
+import {
+  createKbsMetrics,
+  createTrustee,
+  forkTrusteeWorkers,
+  insecureAllowAllAdmin,
+  listen,
+  MemoryStore,
+  openStore,
+  receiveClusterSetup,
+  regoPolicyEngine,
+  type KvStore,
+} from '../src/trustee/index.js';
 import { ALLOW_RESOURCE_PLUGIN, SAMPLE_AFFIRMING_RVS, b64url, sampleRvMessage } from '../test/support/trustee.js';
 
 const mode = process.argv[2] ?? 'kbs';
+const ENGINE = 'rego (src/rego)';
+let cpuMicros = async () => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+
+async function seed(url: string): Promise<void> {
+  const admin = async (path: string, body: string | object) => {
+    const res = await fetch(url + path, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
+    if (!res.ok) throw new Error(`seeding ${path}: ${res.status} ${await res.text()}`);
+  };
+  await admin('/kbs/v0/resource-policy', { policy: b64url(ALLOW_RESOURCE_PLUGIN) });
+  await admin('/kbs/v0/reference-value', sampleRvMessage(SAMPLE_AFFIRMING_RVS));
+  await admin('/kbs/v0/resource/default/bench/key', 'a-32-byte-secret-for-the-bench!!');
+}
+
+/** A Trustee on `store`/`sessionStore` with Prometheus metrics on, as `coco trustee serve` has them. */
+async function serveTrustee(store: KvStore, sessionStore: KvStore, signerKeyPem?: string) {
+  const metrics = createKbsMetrics({ version: 'bench', gitHash: 'bench', buildDate: 'bench' });
+  const trustee = await createTrustee({ store, sessionStore, policyEngine: regoPolicyEngine, admin: insecureAllowAllAdmin, metrics, ...(signerKeyPem ? { token: { signerKeyPem } } : {}) });
+  return listen(trustee, { port: 0 });
+}
+
+const sqliteFile = () => join(mkdtempSync(join(tmpdir(), 'kbs-bench-')), 'kbs.sqlite');
+
 if (mode === 'echo') {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -26,34 +72,46 @@ if (mode === 'echo') {
     });
   });
   server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, engine: 'none' })));
+} else if (mode === 'kbs-cluster-worker') {
+  const setup = await receiveClusterSetup();
+  await serveTrustee(await openStore({ type: 'sqlite', path: process.argv[3]! }), await openStore({ type: 'sqlite', path: setup.sessionDbPath }), setup.signerKeyPem);
+  process.on('message', (m: unknown) => {
+    if (m === 'cpu') {
+      const u = process.cpuUsage();
+      process.send!({ cpu: u.user + u.system });
+    }
+  });
+} else if (mode === 'kbs-cluster') {
+  const statePath = sqliteFile();
+  await (await openStore({ type: 'sqlite', path: statePath })).close();
+  const c = await forkTrusteeWorkers({ workers: 2, exec: fileURLToPath(import.meta.url), args: ['kbs-cluster-worker', statePath], execArgv: ['--import', 'tsx'] });
+  const url = `http://127.0.0.1:${c.port}`;
+  await seed(url);
+  const own = cpuMicros;
+  cpuMicros = async () => {
+    const parts = await Promise.all(
+      c.workers.map((w) => new Promise<number>((resolve) => {
+        const on = (m: unknown) => {
+          if (m && typeof m === 'object' && 'cpu' in m) (w.off('message', on), resolve((m as { cpu: number }).cpu));
+        };
+        w.on('message', on);
+        w.send('cpu');
+      })),
+    );
+    return (await own()) + parts.reduce((a, b) => a + b, 0);
+  };
+  process.on('SIGTERM', () => void c.close().then(() => process.exit(0)));
+  console.log(JSON.stringify({ url, engine: `${ENGINE}, 2 cluster workers` }));
 } else {
-  const engine = regoPolicyEngine;
-  const engineName = 'rego (src/rego)';
-  // `kbs-sqlite`: the `npm start` layout — SQLite (WAL, synchronous=FULL) for state, sessions in memory.
-  // `kbs-sqlite-sessions`: sessions in the same SQLite file too (two durable writes per handshake).
-  const sqlite = mode.startsWith('kbs-sqlite');
-  const store = sqlite ? await openStore({ type: 'sqlite', path: join(mkdtempSync(join(tmpdir(), 'kbs-bench-')), 'kbs.sqlite') }) : new MemoryStore();
-  const sessionStore = mode === 'kbs-sqlite-sessions' ? store : new MemoryStore();
-  // Prometheus metrics on, as `coco trustee serve` has them.
-  const metrics = createKbsMetrics({ version: 'bench', gitHash: 'bench', buildDate: 'bench' });
-  const trustee = await createTrustee({ store, sessionStore, policyEngine: engine, admin: insecureAllowAllAdmin, metrics });
-  const server = await listen(trustee, { port: 0 });
-  const admin = async (path: string, body: string | object) =>
-    fetch(server.url + path, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
-  await admin('/kbs/v0/resource-policy', { policy: b64url(ALLOW_RESOURCE_PLUGIN) });
-  await admin('/kbs/v0/reference-value', sampleRvMessage(SAMPLE_AFFIRMING_RVS));
-  await admin('/kbs/v0/resource/default/bench/key', 'a-32-byte-secret-for-the-bench!!');
-  console.log(JSON.stringify({ url: server.url, engine: engineName }));
+  const store = mode.startsWith('kbs-sqlite') ? await openStore({ type: 'sqlite', path: sqliteFile() }) : new MemoryStore();
+  const server = await serveTrustee(store, mode === 'kbs-sqlite-sessions' ? store : new MemoryStore());
+  await seed(server.url);
+  console.log(JSON.stringify({ url: server.url, engine: ENGINE }));
 }
-// A line on stdin asks for this process's CPU time so far (µs), answered on stdout.
-process.stdin.setEncoding('utf8');
-process.stdin.on('data', () => {
-  const u = process.cpuUsage();
-  console.log(JSON.stringify({ cpuMicros: u.user + u.system }));
-});
 
-// Exit cleanly on SIGTERM so `--cpu-prof` can write its profile.
-process.on('SIGTERM', () => {
-  if (process.env.KBS_BENCH_CPU) console.error(JSON.stringify(process.cpuUsage()));
-  process.exit(0);
-});
+if (cluster.isPrimary) {
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', () => void cpuMicros().then((micros) => console.log(JSON.stringify({ cpuMicros: micros }))));
+  // Exit cleanly on SIGTERM so `--cpu-prof` can write its profile (the cluster primary closes its workers first).
+  if (mode !== 'kbs-cluster') process.on('SIGTERM', () => process.exit(0));
+}

@@ -110,6 +110,7 @@ async function load(server: BenchServer, concurrency: number, echo: boolean, gue
 const EXTRA_MODES: Array<{ mode: string; label: string }> = [
   { mode: 'kbs-sqlite', label: 'SQLite' },
   { mode: 'kbs-sqlite-sessions', label: 'SQLite + sessions' },
+  { mode: 'kbs-cluster', label: '2 workers (SQLite)' },
 ];
 
 export async function run(): Promise<{ title: string; body: string }> {

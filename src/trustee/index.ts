@@ -37,6 +37,8 @@ export {
 export type { AdminAuthorizer, AdminConfig, AdminIdentity } from './admin/index.js';
 export { createKbsMetrics } from './metrics.js';
 export type { KbsMetrics, BuildInfo } from './metrics.js';
+export { forkTrusteeWorkers, receiveClusterSetup } from './cluster.js';
+export type { ClusterOptions, ClusterSetup, TrusteeCluster } from './cluster.js';
 export { snpVekSourceFromConfig, SNP_OFFLINE_STORE_PATH, snpOfflineVekSource, snpKdsVekSource, firstSnpVekSource, loadCollateralDir, kdsVcekUrl, snpHwId, snpTcbPrefix, httpsGet, AMD_KDS_URL } from './collateral/index.js';
 export type { SnpKdsOptions, HttpGet, HttpResponse } from './collateral/index.js';
 export { tdxCollateralFromDir, pcsTdxCollateral, tdxCollateralSource, INTEL_PCS_URL } from './collateral/index.js';
