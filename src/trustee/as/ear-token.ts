@@ -59,9 +59,11 @@ export function createEarSigner(options: { keyPem?: string; certChainPem?: strin
     publicKey,
     async sign(claims) {
       const input = `${headerB64}.${toBase64Url(utf8(JSON.stringify(claims)))}`;
-      // One-shot synchronous ECDSA: ~25 µs of CPU; the thread-pool variant costs more in hand-offs than it saves.
-      const sig = new Uint8Array(sign('sha256', utf8(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }));
-      return `${input}.${toBase64Url(sig)}`;
+      // On the libuv thread pool: the event loop serves other requests while ECDSA runs.
+      const sig = await new Promise<Buffer>((resolve, reject) =>
+        sign('sha256', utf8(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }, (err, out) => (err ? reject(err) : resolve(out))),
+      );
+      return `${input}.${toBase64Url(new Uint8Array(sig))}`;
     },
   };
 }

@@ -132,3 +132,57 @@ describe('parseCompactJws', () => {
     assert.throws(() => parseCompactJws('W10.e30.'), { code: 'ERR_MALFORMED_INPUT' });
   });
 });
+
+describe('TokenVerifier.verifyAsync', () => {
+  const signer = createEarSigner();
+  const ours = new TokenVerifier({ trustedKeys: [signer.publicKey] });
+  const exp = Math.floor(NOW.getTime() / 1000) + 300;
+
+  test('accepts a token from our own signer and returns its claims', async () => {
+    assert.equal((await ours.verifyAsync(await signer.sign({ exp, hello: 'async' }), NOW)).hello, 'async');
+  });
+
+  test('verifies the signature on every use: the same token stops verifying once expired', async () => {
+    const token = await signer.sign({ exp });
+    for (let i = 0; i < 3; i++) assert.equal((await ours.verifyAsync(token, NOW)).exp, exp);
+    await assert.rejects(ours.verifyAsync(token, new Date((exp + 61) * 1000)), { check: 'token.exp' });
+  });
+
+  test('refuses untrusted keys, flipped signatures, wrong-length signatures and alg none like verify', async () => {
+    await assert.rejects(ours.verifyAsync(await createEarSigner().sign({ exp }), NOW), { check: 'token.x5c.missing' });
+    const [h, p, s] = (await signer.sign({ exp })).split('.');
+    const sig = Buffer.from(s!, 'base64url');
+    sig[5] ^= 0x40;
+    await assert.rejects(ours.verifyAsync(`${h}.${p}.${sig.toString('base64url')}`, NOW), { check: 'token.signature' });
+    await assert.rejects(ours.verifyAsync(`${h}.${p}.${sig.subarray(0, 40).toString('base64url')}`, NOW), { check: 'token.signature' });
+    const none = Buffer.from(JSON.stringify({ alg: 'none', jwk: signer.jwk })).toString('base64url');
+    await assert.rejects(ours.verifyAsync(`${none}.${p}.`, NOW), { check: 'token.alg' });
+  });
+
+  test('agrees with verify on every single-byte corruption of a good token', async () => {
+    const token = await signer.sign({ exp, role: 'guest', n: 1 });
+    await fc.assert(
+      fc.asyncProperty(fc.nat(token.length - 1), fc.integer({ min: 1, max: 255 }), async (i, x) => {
+        const bad = token.slice(0, i) + String.fromCharCode(token.charCodeAt(i) ^ x) + token.slice(i + 1);
+        let syncOk: boolean;
+        try {
+          ours.verify(bad, NOW);
+          syncOk = true;
+        } catch (e) {
+          assert.ok(e instanceof VerificationFailed);
+          syncOk = false;
+        }
+        let asyncOk: boolean;
+        try {
+          await ours.verifyAsync(bad, NOW);
+          asyncOk = true;
+        } catch (e) {
+          assert.ok(e instanceof VerificationFailed);
+          asyncOk = false;
+        }
+        assert.equal(asyncOk, syncOk);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -86,17 +86,28 @@ export function endorseHeaderJwk(jwk: Jwk, anchors: readonly X509Certificate[], 
   return fail('x5c.chain', 'x5c chain does not lead to a trusted certificate');
 }
 
-function verifySignature(alg: string, key: KeyObject, input: Uint8Array, sig: Uint8Array): boolean {
+/** The node:crypto `verify` arguments for `alg` with `key`; throws `token.alg` when they do not fit. */
+function verifyParams(alg: string, key: KeyObject): { hash: string | null; key: KeyObject | { key: KeyObject; dsaEncoding?: 'ieee-p1363'; padding?: number; saltLength?: number } } {
   const kty = key.asymmetricKeyType;
-  const hash = (n: string) => `sha${n}`;
   let m: RegExpExecArray | null;
-  if ((m = /^ES(256|384|512)$/.exec(alg)) && kty === 'ec') return verify(hash(m[1]!), input, { key, dsaEncoding: 'ieee-p1363' }, sig);
-  if ((m = /^RS(256|384|512)$/.exec(alg)) && kty === 'rsa') return verify(hash(m[1]!), input, key, sig);
+  if ((m = /^ES(256|384|512)$/.exec(alg)) && kty === 'ec') return { hash: `sha${m[1]}`, key: { key, dsaEncoding: 'ieee-p1363' } };
+  if ((m = /^RS(256|384|512)$/.exec(alg)) && kty === 'rsa') return { hash: `sha${m[1]}`, key };
   if ((m = /^PS(256|384|512)$/.exec(alg)) && kty === 'rsa') {
-    return verify(hash(m[1]!), input, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(m[1]) / 8 }, sig);
+    return { hash: `sha${m[1]}`, key: { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(m[1]) / 8 } };
   }
-  if (alg === 'EdDSA' && kty === 'ed25519') return verify(null, input, key, sig);
+  if (alg === 'EdDSA' && kty === 'ed25519') return { hash: null, key };
   return fail('alg', `token algorithm ${alg} does not fit its ${kty ?? 'unknown'} key`);
+}
+
+function verifySignature(alg: string, key: KeyObject, input: Uint8Array, sig: Uint8Array): boolean {
+  const p = verifyParams(alg, key);
+  return verify(p.hash, input, p.key, sig);
+}
+
+function verifySignatureAsync(alg: string, key: KeyObject, input: Uint8Array, sig: Uint8Array): Promise<boolean> {
+  const p = verifyParams(alg, key);
+  // A signature node:crypto cannot even process (e.g. a wrong-length ECDSA signature) does not verify.
+  return new Promise((resolve) => verify(p.hash, input, p.key, sig, (err, ok) => resolve(!err && ok)));
 }
 
 /** Decoded, not yet trusted pieces of a compact JWS. */
@@ -173,7 +184,24 @@ export class TokenVerifier {
     return this.check(token, now, key);
   }
 
+  /**
+   * Verify a compact JWS token at `now` like `verify`, with the signature check on the libuv thread
+   * pool so the event loop can serve other requests meanwhile (the hot path of resource releases).
+   */
+  async verifyAsync(token: string, now: Date): Promise<Record<string, unknown>> {
+    const { jws, alg, key } = this.prepare(token, now, undefined);
+    if (!(await verifySignatureAsync(alg, key, jws.signingInput, jws.signature))) fail('signature', 'token signature does not verify');
+    return checkTimes(jws.payload, now);
+  }
+
   private check(token: string, now: Date, fixedKey: KeyObject | undefined): Record<string, unknown> {
+    const { jws, alg, key } = this.prepare(token, now, fixedKey);
+    if (!verifySignature(alg, key, jws.signingInput, jws.signature)) fail('signature', 'token signature does not verify');
+    return checkTimes(jws.payload, now);
+  }
+
+  /** Parse the token and find its key; the signature is checked by the caller on every use (only the header → key mapping is cached). */
+  private prepare(token: string, now: Date, fixedKey: KeyObject | undefined): { jws: ParsedJws; alg: string; key: KeyObject } {
     let jws: ParsedJws;
     try {
       jws = parseCompactJws(token);
@@ -184,15 +212,17 @@ export class TokenVerifier {
     if (typeof alg !== 'string' || alg === 'none') return fail('alg', 'token has no usable alg');
     const jwkAlg = (jws.header.jwk as Jwk | undefined)?.alg;
     if (jwkAlg !== undefined && jwkAlg !== alg) fail('alg', `token alg ${alg} differs from its key's alg ${String(jwkAlg)}`);
-    // The signature is checked on every use: only the header → key mapping is cached.
-    const key = fixedKey ?? this.keyFor(jws.header, jws.headerText, now).key;
-    if (!verifySignature(alg, key, jws.signingInput, jws.signature)) fail('signature', 'token signature does not verify');
-    const t = now.getTime() / 1000;
-    const exp = jws.payload.exp;
-    if (typeof exp !== 'number') fail('exp', 'token has no exp claim');
-    if ((exp as number) + LEEWAY_S < t) fail('exp', 'token has expired');
-    const nbf = jws.payload.nbf;
-    if (typeof nbf === 'number' && nbf - LEEWAY_S > t) fail('nbf', 'token is not valid yet');
-    return jws.payload;
+    return { jws, alg, key: fixedKey ?? this.keyFor(jws.header, jws.headerText, now).key };
   }
+}
+
+/** `exp` (required) and `nbf` against `now`, with leeway; returns the claims. */
+function checkTimes(payload: Record<string, unknown>, now: Date): Record<string, unknown> {
+  const t = now.getTime() / 1000;
+  const exp = payload.exp;
+  if (typeof exp !== 'number') fail('exp', 'token has no exp claim');
+  if ((exp as number) + LEEWAY_S < t) fail('exp', 'token has expired');
+  const nbf = payload.nbf;
+  if (typeof nbf === 'number' && nbf - LEEWAY_S > t) fail('nbf', 'token is not valid yet');
+  return payload;
 }

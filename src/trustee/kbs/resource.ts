@@ -74,7 +74,7 @@ export async function authorizeRelease(ctx: KbsContext, claims: Record<string, u
 export async function handleResourceGet(ctx: KbsContext, req: ResourceRequest, now: Date): Promise<ResourceRelease> {
   const path = parseResourceSegments(req.segments);
   const token = await tokenOf(ctx, req, now);
-  const claims = ctx.tokens.verify(token, now);
+  const claims = await ctx.tokens.verifyAsync(token, now);
   await authorizeRelease(ctx, claims, 'resource', req.segments, req.query);
   let value: Uint8Array;
   try {
