@@ -7,6 +7,7 @@
  */
 import { MalformedInput, expectArray, expectNumber, expectObject } from '../../core/index.js';
 import { encodeSnpReport, parseSnpReport, type FirmwareVersion, type SnpReport, type TcbVersion } from './report.js';
+import { parseVek, readVekInfo } from './vek.js';
 
 /** Certificate-table entry types (GHCB spec, SNP extended guest request, certificate GUIDs). */
 export type SnpCertType = 'ARK' | 'ASK' | 'VCEK' | 'VLEK' | 'CRL' | 'Empty' | { OTHER: string };
@@ -178,4 +179,16 @@ export function encodeSnpEvidence(reportBytes: Uint8Array, certs: SnpCertEntry[]
     attestation_report: reportToJson(parseSnpReport(reportBytes)),
     cert_chain: certs === null ? null : certs.map((c) => ({ cert_type: c.certType, data: arr(c.data) })),
   };
+}
+
+/**
+ * SNP evidence from a raw 1184-byte report and, optionally, its endorsement key (DER or PEM; its
+ * subject says whether it is a VCEK or a VLEK). Without a key the certificate table is null, so the
+ * verifier looks the VCEK up in its VEK source. This is how `coco evidence verify` takes a raw report.
+ * @throws MalformedInput when the report or the certificate does not parse
+ */
+export function snpEvidenceFromReport(reportBytes: Uint8Array, vekBytes?: Uint8Array): Record<string, unknown> {
+  if (vekBytes === undefined) return encodeSnpEvidence(reportBytes, null);
+  const vek = parseVek(vekBytes);
+  return encodeSnpEvidence(reportBytes, [{ certType: readVekInfo(vek).kind, data: vek.der }]);
 }
