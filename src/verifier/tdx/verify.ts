@@ -8,7 +8,7 @@ import { bytesEqual, resizeBytes, toHex, utf8 } from '../../core/index.js';
 import type { CheckTrace } from '../common/check-trace.js';
 import { findReplayMismatch, parseCcEventLog, type CcEventLog } from '../common/eventlog/index.js';
 import type { Expected, TdxCollateral } from '../verifier.js';
-import type { X509Certificate } from 'node:crypto';
+import type { KeyObject, X509Certificate } from 'node:crypto';
 import { BoundedCache } from './cache.js';
 import { checkChainCrls, commonName, intelRootCa, toX509, verifyIntelChain, type ChainResult } from './chain.js';
 import { parseQeIdentity, parseTcbInfo, type QeIdentity, type TcbInfo } from './collateral.js';
@@ -21,14 +21,16 @@ import { evaluateTcb } from './tcb.js';
 
 /** Results that depend only on bytes (never on time), reused across evaluations. */
 export interface TdxCaches {
-  /** PCK chain PEM → certificates whose signatures verified up to the root. */
-  chains: BoundedCache<X509Certificate[]>;
+  /** PCK chain PEM → certificates whose signatures verified up to the root, and the leaf's key. */
+  chains: BoundedCache<{ certs: X509Certificate[]; pckKey: KeyObject }>;
+  /** Raw attestation keys (hex) → key objects. */
+  keys: BoundedCache<KeyObject>;
   /** Collateral texts → parsed documents whose signatures verified, with their signing chain. */
   collateral: BoundedCache<{ tcbInfo: TcbInfo; qe: QeIdentity; issuer: X509Certificate[] }>;
 }
 
 export function createTdxCaches(): TdxCaches {
-  return { chains: new BoundedCache(), collateral: new BoundedCache() };
+  return { chains: new BoundedCache(), collateral: new BoundedCache(), keys: new BoundedCache() };
 }
 
 /** What to do when no collateral is available for the quote's FMSPC. */
@@ -109,17 +111,18 @@ export async function verifyTdQuote(
   checkQuoteType(bytes, trace);
   const quote = parseTdQuote(bytes);
   const cached = caches?.chains.get(quote.pckChainPem);
-  const certs = cached ?? toX509(splitPemCertificates(quote.pckChainPem), 'pck chain');
+  const certs = cached?.certs ?? toX509(splitPemCertificates(quote.pckChainPem), 'pck chain');
   if (certs.length !== 3) trace.fail('tdx.pck.chain', `PCK chain has ${certs.length} certificates, expected 3`);
   const chainValidity = verifyIntelChain(certs, now, trace, 'tdx.pck.chain', {}, cached !== undefined);
-  if (!cached) caches?.chains.set(quote.pckChainPem, certs);
+  const pckKey = cached?.pckKey ?? certs[0]!.publicKey;
+  if (!cached) caches?.chains.set(quote.pckChainPem, { certs, pckKey });
   // Only a verified PCK certificate chooses what collateral we look up.
   const platform = parsePlatformInfo(new Uint8Array(certs[0]!.raw), commonName(certs[1]!));
   const collateral = await collateralFor(toHex(platform.fmspc), platform.ca);
   const pckChain = { ...chainValidity, ...(collateral ? checkChainCrls(certs, { leafCrl: collateral.pckCrl, rootCrl: collateral.rootCaCrl }, now, trace, 'tdx.pck.chain') : {}) };
-  checkQeReportSignature(quote, certs[0]!.publicKey, trace);
+  checkQeReportSignature(quote, pckKey, trace);
   checkQeBinding(quote, trace);
-  checkQuoteSignature(quote, trace);
+  checkQuoteSignature(quote, trace, caches?.keys);
   if (!collateral) {
     if (mode === 'require') trace.fail('tdx.collateral', `no TCB collateral for FMSPC ${toHex(platform.fmspc)}`);
     return { quote, platform, supplemental: { tcb_status: 'Unavailable' } };
