@@ -6,6 +6,7 @@
  * @module
  */
 import { MalformedInput, expectArray, expectNumber, expectObject } from '../../core/index.js';
+import { jsonByteArray } from '../common/json-bytes.js';
 import { encodeSnpReport, parseSnpReport, type FirmwareVersion, type SnpReport, type TcbVersion } from './report.js';
 import { parseVek, readVekInfo } from './vek.js';
 
@@ -38,18 +39,7 @@ const u64 = (v: unknown, w: string) => BigInt(uint(v, w, Number.MAX_SAFE_INTEGER
 const nullable = <T>(v: unknown, f: (v: unknown) => T): T | null => (v === null || v === undefined ? null : f(v));
 
 /** A JSON array of byte values; `len` when the length is fixed. */
-export function byteArray(v: unknown, where: string, len?: number): Uint8Array {
-  const a = expectArray(v, where);
-  if (len !== undefined && a.length !== len) throw new MalformedInput(`${where}: expected ${len} bytes, got ${a.length}`, { where });
-  const out = new Uint8Array(a.length);
-  for (let i = 0; i < a.length; i++) {
-    const b = a[i];
-    // Hot path (a report has ~1,000 of these): one type test and an integer range test.
-    if (typeof b !== 'number' || (b & 0xff) !== b) throw new MalformedInput(`${where}: expected byte values 0..255`, { where });
-    out[i] = b;
-  }
-  return out;
-}
+export const byteArray = jsonByteArray;
 
 function tcb(v: unknown, where: string): TcbVersion {
   const o = expectObject(v, where);

@@ -143,24 +143,20 @@ export async function verifyTdQuote(
   return { quote, platform, supplemental };
 }
 
+/** `check` passes when `digest`, zero-padded (or truncated) to the field's width, equals `field`. */
+function checkPaddedDigest(check: string, digest: Uint8Array, field: Uint8Array, message: string, trace: CheckTrace): void {
+  const want = resizeBytes(digest, field.length);
+  trace.require(bytesEqual(want, field), check, message, { expected: toHex(want), actual: toHex(field) });
+}
+
 /** Report data binding (`tdx.report_data`): the digest zero-padded (or truncated) to 64 bytes. */
 export function checkReportData(quote: TdQuote, expected: Expected, trace: CheckTrace): void {
-  if (!expected.reportData) return;
-  const want = resizeBytes(expected.reportData, 64);
-  trace.require(bytesEqual(want, quote.body.reportData), 'tdx.report_data', 'REPORT_DATA differs from the runtime-data digest', {
-    expected: toHex(want),
-    actual: toHex(quote.body.reportData),
-  });
+  if (expected.reportData) checkPaddedDigest('tdx.report_data', expected.reportData, quote.body.reportData, 'REPORT_DATA differs from the runtime-data digest', trace);
 }
 
 /** Init-data binding (`tdx.init_data`): MRCONFIGID equals the digest padded to 48 bytes. */
 export function checkInitData(quote: TdQuote, expected: Expected, trace: CheckTrace): void {
-  if (!expected.initDataDigest) return;
-  const want = resizeBytes(expected.initDataDigest, 48);
-  trace.require(bytesEqual(want, quote.body.mrConfigId), 'tdx.init_data', 'MRCONFIGID differs from the init-data digest', {
-    expected: toHex(want),
-    actual: toHex(quote.body.mrConfigId),
-  });
+  if (expected.initDataDigest) checkPaddedDigest('tdx.init_data', expected.initDataDigest, quote.body.mrConfigId, 'MRCONFIGID differs from the init-data digest', trace);
 }
 
 /** Parse the event log and check it replays to RTMR0..3 (`tdx.eventlog.replay`). */
