@@ -21,8 +21,8 @@ import { evaluateTcb } from './tcb.js';
 
 /** Results that depend only on bytes (never on time), reused across evaluations. */
 export interface TdxCaches {
-  /** PCK chain PEM → certificates whose signatures verified up to the root, and the leaf's key. */
-  chains: BoundedCache<{ certs: X509Certificate[]; pckKey: KeyObject }>;
+  /** PCK chain PEM → certificates whose signatures verified up to the root, the leaf's key and SGX extension. */
+  chains: BoundedCache<{ certs: X509Certificate[]; pckKey: KeyObject; platform: PlatformInfo }>;
   /** Raw attestation keys (hex) → key objects. */
   keys: BoundedCache<KeyObject>;
   /** Collateral texts → parsed documents whose signatures verified, with their signing chain. */
@@ -115,9 +115,9 @@ export async function verifyTdQuote(
   if (certs.length !== 3) trace.fail('tdx.pck.chain', `PCK chain has ${certs.length} certificates, expected 3`);
   const chainValidity = verifyIntelChain(certs, now, trace, 'tdx.pck.chain', {}, cached !== undefined);
   const pckKey = cached?.pckKey ?? certs[0]!.publicKey;
-  if (!cached) caches?.chains.set(quote.pckChainPem, { certs, pckKey });
   // Only a verified PCK certificate chooses what collateral we look up.
-  const platform = parsePlatformInfo(new Uint8Array(certs[0]!.raw), commonName(certs[1]!));
+  const platform = cached?.platform ?? parsePlatformInfo(new Uint8Array(certs[0]!.raw), commonName(certs[1]!));
+  if (!cached) caches?.chains.set(quote.pckChainPem, { certs, pckKey, platform });
   const collateral = await collateralFor(toHex(platform.fmspc), platform.ca);
   const pckChain = { ...chainValidity, ...(collateral ? checkChainCrls(certs, { leafCrl: collateral.pckCrl, rootCrl: collateral.rootCaCrl }, now, trace, 'tdx.pck.chain') : {}) };
   checkQeReportSignature(quote, pckKey, trace);
