@@ -50,6 +50,8 @@ describe('evidenceFromFile', () => {
     assert.throws(() => evidenceFromFile('tdx', fixture('tdx/tdx_quote_6.dat'), 'q', { vek: fixture('snp/test-vlek.der') }), { code: 'ERR_UNSUPPORTED' });
     assert.throws(() => evidenceFromFile('snp', enc('{}'), 'e', { eventLog: Uint8Array.of(1) }), { code: 'ERR_UNSUPPORTED' });
     assert.throws(() => evidenceFromFile('tpm', fixture('snp/test-report.bin'), 'r'), { code: 'ERR_UNSUPPORTED' });
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{"quote":""}', 'utf16le')]);
+    assert.throws(() => evidenceFromFile('tdx', utf16, 'e'), { code: 'ERR_MALFORMED_INPUT', message: /UTF-16/ });
   });
 
   test('any bytes either become evidence or raise a typed error', () => {

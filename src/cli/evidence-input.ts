@@ -53,6 +53,9 @@ export function evidenceFromFile(tee: Tee, bytes: Uint8Array, name: string, extr
     return parseJsonText(text, name);
   }
   if (bytes.length === 0) throw new MalformedInput(`${name}: empty evidence file`, { where: name });
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    throw new MalformedInput(`${name}: looks like UTF-16 text; evidence JSON must be UTF-8`, { where: name });
+  }
   switch (tee) {
     case 'tdx':
       if (extras.vek) throw new Unsupported('--vcek is for SNP reports');
