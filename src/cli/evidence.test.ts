@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fixture, fixtureJson, fixturePath } from '../../test/support/fixtures.js';
-import { encodeSnpEvidence } from '../verifier/index.js';
+import { encodeSnpEvidence, parseSnpEvidence } from '../verifier/index.js';
 import { runEvidence, type Io } from './evidence.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'coco-cli-evidence-'));
@@ -108,6 +108,24 @@ describe('coco evidence verify', () => {
     const noKey = await cli(['verify', '--tee', 'snp', '--json', report]);
     assert.equal(noKey.code, 1, noKey.out + noKey.err);
     assert.equal(JSON.parse(noKey.out).failedCheck, 'snp.vek.source');
+  });
+
+  test('verifies a raw Genoa report with its VCEK from --vcek or from the --collateral store', async () => {
+    const ev = parseSnpEvidence(fixtureJson('snp/genoa-evidence.json'));
+    const raw = join(dir, 'genoa-report.bin');
+    writeFileSync(raw, ev.reportBytes);
+    const vcek = join(dir, 'genoa-vcek.der');
+    writeFileSync(vcek, ev.certChain![0]!.data);
+    const hwid = Buffer.from(ev.report.chipId).toString('hex');
+    mkdirSync(join(dir, 'raw-store', 'vcek', hwid), { recursive: true });
+    writeFileSync(join(dir, 'raw-store', 'vcek', hwid, 'vcek.der'), ev.certChain![0]!.data);
+    for (const extra of [['--vcek', vcek], ['--collateral', join(dir, 'raw-store')]]) {
+      const r = await cli(['verify', '--tee', 'snp', ...extra, '--json', raw]);
+      assert.equal(r.code, 0, r.out + r.err);
+      const j = JSON.parse(r.out);
+      assert.equal(j.claims.measurement, '6a6519d757e68c2e939c9dbbbc1828498e8de35d2766dd05f1a2cca5059d0cf4ae62a36d75c837974dd50b315506e73e');
+      assert.ok(j.checks.some((c: { id: string; ok: boolean }) => c.id === 'snp.report.signature' && c.ok));
+    }
   });
 
   test('refuses raw forms it cannot take, with the error named', async () => {
