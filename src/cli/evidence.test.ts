@@ -144,6 +144,10 @@ describe('coco evidence verify', () => {
     assert.equal(bj.code, 1);
     assert.match(bj.err, /invalid JSON/);
     assert.equal((await cli(['verify', '--tee', 'tdx', '--eventlog', join(dir, 'nope.bin'), quote])).code, 3);
+    const noDir = await cli(['verify', '--tee', 'tdx', '--collateral', join(dir, 'no-such-dir'), quote]);
+    assert.equal(noDir.code, 3);
+    assert.match(noDir.err, /no such file .*no-such-dir/);
+    assert.equal((await cli(['verify', '--tee', 'tdx', '--collateral', quote, quote])).code, 2);
     const empty = join(dir, 'empty.bin');
     writeFileSync(empty, new Uint8Array(0));
     assert.match((await cli(['verify', '--tee', 'tdx', empty])).err, /empty evidence file/);

@@ -6,7 +6,7 @@
  * FILE is evidence JSON or a raw TD quote / SNP report (evidence-input.ts; docs/evidence-cli.md).
  * @module
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { VerificationFailed, fromHex, isCocoError, type CheckRecord } from '../core/index.js';
 import { isTee } from '../protocol/index.js';
@@ -105,6 +105,10 @@ export async function runEvidence(args: string[], io: Io = processIo): Promise<n
     const expected: Expected = {};
     if (o['report-data']) expected.reportData = fromHex(o['report-data'], '--report-data');
     if (o['init-data-digest']) expected.initDataDigest = fromHex(o['init-data-digest'], '--init-data-digest');
+    if (o.collateral && !(await stat(o.collateral)).isDirectory()) {
+      io.err(`coco evidence verify: --collateral ${o.collateral} is not a directory`);
+      return 2;
+    }
     const env: VerifierEnv = o.collateral ? await loadCollateralDir(o.collateral) : {};
     const bytes = file === '-' ? await io.readStdin() : await readFile(file);
     const extras: RawExtras = {};
