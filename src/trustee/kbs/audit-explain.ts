@@ -52,7 +52,8 @@ export function summarizeToken(token: string, claims: Record<string, unknown>): 
     }
   }
   if (worst >= 0) out.status = STATUS_ORDER[worst]!;
-  if (typeof claims.iat === 'number' && Number.isFinite(claims.iat)) out.issuedAt = new Date(claims.iat * 1000).toISOString();
+  const issued = typeof claims.iat === 'number' ? new Date(claims.iat * 1000) : undefined;
+  if (issued && !Number.isNaN(issued.getTime())) out.issuedAt = issued.toISOString();
   return out;
 }
 
