@@ -12,7 +12,9 @@ export const summary = 'list recent Trustee audit records (admin)';
 const HELP = `usage:
   coco audit list [--limit N] [--outcome ok|denied|error|failure] [--route auth|attest|resource|admin]
 
-failure = denied or error; success = ok.
+failure = denied or error; success = ok. A record that explains its decision (lowered trust
+claims of an attestation, the resource-policy expression that refused) prints indented
+"why:" lines, and a refused resource the token that was presented.
 
 ${COMMON_HELP}`;
 

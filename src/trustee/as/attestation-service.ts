@@ -34,6 +34,9 @@ export interface EvidenceItem {
   initData?: InitDataBody;
 }
 
+/** Explanations kept per attestation (audit records stay small however many devices attest). */
+const MAX_EXPLANATIONS = 32;
+
 export interface AttestationOutcome {
   token: string;
   claims: Record<string, unknown>;
@@ -106,7 +109,9 @@ export class AttestationService {
       const appraisal = await appraise(this.options.policies, `${policyId}_${result.teeClass}`, input, rv, (n) => notes.add(n));
       const index = perClass.get(result.teeClass) ?? 0;
       perClass.set(result.teeClass, index + 1);
-      for (const e of appraisal.explanations ?? []) explanations.push({ submod: `${result.teeClass}${index}`, ...e });
+      for (const e of appraisal.explanations ?? []) {
+        if (explanations.length < MAX_EXPLANATIONS) explanations.push({ submod: `${result.teeClass}${index}`, ...e });
+      }
       submods[`${result.teeClass}${index}`] = {
         'ear.status': statusOf(appraisal.vector),
         'ear.trustworthiness-vector': fullVector(appraisal.vector),

@@ -71,7 +71,7 @@ describe('explainAppraisal', () => {
   });
 });
 
-describe('appraise explanations', () => {
+describe('appraise', () => {
   test('runs explain mode only when a claim is lowered', async () => {
     const policies = await store();
     const real = await policies.get('default_cpu');

@@ -63,7 +63,7 @@ describe('withAuditFields', () => {
   });
 });
 
-describe('audit records explain a refusal end to end (sample TEE)', () => {
+describe('createKbsApp audit records (sample TEE)', () => {
   test('wrong launch_digest → executables 33 → warning → the resource policy requires affirming', async () => {
     const t = await startTestTrustee();
     const rvs = { svn: ['1'], launch_digest: ['not-the-launch-digest'], major_version: 1, minimum_minor_version: 1 };

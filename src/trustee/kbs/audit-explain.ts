@@ -89,9 +89,9 @@ export function auditFieldsOf(err: unknown): Record<string, unknown> {
 
 /** Extra fields of an attest record: explanations of lowered claims, the token's status and id. */
 export function attestAuditFields(token: string, claims: Record<string, unknown>, explanations: readonly ClaimExplanation[]): Record<string, unknown> {
-  const out: Record<string, unknown> = { tokenId: tokenId(token) };
-  const status = summarizeToken(token, claims).status;
-  if (status) out.earStatus = status;
+  const summary = summarizeToken(token, claims);
+  const out: Record<string, unknown> = { tokenId: summary.id };
+  if (summary.status) out.earStatus = summary.status;
   if (explanations.length > 0) out.explain = [...explanations];
   return out;
 }
