@@ -1,15 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { fixtureJson } from '../../../test/support/fixtures.js';
 import type { JsonValue } from '../../core/index.js';
+import { ReferenceValues } from '../rvps/reference-values.js';
 import { regoPolicyEngine } from '../rego-engine.js';
 import { MemoryStore } from '../storage/memory.js';
 import { appraise } from './appraisal.js';
+import { AttestationService } from './attestation-service.js';
 import { DEFAULT_AS_POLICIES } from './default-policies/index.js';
+import { createEarSigner } from './ear-token.js';
 import { explainAppraisal, loweredClaims } from './explain-appraisal.js';
 import { PolicyStore } from './policy.js';
 import type { CompiledPolicy } from './policy-engine.js';
 
 const CPU = DEFAULT_AS_POLICIES.default_cpu!;
+const NOW = new Date('2026-11-23T08:00:00Z');
 const rvBuiltins = (rv: Record<string, unknown>) => ({ query_reference_value: { arity: 1, fn: (id: unknown) => rv[id as string] } });
 const compileCpu = (rv: Record<string, unknown>) => regoPolicyEngine.compile({ 'policy.rego': CPU }, { builtins: rvBuiltins(rv) });
 
@@ -85,5 +90,24 @@ describe('appraise', () => {
     const bad = await appraise(spy, 'default_cpu', input, snapshot({ launch_digest: ['zzz'], svn: ['1'], major_version: 1, minimum_minor_version: 1 }), () => {});
     assert.equal(explained, 1);
     assert.deepEqual(bad.explanations?.map((e) => [e.claim, e.value, e.referenceValues]), [['executables', 33, ['launch_digest']]]);
+  });
+});
+
+describe('AttestationService.evaluate explanations (real SNP evidence)', () => {
+  test('name the SNP expressions and their missing reference values, not the rules of other TEEs', async () => {
+    const store = new MemoryStore(() => NOW.getTime());
+    const policies = new PolicyStore(store, 'attestation_service_policy', regoPolicyEngine, { query_reference_value: 1 });
+    for (const [id, text] of Object.entries(DEFAULT_AS_POLICIES)) await policies.seed(id, text);
+    const as = new AttestationService({ policies, rvps: new ReferenceValues(store), signer: createEarSigner() });
+    const out = await as.evaluate([{ tee: 'snp', evidence: fixtureJson('snp/genoa-evidence.json'), hashAlgorithm: 'sha384' }], ['default'], NOW);
+    assert.deepEqual(out.explanations.map((e) => [e.submod, e.claim, e.value, e.reason]), [
+      ['cpu0', 'executables', 33, 'failed'],
+      ['cpu0', 'hardware', 97, 'failed'],
+    ]);
+    assert.equal(out.explanations[0]!.expression, 'input.snp.measurement in rv("snp_launch_measurement")');
+    assert.deepEqual(out.explanations[0]!.referenceValues, ['snp_launch_measurement']);
+    assert.equal(out.explanations[0]!.operands?.[1], '<undefined>');
+    assert.equal(out.explanations[1]!.expression, 'input.snp.reported_tcb_bootloader in rv("snp_bootloader")');
+    assert.ok(out.explanations.every((e) => e.expression?.startsWith('input.snp.')), JSON.stringify(out.explanations));
   });
 });
