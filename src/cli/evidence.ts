@@ -1,32 +1,38 @@
 /**
  * `coco evidence verify --tee <tee> FILE [--report-data HEX] [--init-data-digest HEX]
- * [--as-of DATE] [--collateral DIR] [--json]`: verify TEE evidence offline with the same verifiers
- * the attestation service uses, and print the claims and the check table. TEE-agnostic: the
- * verifier comes from the registry, collateral from `--collateral DIR`.
+ * [--as-of DATE] [--collateral DIR] [--eventlog FILE] [--vcek FILE] [--json]`: verify TEE evidence
+ * offline with the same verifiers the attestation service uses, and print the claims and the check
+ * table. TEE-agnostic: the verifier comes from the registry, collateral from `--collateral DIR`.
+ * FILE is evidence JSON or a raw TD quote / SNP report (evidence-input.ts; docs/evidence-cli.md).
  * @module
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { VerificationFailed, fromHex, isCocoError, parseJsonText, type CheckRecord } from '../core/index.js';
+import { VerificationFailed, fromHex, isCocoError, type CheckRecord } from '../core/index.js';
 import { isTee } from '../protocol/index.js';
 import { loadCollateralDir } from '../trustee/index.js';
 import { createVerifier, supportedTees, type Expected, type VerifierEnv } from '../verifier/index.js';
+import { evidenceFromFile, type RawExtras } from './evidence-input.js';
 
 export const summary = 'verify TEE evidence offline and show claims and checks';
 
 const USAGE = `usage: coco evidence verify --tee <tee> FILE [--report-data HEX] [--init-data-digest HEX]
-                            [--as-of DATE] [--collateral DIR] [--json]
-  FILE                 evidence JSON as the guest sends it ('-' reads stdin)
+                            [--as-of DATE] [--collateral DIR] [--eventlog FILE] [--vcek FILE] [--json]
+  FILE                 evidence JSON as the guest sends it, or raw binary: a TD quote (--tee tdx)
+                       or a 1184-byte SNP report (--tee snp); '-' reads stdin
   --report-data HEX    expected runtime-data digest (checked against the TEE's report data)
   --init-data-digest HEX  expected init-data digest (HOST_DATA / MRCONFIGID / PCR 8)
   --as-of DATE         verify certificates as of this ISO date instead of now
-  --collateral DIR     offline collateral (DIR/vcek/<hwid>/... for SNP)
+  --collateral DIR     offline collateral (DIR/vcek/<hwid>/... for SNP; tcbInfo.json,
+                       enclaveIdentity.json, CRLs for TDX)
+  --eventlog FILE      CC event log (CCEL) that goes with a raw TD quote
+  --vcek FILE          VCEK or VLEK (DER or PEM) that signed a raw SNP report (else --collateral)
   --json               print {ok, tee, claims, checks} as JSON`;
 
 export interface Io {
   out(text: string): void;
   err(text: string): void;
-  readStdin(): Promise<string>;
+  readStdin(): Promise<Uint8Array>;
 }
 
 const processIo: Io = {
@@ -35,7 +41,7 @@ const processIo: Io = {
   readStdin: async () => {
     const chunks: Buffer[] = [];
     for await (const c of process.stdin) chunks.push(c as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
+    return Buffer.concat(chunks);
   },
 };
 
@@ -66,6 +72,8 @@ export async function runEvidence(args: string[], io: Io = processIo): Promise<n
         'init-data-digest': { type: 'string' },
         'as-of': { type: 'string' },
         collateral: { type: 'string' },
+        eventlog: { type: 'string' },
+        vcek: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -97,10 +105,18 @@ export async function runEvidence(args: string[], io: Io = processIo): Promise<n
     const expected: Expected = {};
     if (o['report-data']) expected.reportData = fromHex(o['report-data'], '--report-data');
     if (o['init-data-digest']) expected.initDataDigest = fromHex(o['init-data-digest'], '--init-data-digest');
+    if (o.collateral && !(await stat(o.collateral)).isDirectory()) {
+      io.err(`coco evidence verify: --collateral ${o.collateral} is not a directory`);
+      return 2;
+    }
     const env: VerifierEnv = o.collateral ? await loadCollateralDir(o.collateral) : {};
-    const text = file === '-' ? await io.readStdin() : await readFile(file, 'utf8');
+    const bytes = file === '-' ? await io.readStdin() : await readFile(file);
+    const extras: RawExtras = {};
+    if (o.eventlog) extras.eventLog = await readFile(o.eventlog);
+    if (o.vcek) extras.vek = await readFile(o.vcek);
+    const evidence = evidenceFromFile(o.tee, bytes, file, extras);
     const verifier = createVerifier(o.tee, env);
-    const r = await verifier.evaluate(parseJsonText(text, file), expected, now);
+    const r = await verifier.evaluate(evidence, expected, now);
     if (o.json) io.out(JSON.stringify({ ok: true, tee: o.tee, teeClass: r.teeClass, claims: r.claims, checks: r.checks }, null, 2));
     else io.out(`${JSON.stringify(r.claims, null, 2)}\n\n${formatChecks(r.checks)}\n\nevidence verified (${o.tee}, as of ${now.toISOString()})`);
     return 0;
@@ -116,7 +132,7 @@ export async function runEvidence(args: string[], io: Io = processIo): Promise<n
     }
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
-      io.err(`coco evidence verify: no such file ${file}`);
+      io.err(`coco evidence verify: no such file ${(e as NodeJS.ErrnoException).path ?? file}`);
       return 3;
     }
     throw e;

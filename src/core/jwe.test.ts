@@ -44,3 +44,25 @@ describe('encryptJwe', () => {
     if (jwk.kty === 'EC') assert.equal(fromBase64Url(jwk.x).length, 66);
   });
 });
+
+describe('decryptJwe under fuzzing', () => {
+  test('mutated members give only typed errors and never the plaintext of a changed message', async () => {
+    const fc = (await import('fast-check')).default;
+    const { CocoError } = await import('./errors.js');
+    const { privateKey, jwk } = generateTeeKeyPair('P-256');
+    const jwe = encryptJwe(secret, jwk);
+    const members = ['protected', 'encrypted_key', 'iv', 'ciphertext', 'tag'] as const;
+    fc.assert(
+      fc.property(fc.constantFrom(...members), fc.string({ maxLength: 80 }), (member, value) => {
+        if (value === jwe[member]) return;
+        try {
+          decryptJwe({ ...jwe, [member]: value }, privateKey);
+          assert.fail('a changed JWE decrypted');
+        } catch (e) {
+          assert.ok(e instanceof CocoError, String(e));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

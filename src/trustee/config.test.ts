@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { ConfigError, satisfiesRange } from '../core/index.js';
 import { loadConfig, parseConfigText, parseTrusteeArgs, type TrusteeConfig } from './config.js';
+import { trusteeOptionsFromConfig } from './serve.js';
 import { fixturePath, fixtureText } from '../../test/support/fixtures.js';
 
 const CWD = '/srv/kbs';
@@ -273,5 +274,21 @@ describe('parseTrusteeArgs', () => {
     assert.throws(() => parseTrusteeArgs(['--prot', '1']), ConfigError);
     assert.throws(() => parseTrusteeArgs(['--port', 'http']), ConfigError);
     assert.throws(() => parseTrusteeArgs(['--storage', 'redis']), ConfigError);
+  });
+});
+
+describe('kbs.audit_successes', () => {
+  test('defaults to false and reads true or false', () => {
+    assert.equal(load('').auditSuccesses, false);
+    assert.equal(load('[kbs]\naudit_successes = true\n').auditSuccesses, true);
+    assert.equal(load('[kbs]\naudit_successes = false\n').auditSuccesses, false);
+  });
+  test('refuses a value that is not a boolean', () => {
+    fails('[kbs]\naudit_successes = "yes"\n', 'kbs.audit_successes');
+    fails('[kbs]\naudit_successes = 1\n', 'kbs.audit_successes');
+  });
+  test('reaches the Trustee options', () => {
+    assert.equal(trusteeOptionsFromConfig(load('[kbs]\naudit_successes = true\n')).auditSuccesses, true);
+    assert.equal(trusteeOptionsFromConfig(load('')).auditSuccesses, false);
   });
 });

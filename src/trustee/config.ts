@@ -95,6 +95,7 @@ function build(root: Section, options: LoadConfigOptions, source: string | undef
   }
   const fileVerbose = ext.bool('verbose_errors', false);
   const verboseErrors = o.verboseErrors ?? envBool(env.COCO_VERBOSE_ERRORS) ?? fileVerbose;
+  const auditSuccesses = ext.bool('audit_successes', false);
   const retention = {
     auditMaxEntries: ext.int('audit_max_entries', 100_000, 0),
     sessionMaxEntries: ext.int('session_max_entries', 100_000, 1),
@@ -137,6 +138,7 @@ function build(root: Section, options: LoadConfigOptions, source: string | undef
     plugins,
     protocolVersion,
     verboseErrors,
+    auditSuccesses,
     retention,
   };
   if (source !== undefined) config.source = source;

@@ -65,6 +65,7 @@ export function trusteeOptionsFromConfig(config: TrusteeConfig): Omit<TrusteeOpt
     verboseErrors: config.verboseErrors,
     bodyLimitBytes: config.http.payloadRequestSizeBytes,
     auditMaxEntries: config.retention.auditMaxEntries,
+    auditSuccesses: config.auditSuccesses,
     token,
     tokenTrust: {
       trustedCertsPem: t.trustedCertsPaths.map((p) => readText(p, 'attestation_token.trusted_certs_paths')),

@@ -16,7 +16,7 @@ export type {
 } from './verifier.js';
 export { CheckTrace } from './common/check-trace.js';
 export { encodeSampleEvidence, parseSampleEvidence } from './sample/index.js';
-export { encodeSnpEvidence, parseSnpEvidence, parseSnpReport, snpGeneration, amdRoots, AMD_ROOTS_PEM } from './snp/index.js';
+export { encodeSnpEvidence, parseSnpEvidence, snpEvidenceFromReport, parseSnpReport, snpGeneration, amdRoots, AMD_ROOTS_PEM } from './snp/index.js';
 export type { SnpCertEntry, SnpCertType, SnpEvidence, SnpReport, SnpGeneration, TcbVersion } from './snp/index.js';
 export { encodeAzSnpVtpmEvidence, parseAzSnpVtpmEvidence } from './az-snp-vtpm/index.js';
 export type { AzSnpVtpmEvidence, AzVtpmQuote } from './az-snp-vtpm/index.js';

@@ -2,8 +2,11 @@
  * The guest stack against the project's Trustee over real HTTP on loopback, with a real swtpm:
  * TPM evidence verified by the `tpm` verifier, the AK trusted through a reference value, initdata
  * bound through PCR 8 and visible in the token, a resource released and decrypted; with a wrong
- * PCR reference value the resource is refused and the audit record names the deciding check.
- * Also the same flow with the sample attester and sealed secrets unsealed through Trustee.
+ * PCR reference value the resource is refused and the audit records name the deciding check: the
+ * failed pcr11 expression of the appraisal (with the tpm_pcr11 reference value) and the resource
+ * policy expression that wanted an affirming token.
+ * Also the same flow with the sample attester (a wrong launch_digest explained the same way) and
+ * sealed secrets unsealed through Trustee.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -154,6 +157,25 @@ describe('guest (tpm attester, swtpm) ⇄ Trustee over HTTP', { skip }, () => {
         const cpu0 = tokenClaims(await guest.client.getToken()).submods.cpu0;
         assert.equal(cpu0['ear.trustworthiness-vector'].executables, 33);
         assert.equal(cpu0['ear.status'], 'warning');
+        // The attest record names the failed appraisal check: the pcr11 expression, the tpm_pcr11
+        // reference value and both values compared.
+        const [attest] = JSON.parse((await r.admin('GET', '/kbs/v0/audit?route=attest')).text) as any[];
+        assert.ok(attest, 'an attestation with a lowered claim leaves an audit record');
+        assert.equal(attest.earStatus, 'warning');
+        assert.equal(attest.explain.length, 1, JSON.stringify(attest.explain));
+        const why = attest.explain[0];
+        assert.deepEqual([why.submod, why.claim, why.value, why.reason], ['cpu0', 'executables', 33, 'failed']);
+        assert.equal(why.expression, 'input.tpm.pcr11 in rv("tpm_pcr11")');
+        assert.deepEqual(why.referenceValues, ['tpm_pcr11']);
+        assert.deepEqual(why.operands, [JSON.stringify(pcr11), JSON.stringify(['00'.repeat(31) + '01'])]);
+        // The resource record names the refusing expression and the token, linked to that attestation.
+        const denied = audit[0] as any;
+        assert.equal(denied.explain[0].expression, 'input.submods.cpu0["ear.status"] == "affirming"');
+        assert.deepEqual(denied.explain[0].operands, ['"warning"', '"affirming"']);
+        assert.equal(denied.token.id, attest.tokenId);
+        assert.equal(denied.token.status, 'warning');
+        assert.match(denied.token.trust.cpu0, /executables=33/);
+        assert.equal(denied.token.attestation.requestId, attest.requestId);
       } finally {
         await guest.close();
       }
@@ -203,6 +225,34 @@ describe('coco guest fetch (process) with --tpm and --initdata ⇄ Trustee over 
       rmSync(dir, { recursive: true, force: true });
       await r.close();
       await sw.stop();
+    }
+  });
+});
+
+describe('guest (sample attester) ⇄ Trustee over HTTP with a wrong launch_digest reference value', () => {
+  test('the resource is refused and the audit records name launch_digest, executables 33 and the status the policy wanted', async () => {
+    const r = await startTrustee();
+    try {
+      const rvs = { ...SAMPLE_AFFIRMING_RVS, launch_digest: ['not-this-guest'] };
+      assert.equal((await r.admin('POST', '/kbs/v0/reference-value', sampleRvMessage(rvs))).status, 200);
+      assert.equal((await r.admin('POST', '/kbs/v0/resource/default/secret/one', undefined, utf8('v'))).status, 200);
+      const guest = await startGuest(config(r.server.url, { attester: 'sample' }), { retry: instantRetry() });
+      try {
+        await assert.rejects(guest.cdh.getResource('kbs:///default/secret/one'), (e: any) => e.code === 'ERR_UNAUTHORIZED');
+      } finally {
+        await guest.close();
+      }
+      const [attest] = JSON.parse((await r.admin('GET', '/kbs/v0/audit?route=attest')).text) as any[];
+      assert.deepEqual(attest.explain.map((e: any) => [e.claim, e.value, e.expression, e.referenceValues, e.operands[1]]), [
+        ['executables', 33, 'input.sample.launch_digest in rv("launch_digest")', ['launch_digest'], '["not-this-guest"]'],
+      ]);
+      const [denied] = JSON.parse((await r.admin('GET', '/kbs/v0/audit?route=resource&outcome=denied')).text) as any[];
+      assert.equal(denied.check, 'kbs.resource.policy');
+      assert.deepEqual(denied.explain[0].operands, ['"warning"', '"affirming"']);
+      assert.equal(denied.token.id, attest.tokenId);
+      assert.equal(denied.token.attestation.requestId, attest.requestId);
+    } finally {
+      await r.close();
     }
   });
 });

@@ -4,71 +4,37 @@
  * evidence built with `encodeTpmEvidence` and reject it with a wrong nonce or init-data digest.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { VerificationFailed } from '../../src/core/index.js';
 import { createVerifier, encodeTpmEvidence, parseTpmtPublic, tpmPublicKey } from '../../src/verifier/index.js';
+import { startSwtpm } from '../support/swtpm.js';
 import { requireTools } from '../support/system-tools.js';
 
-const skip = requireTools('swtpm', 'tpm2_getrandom', 'tpm2_flushcontext', 'tpm2_createprimary', 'tpm2_quote', 'tpm2_pcrread', 'tpm2_pcrextend', 'tpm2_readpublic');
+const skip = requireTools('swtpm', 'tpm2_flushcontext', 'tpm2_createprimary', 'tpm2_quote', 'tpm2_pcrread', 'tpm2_pcrextend', 'tpm2_readpublic');
 let dir = '';
-let swtpm: ChildProcess | undefined;
-let tcti = '';
-
-/**
- * A free TCP port P on 127.0.0.1 with P+1 also free: the swtpm TCTI talks to the command port P
- * and to the control channel at P+1 (swtpm needs explicit ports).
- */
-async function freePortPair(): Promise<number> {
-  const listen = (port: number) =>
-    new Promise<ReturnType<typeof createServer> | undefined>((resolve) => {
-      const s = createServer();
-      s.once('error', () => resolve(undefined));
-      s.listen(port, '127.0.0.1', () => resolve(s));
-    });
-  for (let i = 0; i < 20; i++) {
-    const a = (await listen(0))!;
-    const port = (a.address() as { port: number }).port;
-    const b = port < 65535 ? await listen(port + 1) : undefined;
-    await Promise.all([a, b].map((s) => s && new Promise((r) => s.close(r))));
-    if (b) return port;
-  }
-  throw new Error('no free port pair');
-}
+let swtpm: Awaited<ReturnType<typeof startSwtpm>> | undefined;
 
 function tpm2(args: string[]): void {
-  const r = spawnSync(args[0]!, args.slice(1), { env: { ...process.env, TPM2TOOLS_TCTI: tcti }, encoding: 'utf8', cwd: dir, timeout: 30_000 });
+  const env = { ...process.env, TPM2TOOLS_TCTI: swtpm!.tcti };
+  const r = spawnSync(args[0]!, args.slice(1), { env, encoding: 'utf8', cwd: dir, timeout: 30_000 });
   assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
   // Without a resource manager each tool leaves its transient objects loaded; free the slots.
-  spawnSync('tpm2_flushcontext', ['-t'], { env: { ...process.env, TPM2TOOLS_TCTI: tcti }, cwd: dir, timeout: 30_000 });
+  spawnSync('tpm2_flushcontext', ['-t'], { env, cwd: dir, timeout: 30_000 });
 }
 
 before(async () => {
   if (skip) return;
-  dir = mkdtempSync(join(tmpdir(), 'coco-swtpm-'));
-  const port = await freePortPair();
-  const ctrl = port + 1;
-  swtpm = spawn('swtpm', ['socket', '--tpm2', '--tpmstate', `dir=${dir}`, '--server', `type=tcp,port=${port},bindaddr=127.0.0.1`, '--ctrl', `type=tcp,port=${ctrl},bindaddr=127.0.0.1`, '--flags', 'not-need-init,startup-clear'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let swtpmErr = '';
-  swtpm.stderr?.on('data', (c: Buffer) => (swtpmErr += c.toString()));
-  tcti = `swtpm:host=127.0.0.1,port=${port}`;
-  let last = '';
-  for (let i = 0; i < 50; i++) {
-    const r = spawnSync('tpm2_getrandom', ['4'], { env: { ...process.env, TPM2TOOLS_TCTI: tcti }, timeout: 5000 });
-    if (r.status === 0) return;
-    last = `${r.status} ${r.stderr?.toString()}`;
-    await new Promise((res) => setTimeout(res, 100));
-  }
-  throw new Error(`swtpm did not come up: ${swtpmErr} exit ${swtpm.exitCode}; tpm2_getrandom: ${last}`);
+  dir = mkdtempSync(join(tmpdir(), 'coco-swtpm-e2e-'));
+  swtpm = await startSwtpm();
 });
 
-after(() => {
-  swtpm?.kill();
+after(async () => {
+  await swtpm?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

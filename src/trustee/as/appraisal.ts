@@ -8,6 +8,8 @@ import { NotFound, PolicyDenied } from '../../core/index.js';
 import { TRUST_CLAIMS, type TrustClaim, type TrustVector } from '../../protocol/index.js';
 import { withCheck } from '../check-tag.js';
 import type { ReferenceValueSnapshot } from '../rvps/reference-values.js';
+import { explainAppraisal, loweredClaims } from './explain-appraisal.js';
+import type { ClaimExplanation } from './explain.js';
 import type { HostBuiltins } from './policy-engine.js';
 import type { PolicyStore } from './policy.js';
 
@@ -17,6 +19,8 @@ export interface Appraisal {
   vector: TrustVector;
   /** Extra submod members from `data.policy.extensions` (`name` → `value`). */
   extensions: Record<string, unknown>;
+  /** Per lowered trust claim (warning or contraindicated tier), why; absent when none is lowered. */
+  explanations?: ClaimExplanation[];
 }
 
 function referenceValueBuiltins(rv: ReferenceValueSnapshot, note: (n: string) => void): HostBuiltins {
@@ -87,5 +91,12 @@ export async function appraise(
       if (e && typeof e === 'object' && typeof (e as { name?: unknown }).name === 'string') ext[(e as { name: string }).name] = (e as { value?: unknown }).value;
     }
   }
-  return { vector, extensions: ext };
+  const out: Appraisal = { vector, extensions: ext };
+  // Slow path only: an affirming (or none) vector is returned without a second evaluation.
+  if (loweredClaims(vector).length > 0) {
+    const text = await policies.text(policyId).catch(() => undefined);
+    const explanations = explainAppraisal({ policy, text, policyId, input, builtins, vector });
+    if (explanations.length > 0) out.explanations = explanations;
+  }
+  return out;
 }

@@ -22,6 +22,7 @@ import { parseInitDataBody } from './init-data.js';
 import type { PolicyStore } from './policy.js';
 import type { ReferenceValues } from '../rvps/reference-values.js';
 import { appraise } from './appraisal.js';
+import type { ClaimExplanation } from './explain.js';
 
 /** One piece of evidence to verify. */
 export interface EvidenceItem {
@@ -33,6 +34,9 @@ export interface EvidenceItem {
   initData?: InitDataBody;
 }
 
+/** Explanations kept per attestation (audit records stay small however many devices attest). */
+const MAX_EXPLANATIONS = 32;
+
 export interface AttestationOutcome {
   token: string;
   claims: Record<string, unknown>;
@@ -40,6 +44,8 @@ export interface AttestationOutcome {
   checks: CheckRecord[];
   /** Things an auditor should know, e.g. reference values withheld because they expired. */
   notes: string[];
+  /** Per lowered trust claim of each submod, the failing policy expression (empty when affirming). */
+  explanations: ClaimExplanation[];
 }
 
 export interface AttestationServiceOptions {
@@ -85,6 +91,7 @@ export class AttestationService {
     const notes = new Set<string>();
     const submods: Record<string, unknown> = {};
     const perClass = new Map<string, number>();
+    const explanations: ClaimExplanation[] = [];
     for (const item of items) {
       const verifier = this.verifier(item.tee);
       let init: ReturnType<typeof parseInitDataBody> | undefined;
@@ -102,6 +109,9 @@ export class AttestationService {
       const appraisal = await appraise(this.options.policies, `${policyId}_${result.teeClass}`, input, rv, (n) => notes.add(n));
       const index = perClass.get(result.teeClass) ?? 0;
       perClass.set(result.teeClass, index + 1);
+      for (const e of appraisal.explanations ?? []) {
+        if (explanations.length < MAX_EXPLANATIONS) explanations.push({ submod: `${result.teeClass}${index}`, ...e });
+      }
       submods[`${result.teeClass}${index}`] = {
         'ear.status': statusOf(appraisal.vector),
         'ear.trustworthiness-vector': fullVector(appraisal.vector),
@@ -120,7 +130,7 @@ export class AttestationService {
       'ear.verifier-id': { developer: this.options.developer ?? 'https://confidentialcontainers.org', build: this.options.build ?? 'coco-ts 0.1.0' },
       submods,
     };
-    return { token: await this.options.signer.sign(claims), claims, checks, notes: [...notes] };
+    return { token: await this.options.signer.sign(claims), claims, checks, notes: [...notes], explanations };
   }
 }
 

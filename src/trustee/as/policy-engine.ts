@@ -11,9 +11,19 @@ export interface HostBuiltin {
 
 export type HostBuiltins = Record<string, HostBuiltin>;
 
+/** One rule body in an explain trace: did it succeed, and if not, its first failing expression. */
+export interface ExplainedBody {
+  rule: string;
+  at: string;
+  succeeded: boolean;
+  failure?: { at: string; expr: string; operands: unknown[] };
+}
+
 export interface CompiledPolicy {
   /** Value of `query` (e.g. `data.policy.allow`) as plain JSON; `undefined` when the rule is not set. */
   evalJson(query: string, options: { input?: unknown; data?: unknown; builtins?: HostBuiltins }): unknown;
+  /** Evaluate with an explain trace (optional: an engine without one gives no explanations). */
+  eval?(query: string, options: { input?: unknown; data?: unknown; builtins?: HostBuiltins; explain: true }): { explain?: readonly ExplainedBody[] };
 }
 
 export interface PolicyEngine {

@@ -77,5 +77,7 @@ export interface TrusteeConfig {
   protocolVersion: SemverRange;
   /** Put error causes in wire `detail` (off: upstream-like terse details). */
   verboseErrors: boolean;
+  /** Audit successful attestations and releases too (`kbs.audit_successes`, default false). */
+  auditSuccesses: boolean;
   retention: RetentionConfig;
 }

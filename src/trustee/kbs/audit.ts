@@ -5,7 +5,9 @@
  * @module
  */
 import { fromUtf8, utf8 } from '../../core/index.js';
+import type { ClaimExplanation } from '../as/explain.js';
 import type { KvStore } from '../storage/kv.js';
+import type { TokenSummary } from './audit-explain.js';
 
 export type AuditRoute = 'auth' | 'attest' | 'resource' | 'admin';
 export type AuditOutcome = 'ok' | 'denied' | 'error';
@@ -27,7 +29,21 @@ export interface AuditRecord {
   admin?: string;
   /** Notes such as expired reference values that were withheld from the policy. */
   notes?: string[];
+  /**
+   * Why: per lowered trust claim of an attestation (`route: attest`), or the failing expression of
+   * the resource policy (`check: kbs.resource.policy`).
+   */
+  explain?: ClaimExplanation[];
+  /** Attest records: worst `ear.status` of the token issued. */
+  earStatus?: string;
+  /** Attest records: `sha256(token)` prefix, matched by `token.id` of resource records. */
+  tokenId?: string;
+  /** Resource records: the token presented (status, trust vector summary, originating attestation). */
+  token?: TokenSummary;
 }
+
+/** Attestations remembered per process to link a later resource refusal to its attest request. */
+const RECENT_ATTESTATIONS = 4096;
 
 const MAX_DETAIL = 512;
 
@@ -40,6 +56,7 @@ export interface AuditQuery {
 
 export class AuditLog {
   private seq = 0;
+  private readonly recent = new Map<string, { requestId: string; session?: string }>();
   private writes = 0;
   private readonly store: KvStore;
   private readonly maxEntries: number;
@@ -61,6 +78,18 @@ export class AuditLog {
     } catch {
       // Storage trouble is reported by the storage health check; the request outcome stands.
     }
+  }
+
+  /** Remember which attest request produced `token` (bounded, in memory; keyed by the JWS signature). */
+  noteAttestation(token: string, from: { requestId: string; session?: string }): void {
+    const key = token.slice(token.lastIndexOf('.') + 1);
+    if (this.recent.size >= RECENT_ATTESTATIONS) this.recent.delete(this.recent.keys().next().value!);
+    this.recent.set(key, from);
+  }
+
+  /** The attest request that produced `token`, if this process still remembers it. */
+  attestationOf(token: string): { requestId: string; session?: string } | undefined {
+    return this.recent.get(token.slice(token.lastIndexOf('.') + 1));
   }
 
   /** Newest records first, filtered by outcome/route, at most `limit` (default 100, max 1000). */

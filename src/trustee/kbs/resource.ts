@@ -7,6 +7,7 @@
 import { PolicyDenied, Unauthorized, Unsupported, encryptJwe, type FlattenedJwe, type PublicJwk } from '../../core/index.js';
 import { TEE_PUBKEY_PATHS, parseResourcePath, parseTeePubKey, resolvePointer, type ResourcePath } from '../../protocol/index.js';
 import { withCheck } from '../check-tag.js';
+import { explainResourcePolicy, summarizeToken, withAuditFields } from './audit-explain.js';
 import { RESOURCE_POLICY_ID, type KbsContext } from './context.js';
 
 export interface ResourceRequest {
@@ -57,16 +58,21 @@ export function teePubKeyOf(claims: Record<string, unknown>, extraPaths: readonl
 /** Evaluate the resource policy (`data.policy.allow` must be exactly true). */
 export async function authorizeRelease(ctx: KbsContext, claims: Record<string, unknown>, plugin: string, segments: string[], query: Record<string, string>): Promise<void> {
   let allowed: unknown;
+  let policy;
+  const data = { plugin, 'resource-path': segments, query };
   try {
-    const policy = await ctx.resourcePolicy.get(RESOURCE_POLICY_ID);
-    allowed = policy.evalJson('data.policy.allow', { input: claims, data: { plugin, 'resource-path': segments, query } });
+    policy = await ctx.resourcePolicy.get(RESOURCE_POLICY_ID);
+    allowed = policy.evalJson('data.policy.allow', { input: claims, data });
   } catch (err) {
     ctx.metrics.policy('error');
     throw withCheck(err as Error, 'kbs.resource.policy_error');
   }
   if (allowed !== true) {
     ctx.metrics.policy('deny');
-    throw new PolicyDenied('resource policy did not allow the release', { rule: 'kbs.resource.policy' });
+    // Slow path: say which expression of the resource policy refused.
+    const text = await ctx.resourcePolicy.text(RESOURCE_POLICY_ID).catch(() => undefined);
+    const explain = explainResourcePolicy(policy, text, RESOURCE_POLICY_ID, claims, data);
+    throw withAuditFields(new PolicyDenied('resource policy did not allow the release', { rule: 'kbs.resource.policy' }), { explain });
   }
   ctx.metrics.policy('allow');
 }
@@ -75,7 +81,14 @@ export async function handleResourceGet(ctx: KbsContext, req: ResourceRequest, n
   const path = parseResourceSegments(req.segments);
   const token = await tokenOf(ctx, req, now);
   const claims = await ctx.tokens.verifyAsync(token, now);
-  await authorizeRelease(ctx, claims, 'resource', req.segments, req.query);
+  try {
+    await authorizeRelease(ctx, claims, 'resource', req.segments, req.query);
+  } catch (err) {
+    const summary = summarizeToken(token, claims);
+    const from = ctx.audit.attestationOf(token);
+    if (from) summary.attestation = from;
+    throw withAuditFields(err as Error, { token: summary });
+  }
   let value: Uint8Array;
   try {
     value = await ctx.resources.read(path);

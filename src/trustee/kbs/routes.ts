@@ -20,6 +20,7 @@ import { REQUEST_ID_HEADER, newRequestId } from '../http/request-id.js';
 import type { HttpHandler, HttpRequest, HttpResponse } from '../http/types.js';
 import * as adminApi from './admin-api.js';
 import { handleAttest } from './attest.js';
+import { attestAuditFields, auditFieldsOf } from './audit-explain.js';
 import type { AuditRecord, AuditRoute } from './audit.js';
 import { handleAuth } from './auth.js';
 import type { KbsContext } from './context.js';
@@ -93,7 +94,7 @@ export function createKbsApp(ctx: KbsContext, options: KbsAppOptions): HttpHandl
       const wire = toWireError(err, route, ctx.settings.verboseErrors);
       if (auditRoute) {
         const detail = isCocoError(err) ? err.message : 'internal error';
-        await audit(call, auditRoute, { outcome: outcomeOf(err), status: wire.status, check: checkOf(err, `kbs.${route}`), detail, ...extra });
+        await audit(call, auditRoute, { outcome: outcomeOf(err), status: wire.status, check: checkOf(err, `kbs.${route}`), detail, ...extra, ...auditFieldsOf(err) });
       }
       return errorResponse(wire, call.requestId);
     }
@@ -137,8 +138,12 @@ export function createKbsApp(ctx: KbsContext, options: KbsAppOptions): HttpHandl
         ctx.metrics.attestation(tee, true, (performance.now() - t0) / 1000);
         // Successful attestations are recorded when they carry notes (e.g. withheld expired
         // reference values) or when every success is to be audited.
-        if (r.outcome && (r.outcome.notes.length > 0 || options.auditSuccesses)) {
-          const rec: Omit<AuditRecord, 'time' | 'requestId' | 'route'> = { outcome: 'ok', status: 200, check: 'kbs.attest', detail: 'attested', tee, ...extra };
+        if (r.outcome) ctx.audit.noteAttestation(r.token, { requestId: call.requestId, ...extra });
+        if (r.outcome && (r.outcome.notes.length > 0 || r.outcome.explanations.length > 0 || options.auditSuccesses)) {
+          const rec: Omit<AuditRecord, 'time' | 'requestId' | 'route'> = {
+            outcome: 'ok', status: 200, check: 'kbs.attest', detail: 'attested', tee, ...extra,
+            ...attestAuditFields(r.token, r.outcome.claims, r.outcome.explanations),
+          };
           if (r.outcome.notes.length) rec.notes = r.outcome.notes;
           await audit(call, 'attest', rec);
         }

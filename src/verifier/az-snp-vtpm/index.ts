@@ -9,14 +9,12 @@ import { parseSnpReport, parseVek, verifySnpReportWithVek } from '../snp/index.j
 import type { Expected, Verifier, VerifierFactory, VerifierResult } from '../verifier.js';
 import { azSnpClaims } from './claims.js';
 import { parseAzSnpVtpmEvidence } from './evidence.js';
-import { checkInitData, checkNonce, checkQuote, checkUserData, readVarData } from '../common/az-vtpm.js';
+import { checkVtpm } from '../common/az-vtpm.js';
 import { checkVarDataBinding } from './verify.js';
 
 export { parseAzSnpVtpmEvidence, encodeAzSnpVtpmEvidence } from './evidence.js';
 export type { AzSnpVtpmEvidence, AzVtpmQuote } from './evidence.js';
 export { checkVarDataBinding } from './verify.js';
-/** The shared Azure vTPM checks (`../common/az-vtpm.ts`), re-exported for az-tdx-vtpm's existing imports. */
-export { readVarData, checkQuote, checkNonce, checkUserData, checkInitData, INITDATA_PCR } from '../common/az-vtpm.js';
 
 /**
  * The Azure SNP vTPM verifier. Needs no environment: the VCEK travels in the evidence and the AMD
@@ -35,11 +33,7 @@ export const azSnpVtpmVerifier: VerifierFactory = (): Verifier => ({
     const report = parseSnpReport(hcl.hwReport);
     verifySnpReportWithVek(report, hcl.hwReport, vcek, now, trace, 'az.snp');
     checkVarDataBinding(hcl, trace);
-    const vars = readVarData(hcl, trace);
-    const attest = checkQuote(ev.quote, vars, trace);
-    checkNonce(attest, expected.reportData, trace);
-    if (ev.version >= 2) checkUserData(vars, expected.reportData, trace);
-    checkInitData(ev.quote.pcrs, expected.initDataDigest, trace);
+    const attest = checkVtpm(hcl, ev.quote, ev.version, expected, trace);
     return { claims: azSnpClaims(report, attest.extraData, ev.quote.pcrs), teeClass: 'cpu', checks: trace.records };
   },
 });

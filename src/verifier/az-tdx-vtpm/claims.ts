@@ -5,7 +5,7 @@
  * @module
  */
 import { toHex } from '../../core/index.js';
-import { INITDATA_PCR } from '../az-snp-vtpm/index.js';
+import { INITDATA_PCR } from '../common/az-vtpm.js';
 import { toTdxClaims, type VerifiedQuote } from '../tdx/index.js';
 
 export function azTdxClaims(v: VerifiedQuote, nonce: Uint8Array, pcrs: Uint8Array[]): Record<string, unknown> {

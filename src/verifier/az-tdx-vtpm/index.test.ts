@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { MalformedInput, VerificationFailed, fromBase64Url, toBase64Url, toHex, utf8 } from '../../core/index.js';
 import { fixture, fixtureJson } from '../../../test/support/fixtures.js';
-import { checkQuote } from '../az-snp-vtpm/index.js';
+import { checkQuote } from '../common/az-vtpm.js';
 import { CheckTrace } from '../common/check-trace.js';
 import type { TdxCollateral } from '../verifier.js';
 import { encodeAzTdxVtpmEvidence, parseAzTdxVtpmEvidence } from './evidence.js';

@@ -3,10 +3,10 @@
  * of trust and checks: README.md.
  * @module
  */
-import { checkInitData, checkNonce, checkQuote, checkUserData, readVarData } from '../az-snp-vtpm/index.js';
 import { CheckTrace } from '../common/check-trace.js';
+import { checkVtpm } from '../common/az-vtpm.js';
 import { parseHclReport } from '../common/hcl.js';
-import { collateralLookup, createTdxCaches, verifyTdQuote, type CollateralMode } from '../tdx/index.js';
+import { tdQuoteChecker, type CollateralMode } from '../tdx/index.js';
 import type { Expected, Verifier, VerifierEnv, VerifierResult } from '../verifier.js';
 import { azTdxClaims } from './claims.js';
 import { parseAzTdxVtpmEvidence } from './evidence.js';
@@ -25,9 +25,7 @@ export interface AzTdxVtpmOptions {
  * report and vTPM quote as Azure's (`az.*` checks).
  */
 export function azTdxVtpmVerifier(env: VerifierEnv, options: AzTdxVtpmOptions = {}): Verifier {
-  const mode = options.collateral ?? 'require';
-  const lookup = collateralLookup(env);
-  const caches = createTdxCaches();
+  const checkTdQuote = tdQuoteChecker(env, options);
   return {
     tee: 'az-tdx-vtpm',
     async evaluate(evidence: unknown, expected: Expected, now: Date): Promise<VerifierResult> {
@@ -35,14 +33,10 @@ export function azTdxVtpmVerifier(env: VerifierEnv, options: AzTdxVtpmOptions = 
       const hcl = parseHclReport(ev.hclReport);
       const trace = new CheckTrace();
       trace.require(hcl.reportType === 'tdx', 'az.hcl.report_type', 'the HCL report does not hold a TD report');
-      const verified = await verifyTdQuote(ev.tdQuote, now, trace, lookup, mode, caches);
+      const verified = await checkTdQuote(ev.tdQuote, now, trace);
       checkTdReport(hcl, verified.quote, trace);
       checkTdVarDataBinding(hcl, verified.quote, trace);
-      const vars = readVarData(hcl, trace);
-      const attest = checkQuote(ev.quote, vars, trace);
-      checkNonce(attest, expected.reportData, trace);
-      if (ev.version >= 2) checkUserData(vars, expected.reportData, trace);
-      checkInitData(ev.quote.pcrs, expected.initDataDigest, trace);
+      const attest = checkVtpm(hcl, ev.quote, ev.version, expected, trace);
       return { claims: azTdxClaims(verified, attest.extraData, ev.quote.pcrs), teeClass: 'cpu', checks: trace.records };
     },
   };

@@ -6,6 +6,7 @@
  * @module
  */
 import { MalformedInput, bytesEqual, concatBytes, resizeBytes, sha256, toHex } from '../../core/index.js';
+import type { Expected } from '../verifier.js';
 import type { CheckTrace } from './check-trace.js';
 import { parseHclVarData, type HclReport, type HclVarData } from './hcl.js';
 import type { TpmsAttest } from './tpm/attest.js';
@@ -64,4 +65,18 @@ export function checkInitData(pcrs: Uint8Array[], expected: Uint8Array | undefin
   const want = sha256(concatBytes(new Uint8Array(32), resizeBytes(expected, 32)));
   const pcr = pcrs[INITDATA_PCR]!;
   trace.require(bytesEqual(want, pcr), `${p}.tpm.init_data`, `PCR ${INITDATA_PCR} does not carry the expected init-data digest`, { expected: toHex(want), actual: toHex(pcr) });
+}
+
+/**
+ * The vTPM half of an Azure evidence appraisal, run once the hardware report has bound the HCL
+ * variable data: AK from the variable data, quote signature and PCRs, nonce, (v2) user-data and
+ * init data, in that order. Returns the quote's TPMS_ATTEST.
+ */
+export function checkVtpm(hcl: HclReport, quote: AzVtpmQuote, version: number, expected: Expected, trace: CheckTrace, p = 'az'): TpmsAttest {
+  const vars = readVarData(hcl, trace, p);
+  const attest = checkQuote(quote, vars, trace, p);
+  checkNonce(attest, expected.reportData, trace, p);
+  if (version >= 2) checkUserData(vars, expected.reportData, trace, p);
+  checkInitData(quote.pcrs, expected.initDataDigest, trace, p);
+  return attest;
 }

@@ -77,6 +77,47 @@ describe('parseHclReport', () => {
   });
 });
 
+describe('parseHclReport on the Azure TDX HCL report', () => {
+  const base = parseHclReport(tdxHcl);
+  const end = HCL.VAR_DATA_OFFSET + base.varData.length;
+
+  test('any truncation is MalformedInput before the end of the variable data and identical after it', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(snpHcl, tdxHcl), fc.nat(tdxHcl.length), (real, n) => {
+        const full = parseHclReport(real);
+        const cut = real.subarray(0, Math.min(n, real.length));
+        if (cut.length < HCL.VAR_DATA_OFFSET + full.varData.length) {
+          assert.throws(() => parseHclReport(cut), MalformedInput);
+        } else {
+          assert.equal(toHex(parseHclReport(cut).varData), toHex(full.varData));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('a byte flip gives MalformedInput or a TD report and variable data that only the flip changed', () => {
+    fc.assert(
+      fc.property(fc.nat(tdxHcl.length - 1), fc.integer({ min: 1, max: 255 }), (i, x) => {
+        const b = new Uint8Array(tdxHcl);
+        b[i]! ^= x;
+        let h;
+        try {
+          h = parseHclReport(b);
+        } catch (e) {
+          assert.ok(e instanceof MalformedInput, String(e));
+          return;
+        }
+        if (i >= end || i < HCL.HW_REPORT_OFFSET) {
+          assert.equal(toHex(h.hwReport), toHex(base.hwReport));
+          if (i >= end) assert.equal(toHex(h.varData), toHex(base.varData));
+        }
+      }),
+      { numRuns: 400 },
+    );
+  });
+});
+
 describe('parseHclVarData', () => {
   test('rejects variable data without an HCLAkPub key or with bad user-data', () => {
     const enc = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));

@@ -6,7 +6,9 @@
  * @module
  */
 import { MalformedInput, expectArray, expectNumber, expectObject } from '../../core/index.js';
+import { jsonByteArray } from '../common/json-bytes.js';
 import { encodeSnpReport, parseSnpReport, type FirmwareVersion, type SnpReport, type TcbVersion } from './report.js';
+import { parseVek, readVekInfo } from './vek.js';
 
 /** Certificate-table entry types (GHCB spec, SNP extended guest request, certificate GUIDs). */
 export type SnpCertType = 'ARK' | 'ASK' | 'VCEK' | 'VLEK' | 'CRL' | 'Empty' | { OTHER: string };
@@ -37,18 +39,7 @@ const u64 = (v: unknown, w: string) => BigInt(uint(v, w, Number.MAX_SAFE_INTEGER
 const nullable = <T>(v: unknown, f: (v: unknown) => T): T | null => (v === null || v === undefined ? null : f(v));
 
 /** A JSON array of byte values; `len` when the length is fixed. */
-export function byteArray(v: unknown, where: string, len?: number): Uint8Array {
-  const a = expectArray(v, where);
-  if (len !== undefined && a.length !== len) throw new MalformedInput(`${where}: expected ${len} bytes, got ${a.length}`, { where });
-  const out = new Uint8Array(a.length);
-  for (let i = 0; i < a.length; i++) {
-    const b = a[i];
-    // Hot path (a report has ~1,000 of these): one type test and an integer range test.
-    if (typeof b !== 'number' || (b & 0xff) !== b) throw new MalformedInput(`${where}: expected byte values 0..255`, { where });
-    out[i] = b;
-  }
-  return out;
-}
+export const byteArray = jsonByteArray;
 
 function tcb(v: unknown, where: string): TcbVersion {
   const o = expectObject(v, where);
@@ -178,4 +169,16 @@ export function encodeSnpEvidence(reportBytes: Uint8Array, certs: SnpCertEntry[]
     attestation_report: reportToJson(parseSnpReport(reportBytes)),
     cert_chain: certs === null ? null : certs.map((c) => ({ cert_type: c.certType, data: arr(c.data) })),
   };
+}
+
+/**
+ * SNP evidence from a raw 1184-byte report and, optionally, its endorsement key (DER or PEM; its
+ * subject says whether it is a VCEK or a VLEK). Without a key the certificate table is null, so the
+ * verifier looks the VCEK up in its VEK source. This is how `coco evidence verify` takes a raw report.
+ * @throws MalformedInput when the report or the certificate does not parse
+ */
+export function snpEvidenceFromReport(reportBytes: Uint8Array, vekBytes?: Uint8Array): Record<string, unknown> {
+  if (vekBytes === undefined) return encodeSnpEvidence(reportBytes, null);
+  const vek = parseVek(vekBytes);
+  return encodeSnpEvidence(reportBytes, [{ certType: readVekInfo(vek).kind, data: vek.der }]);
 }

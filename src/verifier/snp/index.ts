@@ -21,7 +21,7 @@ import {
 } from './verify.js';
 import { amdRoots, readVekInfo } from './vek.js';
 
-export { encodeSnpEvidence, parseSnpEvidence, reportToJson } from './evidence.js';
+export { encodeSnpEvidence, parseSnpEvidence, reportToJson, snpEvidenceFromReport } from './evidence.js';
 export type { SnpCertEntry, SnpCertType, SnpEvidence } from './evidence.js';
 export { parseSnpReport, encodeSnpReport, snpGeneration, SNP } from './report.js';
 export type { SnpReport, SnpGeneration, TcbVersion } from './report.js';

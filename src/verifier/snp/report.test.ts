@@ -63,6 +63,30 @@ describe('parseSnpReport', () => {
     }
   });
 
+  test('a byte flip of either real report parses, and parse/encode is then a fixed point', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(milanV2, vlekV3), fc.nat(1183), fc.integer({ min: 1, max: 255 }), (real, i, x) => {
+        const b = new Uint8Array(real);
+        b[i]! ^= x;
+        const once = encodeSnpReport(parseSnpReport(b));
+        assert.deepEqual(encodeSnpReport(parseSnpReport(once)), once);
+        // The signature is outside every layout choice: it always survives as flipped.
+        if (i >= 0x2a0 && i < 0x2a0 + 144) assert.equal(once[i], b[i]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test('every truncation or extension of a real report is MalformedInput', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(milanV2, vlekV3), fc.nat(1183 + 64), (real, n) => {
+        const b = n < 1184 ? real.subarray(0, n) : Uint8Array.from([...real, ...new Uint8Array(n - 1183)]);
+        assert.throws(() => parseSnpReport(b), MalformedInput);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   test('parses any 1184 bytes without throwing', () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 1184, maxLength: 1184 }), (b) => {

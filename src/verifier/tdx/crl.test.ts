@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import fc from 'fast-check';
 import { MalformedInput } from '../../core/index.js';
 import { requireTools } from '../../../test/support/system-tools.js';
 import { crlSignedBy, parseCrl, serialKey } from './crl.js';
@@ -66,5 +67,35 @@ describe('parseCrl', { skip }, () => {
   test('rejects truncated input as MalformedInput', () => {
     assert.throws(() => parseCrl(crlDer.subarray(0, crlDer.length - 3)), MalformedInput);
     assert.throws(() => parseCrl(new TextEncoder().encode('-----BEGIN NOTHING-----')), MalformedInput);
+  });
+
+  test('every truncation of the DER and of the PEM form is MalformedInput', () => {
+    for (let n = 0; n < crlDer.length; n++) assert.throws(() => parseCrl(crlDer.subarray(0, n)), MalformedInput, `DER length ${n}`);
+    fc.assert(
+      fc.property(fc.nat(crlPem.length - 30), (n) => {
+        assert.throws(() => parseCrl(crlPem.subarray(0, n)), MalformedInput);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test('a byte flip gives MalformedInput, or a CRL whose signature fails whenever the signed part changed', () => {
+    const base = parseCrl(crlDer);
+    fc.assert(
+      fc.property(fc.nat(crlDer.length - 1), fc.integer({ min: 1, max: 255 }), (i, x) => {
+        const b = crlDer.slice();
+        b[i]! ^= x;
+        let crl;
+        try {
+          crl = parseCrl(b);
+        } catch (e) {
+          assert.ok(e instanceof MalformedInput, String(e));
+          return;
+        }
+        // Whatever changed the signed tbsCertList must break the signature.
+        if (Buffer.compare(Buffer.from(crl.tbs), Buffer.from(base.tbs)) !== 0) assert.equal(crlSignedBy(crl, ca.publicKey), false);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

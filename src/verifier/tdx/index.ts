@@ -8,7 +8,7 @@ import { CheckTrace } from '../common/check-trace.js';
 import type { Expected, TdxCollateral, Verifier, VerifierEnv, VerifierResult } from '../verifier.js';
 import { toTdxClaims } from './claims.js';
 import { parseTdxEvidence } from './evidence.js';
-import { checkEventLog, checkInitData, checkReportData, createTdxCaches, verifyTdQuote, type CollateralMode } from './verify.js';
+import { checkEventLog, checkInitData, checkReportData, createTdxCaches, verifyTdQuote, type CollateralMode, type VerifiedQuote } from './verify.js';
 
 export { encodeTdxEvidence, parseTdxEvidence } from './evidence.js';
 export type { TdxEvidence } from './evidence.js';
@@ -31,19 +31,28 @@ export function collateralLookup(env: VerifierEnv): (fmspc: string, ca: 'platfor
 }
 
 /**
+ * A quote checker bound to the env's collateral source, a collateral mode and its own caches; the
+ * `tdx` and `az-tdx-vtpm` verifiers each hold one.
+ */
+export function tdQuoteChecker(env: VerifierEnv, options: TdxVerifierOptions = {}): (quote: Uint8Array, now: Date, trace: CheckTrace) => Promise<VerifiedQuote> {
+  const mode = options.collateral ?? 'require';
+  const lookup = collateralLookup(env);
+  const caches = createTdxCaches();
+  return (quote, now, trace) => verifyTdQuote(quote, now, trace, lookup, mode, caches);
+}
+
+/**
  * Build the `tdx` verifier.
  * @example createVerifier('tdx', { tdxCollateral: await loadTdxCollateralDir('collateral/') })
  */
 export function tdxVerifier(env: VerifierEnv, options: TdxVerifierOptions = {}): Verifier {
-  const mode = options.collateral ?? 'require';
-  const lookup = collateralLookup(env);
-  const caches = createTdxCaches();
+  const checkQuote = tdQuoteChecker(env, options);
   return {
     tee: 'tdx',
     async evaluate(evidence: unknown, expected: Expected, now: Date): Promise<VerifierResult> {
       const ev = parseTdxEvidence(evidence);
       const trace = new CheckTrace();
-      const { quote, platform, supplemental } = await verifyTdQuote(ev.quote, now, trace, lookup, mode, caches);
+      const { quote, platform, supplemental } = await checkQuote(ev.quote, now, trace);
       checkReportData(quote, expected, trace);
       checkInitData(quote, expected, trace);
       const ccel = ev.ccEventLog ? checkEventLog(quote, ev.ccEventLog, trace) : undefined;

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { MalformedInput, toHex } from '../../core/index.js';
 import { fixture } from '../../../test/support/fixtures.js';
-import { findExtension, parsePlatformInfo, splitPemCertificates } from './pck.js';
+import { findExtension, parsePlatformInfo, parseSgxExtension, splitPemCertificates } from './pck.js';
 import { parseTdQuote } from './quote.js';
 
 const chainOf = (f: string) => splitPemCertificates(parseTdQuote(fixture(f)).pckChainPem);
@@ -53,6 +53,49 @@ describe('parsePlatformInfo', () => {
         }
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('parseSgxExtension', () => {
+  const [leaf] = chainOf('tdx/tdx_quote_4.dat');
+  const ext = findExtension(leaf!, '1.2.840.113741.1.13.1')!;
+  const base = parseSgxExtension(ext, 'platform');
+
+  test('reads the extension value alone as parsePlatformInfo reads the certificate', () => {
+    assert.deepEqual(base, parsePlatformInfo(leaf!, 'Intel SGX PCK Platform CA'));
+  });
+
+  test('rejects every truncation of the extension value', () => {
+    for (let n = 0; n < ext.length; n++) assert.throws(() => parseSgxExtension(ext.subarray(0, n), 'platform'), MalformedInput, `length ${n}`);
+  });
+
+  test('a byte flip or truncation gives MalformedInput or a result, never another error', () => {
+    fc.assert(
+      fc.property(fc.nat(ext.length - 1), fc.integer({ min: 1, max: 255 }), fc.nat(ext.length), (i, x, cut) => {
+        const b = ext.slice(0, Math.max(cut, i + 1));
+        b[i]! ^= x;
+        try {
+          const info = parseSgxExtension(b, 'platform');
+          assert.equal(info.tcbComponents.length, 16);
+          assert.equal(info.fmspc.length, 6);
+        } catch (e) {
+          assert.ok(e instanceof MalformedInput, String(e));
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('findExtension', () => {
+  test('every truncation of a PCK leaf certificate is MalformedInput', () => {
+    const [leaf] = chainOf('tdx/tdx_quote_4.dat');
+    fc.assert(
+      fc.property(fc.nat(leaf!.length - 1), (n) => {
+        assert.throws(() => parsePlatformInfo(leaf!.subarray(0, n), 'Intel SGX PCK Platform CA'), MalformedInput);
+      }),
+      { numRuns: 200 },
     );
   });
 });

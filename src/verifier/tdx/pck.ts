@@ -90,6 +90,15 @@ export function parsePlatformInfo(leafDer: Uint8Array, intermediateCn: string): 
   if (!ca) throw new MalformedInput(`unexpected PCK intermediate CA ${JSON.stringify(intermediateCn)}`, { where: 'pck.intermediate' });
   const ext = findExtension(leafDer, SGX_EXT);
   if (!ext) throw new MalformedInput('PCK certificate has no SGX extension', { where: 'pck.sgx_extension' });
+  return parseSgxExtension(ext, ca);
+}
+
+/**
+ * Parse the DER value of the SGX extension (`extnValue` contents) for a leaf issued by the
+ * Platform or the Processor CA.
+ * @throws MalformedInput when a field is missing, mistyped or the wrong size
+ */
+export function parseSgxExtension(ext: Uint8Array, ca: 'platform' | 'processor'): PlatformInfo {
   const top = entries(ext, parseDer(ext), SGX_EXT);
   const tcb = entries(ext, need(top, '2', TAG.SEQUENCE, 'tcb'), `${SGX_EXT}.2`);
   const tcbComponents: number[] = [];

@@ -8,6 +8,7 @@
 import { createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { bytesEqual, concatBytes, isAllZero, sha256, toHex } from '../../core/index.js';
 import type { CheckTrace } from '../common/check-trace.js';
+import type { BoundedCache } from './cache.js';
 import type { TdQuote } from './quote.js';
 
 /** SubjectPublicKeyInfo prefix for an uncompressed P-256 point (RFC 5480): SEQ{ecPublicKey, prime256v1}, BIT STRING 04‖x‖y. */
@@ -50,9 +51,17 @@ export function checkQeBinding(quote: TdQuote, trace: CheckTrace): void {
   });
 }
 
-/** Check the quote signature by the attestation key (`tdx.quote.signature`). */
-export function checkQuoteSignature(quote: TdQuote, trace: CheckTrace): void {
-  const key = p256KeyFromRaw(quote.attestationKey);
+/**
+ * Check the quote signature by the attestation key (`tdx.quote.signature`). `keys` caches the key
+ * objects by their raw bytes (building one costs about as much as a verification).
+ */
+export function checkQuoteSignature(quote: TdQuote, trace: CheckTrace, keys?: BoundedCache<KeyObject>): void {
+  const id = keys ? toHex(quote.attestationKey) : '';
+  let key = keys?.get(id);
+  if (!key) {
+    key = p256KeyFromRaw(quote.attestationKey);
+    if (key) keys?.set(id, key);
+  }
   if (!key) trace.fail('tdx.quote.signature', 'attestation key is not a P-256 point');
   trace.require(verifyP256(key, quote.signedBytes, quote.signature), 'tdx.quote.signature', 'quote is not signed by the attestation key');
 }

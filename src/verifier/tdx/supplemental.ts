@@ -17,6 +17,19 @@ export function rfc3339(d: Date): string {
 
 const SGX_TYPES = ['Standard', 'Scalable', 'Scalable with Integrity'];
 
+const rootKeyIds = new WeakMap<X509Certificate, string>();
+
+/** Root key id: SHA-384 of the Root CA public key (uncompressed point), as the QVL describes it. */
+function rootKeyId(root: X509Certificate): string {
+  let id = rootKeyIds.get(root);
+  if (id === undefined) {
+    const spki = root.publicKey.export({ format: 'der', type: 'spki' });
+    id = toHex(sha384(new Uint8Array(spki.subarray(spki.length - 65))));
+    rootKeyIds.set(root, id);
+  }
+  return id;
+}
+
 export interface SupplementalInput {
   evaluation: TcbEvaluation;
   platform: PlatformInfo;
@@ -49,9 +62,7 @@ export function supplementalClaims(s: SupplementalInput): Record<string, unknown
     out.is_cached_keys = s.platform.cachedKeys === true;
     out.is_smt_enabled = s.platform.smtEnabled === true;
   }
-  // Root key id: SHA-384 of the Root CA public key (uncompressed point), as the QVL describes it.
-  const spki = s.root.publicKey.export({ format: 'der', type: 'spki' });
-  out.root_key_id = toHex(sha384(new Uint8Array(spki.subarray(spki.length - 65))));
+  out.root_key_id = rootKeyId(s.root);
   out.tcb_status = s.evaluation.status;
   out.collateral_expiration_status = '0';
   out.advisory_ids = s.evaluation.advisoryIds;

@@ -109,3 +109,64 @@ describe('evaluateTcb', () => {
     failsWith(() => evaluateTcb(info, qe, quote, platform, new CheckTrace()), 'tdx.tcb.level');
   });
 });
+
+describe('evaluateTcb on a TD 1.5 report (TD relaunch)', () => {
+  /** Launched on TDX_03 minor SVN 1 (out of date), running on minor SVN 3 (the newest level). */
+  function relaunchSetup(svn2: number[] | null = [3, 3, 2]) {
+    const s = setup();
+    s.platform.pceSvn = 13;
+    const ident = s.info.tdxModuleIdentities.find((m) => m.id === 'TDX_03')!;
+    ident.tcbLevels = [ident.tcbLevels[0]!, { ...ident.tcbLevels[0]!, isvSvn: 0, tcbStatus: 'OutOfDate', advisoryIds: ['INTEL-SA-01111'] }];
+    s.quote.body.teeTcbSvn = Uint8Array.from([1, 3, 2, ...new Array(13).fill(0)]);
+    if (svn2) s.quote.body.teeTcbSvn2 = Uint8Array.from([...svn2, ...new Array(16 - svn2.length).fill(0)]);
+    return s;
+  }
+  const statusOf = (s: ReturnType<typeof relaunchSetup>, trace = new CheckTrace()) => evaluateTcb(s.info, s.qe, s.quote, s.platform, trace).status;
+
+  test('advises a relaunch when only the launch-time module is out of date and the current one meets the newest level', () => {
+    const s = relaunchSetup();
+    const trace = new CheckTrace();
+    const r = evaluateTcb(s.info, s.qe, s.quote, s.platform, trace);
+    assert.equal(r.status, 'TDRelaunchAdvised');
+    assert.deepEqual(r.advisoryIds, ['INTEL-SA-01111']);
+    assert.match(trace.records.find((c) => c.id === 'tdx.tcb.status')!.detail!, /^TDRelaunchAdvised /);
+  });
+
+  test('keeps OutOfDate without TEE_TCB_SVN2, or when the current module or microcode SVN is still behind', () => {
+    assert.equal(statusOf(relaunchSetup(null)), 'OutOfDate');
+    assert.equal(statusOf(relaunchSetup([2, 3, 2])), 'OutOfDate');
+    assert.equal(statusOf(relaunchSetup([3, 3, 1])), 'OutOfDate');
+  });
+
+  test('adds ConfigurationNeeded when the SGX or TDX side needs configuration', () => {
+    const s = relaunchSetup();
+    s.info.tcbLevels[0]!.tcbStatus = 'ConfigurationNeeded';
+    assert.equal(statusOf(s), 'TDRelaunchAdvisedConfigurationNeeded');
+  });
+
+  test('gives no relaunch status when the QE or the SGX side is out of date', () => {
+    const qe = relaunchSetup();
+    qe.qe.tcbLevels = [{ ...qe.qe.tcbLevels[0]!, isvSvn: 99 }, { ...qe.qe.tcbLevels[0]!, isvSvn: 1, tcbStatus: 'OutOfDate' }];
+    assert.equal(statusOf(qe), 'OutOfDate');
+    const sgx = relaunchSetup();
+    sgx.platform.pceSvn = 11; // meets only the older, OutOfDate level
+    assert.equal(statusOf(sgx), 'OutOfDate');
+  });
+
+  test('judges a current module of major version 0 against the newest TCB level', () => {
+    assert.equal(statusOf(relaunchSetup([5, 0, 2])), 'TDRelaunchAdvised');
+    assert.equal(statusOf(relaunchSetup([4, 0, 2])), 'OutOfDate');
+  });
+
+  test('fails tdx.tcb.module when TCB info has no identity for the current module', () => {
+    failsWith(() => statusOf(relaunchSetup([3, 4, 2])), 'tdx.tcb.module');
+  });
+
+  test('a TD 1.5 quote whose module was not updated (tdx_quote_5: SVN2 = SVN) is judged as before', () => {
+    const q5 = parseTdQuote(fixture('tdx/tdx_quote_5.dat'));
+    assert.deepEqual(q5.body.teeTcbSvn2, q5.body.teeTcbSvn);
+    const s = relaunchSetup();
+    s.quote.body.teeTcbSvn2 = s.quote.body.teeTcbSvn.slice();
+    assert.equal(statusOf(s), 'OutOfDate');
+  });
+});

@@ -11,10 +11,11 @@ import type { CheckTrace } from '../common/check-trace.js';
 import type { IsvTcbLevel, PlatformTcbLevel, QeIdentity, TcbInfo, TcbStatus } from './collateral.js';
 import type { PlatformInfo } from './pck.js';
 import type { TdQuote } from './quote.js';
+import { moduleIdentityId, relaunchStatus, type RelaunchStatus } from './relaunch.js';
 
 export interface TcbEvaluation {
-  /** The converged status (never `Revoked`: that fails). */
-  status: Exclude<TcbStatus, 'Revoked'>;
+  /** The converged status (never `Revoked`: that fails); a TD 1.5 report may get a relaunch status. */
+  status: Exclude<TcbStatus, 'Revoked'> | RelaunchStatus;
   /** Earliest TCB date of the matched levels (platform, TDX module, QE). */
   tcbDate: Date;
   /** Advisory ids of the matched levels, platform first, without duplicates. */
@@ -56,7 +57,7 @@ function evaluateModule(info: TcbInfo, quote: TdQuote, trace: CheckTrace): IsvTc
   const svn = quote.body.teeTcbSvn;
   const major = svn[1]!;
   if (info.version >= 3 && major > 0) {
-    const id = `TDX_${major.toString(16).toUpperCase().padStart(2, '0')}`;
+    const id = moduleIdentityId(major);
     const ident = info.tdxModuleIdentities.find((m) => m.id === id);
     if (!ident) trace.fail('tdx.tcb.module', `TCB info has no identity for TDX module ${id}`);
     const ok = bytesEqual(ident.mrSigner, quote.body.mrSignerSeam) && bytesEqual(masked(quote.body.seamAttributes, ident.attributesMask), ident.attributes);
@@ -112,11 +113,21 @@ export function evaluateTcb(info: TcbInfo, qe: QeIdentity, quote: TdQuote, platf
   const qeLevel = evaluateQe(qe, quote, trace);
   let status: TcbStatus = level.tcbStatus;
   if (module) status = converge(status, module.tcbStatus);
+  const relaunch = relaunchStatus({ info, platform, teeTcbSvn2: quote.body.teeTcbSvn2, tdxStatus: status, moduleLevel: module, qeLevel }, trace);
   status = converge(status, qeLevel.tcbStatus);
   if (status === 'Revoked') trace.fail('tdx.tcb.status', 'the platform TCB is revoked');
+  if (relaunch) {
+    trace.pass('tdx.tcb.status', { detail: `${relaunch} (launched on an out-of-date TDX module; the current one is up to date)` });
+    return { status: relaunch, ...datesAndAdvisories(level, module, qeLevel), platformLevel: level };
+  }
   trace.pass('tdx.tcb.status', { detail: status });
+  return { status, ...datesAndAdvisories(level, module, qeLevel), platformLevel: level };
+}
+
+/** Earliest TCB date and the advisory ids (platform, module, QE; no duplicates) of the matched levels. */
+function datesAndAdvisories(level: PlatformTcbLevel, module: IsvTcbLevel | undefined, qeLevel: IsvTcbLevel): { tcbDate: Date; advisoryIds: string[] } {
   const dates = [level.tcbDate, qeLevel.tcbDate, ...(module ? [module.tcbDate] : [])];
   const tcbDate = new Date(Math.min(...dates.map((d) => d.getTime())));
   const advisoryIds = [...new Set([...level.advisoryIds, ...(module?.advisoryIds ?? []), ...qeLevel.advisoryIds])];
-  return { status, tcbDate, advisoryIds, platformLevel: level };
+  return { tcbDate, advisoryIds };
 }

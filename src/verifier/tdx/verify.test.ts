@@ -64,6 +64,22 @@ describe('tdxVerifier.evaluate (signature chain)', () => {
     await rejectsWith(optional().evaluate(evidence(q), {}, TODAY), 'tdx.quote.signature');
   });
 
+  test('a warm verifier (cached PCK chain, keys, SGX extension) still checks every signature of each quote', async () => {
+    const v = optional();
+    const good = fixture('tdx/tdx_quote_4.dat');
+    await v.evaluate(evidence(good), {}, TODAY);
+    const body = good.slice();
+    body[48 + 200] ^= 0x01;
+    await rejectsWith(v.evaluate(evidence(body), {}, TODAY), 'tdx.quote.signature');
+    const sig = good.slice();
+    sig[48 + 584 + 4 + 10] ^= 0x01; // quote signature r
+    await rejectsWith(v.evaluate(evidence(sig), {}, TODAY), 'tdx.quote.signature');
+    const qeSig = good.slice();
+    qeSig[48 + 584 + 4 + 64 + 64 + 6 + 384 + 5] ^= 0x01; // QE report signature
+    await rejectsWith(v.evaluate(evidence(qeSig), {}, TODAY), 'tdx.qe_report.signature');
+    assert.equal((await v.evaluate(evidence(good), {}, TODAY)).claims.tcb_status, 'Unavailable');
+  });
+
   test('rejects a quote with a flipped header byte (tdx.quote.signature)', async () => {
     const q = fixture('tdx/tdx_quote_5.dat').slice();
     q[30] ^= 0x80; // vendor id

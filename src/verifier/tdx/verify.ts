@@ -8,7 +8,7 @@ import { bytesEqual, resizeBytes, toHex, utf8 } from '../../core/index.js';
 import type { CheckTrace } from '../common/check-trace.js';
 import { findReplayMismatch, parseCcEventLog, type CcEventLog } from '../common/eventlog/index.js';
 import type { Expected, TdxCollateral } from '../verifier.js';
-import type { X509Certificate } from 'node:crypto';
+import type { KeyObject, X509Certificate } from 'node:crypto';
 import { BoundedCache } from './cache.js';
 import { checkChainCrls, commonName, intelRootCa, toX509, verifyIntelChain, type ChainResult } from './chain.js';
 import { parseQeIdentity, parseTcbInfo, type QeIdentity, type TcbInfo } from './collateral.js';
@@ -21,14 +21,16 @@ import { evaluateTcb } from './tcb.js';
 
 /** Results that depend only on bytes (never on time), reused across evaluations. */
 export interface TdxCaches {
-  /** PCK chain PEM → certificates whose signatures verified up to the root. */
-  chains: BoundedCache<X509Certificate[]>;
+  /** PCK chain PEM → certificates whose signatures verified up to the root, the leaf's key and SGX extension. */
+  chains: BoundedCache<{ certs: X509Certificate[]; pckKey: KeyObject; platform: PlatformInfo }>;
+  /** Raw attestation keys (hex) → key objects. */
+  keys: BoundedCache<KeyObject>;
   /** Collateral texts → parsed documents whose signatures verified, with their signing chain. */
   collateral: BoundedCache<{ tcbInfo: TcbInfo; qe: QeIdentity; issuer: X509Certificate[] }>;
 }
 
 export function createTdxCaches(): TdxCaches {
-  return { chains: new BoundedCache(), collateral: new BoundedCache() };
+  return { chains: new BoundedCache(), collateral: new BoundedCache(), keys: new BoundedCache() };
 }
 
 /** What to do when no collateral is available for the quote's FMSPC. */
@@ -109,17 +111,18 @@ export async function verifyTdQuote(
   checkQuoteType(bytes, trace);
   const quote = parseTdQuote(bytes);
   const cached = caches?.chains.get(quote.pckChainPem);
-  const certs = cached ?? toX509(splitPemCertificates(quote.pckChainPem), 'pck chain');
+  const certs = cached?.certs ?? toX509(splitPemCertificates(quote.pckChainPem), 'pck chain');
   if (certs.length !== 3) trace.fail('tdx.pck.chain', `PCK chain has ${certs.length} certificates, expected 3`);
   const chainValidity = verifyIntelChain(certs, now, trace, 'tdx.pck.chain', {}, cached !== undefined);
-  if (!cached) caches?.chains.set(quote.pckChainPem, certs);
+  const pckKey = cached?.pckKey ?? certs[0]!.publicKey;
   // Only a verified PCK certificate chooses what collateral we look up.
-  const platform = parsePlatformInfo(new Uint8Array(certs[0]!.raw), commonName(certs[1]!));
+  const platform = cached?.platform ?? parsePlatformInfo(new Uint8Array(certs[0]!.raw), commonName(certs[1]!));
+  if (!cached) caches?.chains.set(quote.pckChainPem, { certs, pckKey, platform });
   const collateral = await collateralFor(toHex(platform.fmspc), platform.ca);
   const pckChain = { ...chainValidity, ...(collateral ? checkChainCrls(certs, { leafCrl: collateral.pckCrl, rootCrl: collateral.rootCaCrl }, now, trace, 'tdx.pck.chain') : {}) };
-  checkQeReportSignature(quote, certs[0]!.publicKey, trace);
+  checkQeReportSignature(quote, pckKey, trace);
   checkQeBinding(quote, trace);
-  checkQuoteSignature(quote, trace);
+  checkQuoteSignature(quote, trace, caches?.keys);
   if (!collateral) {
     if (mode === 'require') trace.fail('tdx.collateral', `no TCB collateral for FMSPC ${toHex(platform.fmspc)}`);
     return { quote, platform, supplemental: { tcb_status: 'Unavailable' } };
@@ -140,24 +143,20 @@ export async function verifyTdQuote(
   return { quote, platform, supplemental };
 }
 
+/** `check` passes when `digest`, zero-padded (or truncated) to the field's width, equals `field`. */
+function checkPaddedDigest(check: string, digest: Uint8Array, field: Uint8Array, message: string, trace: CheckTrace): void {
+  const want = resizeBytes(digest, field.length);
+  trace.require(bytesEqual(want, field), check, message, { expected: toHex(want), actual: toHex(field) });
+}
+
 /** Report data binding (`tdx.report_data`): the digest zero-padded (or truncated) to 64 bytes. */
 export function checkReportData(quote: TdQuote, expected: Expected, trace: CheckTrace): void {
-  if (!expected.reportData) return;
-  const want = resizeBytes(expected.reportData, 64);
-  trace.require(bytesEqual(want, quote.body.reportData), 'tdx.report_data', 'REPORT_DATA differs from the runtime-data digest', {
-    expected: toHex(want),
-    actual: toHex(quote.body.reportData),
-  });
+  if (expected.reportData) checkPaddedDigest('tdx.report_data', expected.reportData, quote.body.reportData, 'REPORT_DATA differs from the runtime-data digest', trace);
 }
 
 /** Init-data binding (`tdx.init_data`): MRCONFIGID equals the digest padded to 48 bytes. */
 export function checkInitData(quote: TdQuote, expected: Expected, trace: CheckTrace): void {
-  if (!expected.initDataDigest) return;
-  const want = resizeBytes(expected.initDataDigest, 48);
-  trace.require(bytesEqual(want, quote.body.mrConfigId), 'tdx.init_data', 'MRCONFIGID differs from the init-data digest', {
-    expected: toHex(want),
-    actual: toHex(quote.body.mrConfigId),
-  });
+  if (expected.initDataDigest) checkPaddedDigest('tdx.init_data', expected.initDataDigest, quote.body.mrConfigId, 'MRCONFIGID differs from the init-data digest', trace);
 }
 
 /** Parse the event log and check it replays to RTMR0..3 (`tdx.eventlog.replay`). */
