@@ -42,7 +42,7 @@ describe('runTrustee with the embedded defaults', () => {
     assert.deepEqual(JSON.parse(r.text), []);
   });
 
-  test('admin endpoints reject missing, forged, expired and wrong-role tokens', async () => {
+  test('every admin endpoint rejects missing, forged, expired and wrong-role tokens', async () => {
     const key = readFileSync(join(dir, 'data', 'admin-key.pem'), 'utf8');
     const other = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const tokens: Record<string, string | undefined> = {
@@ -60,6 +60,13 @@ describe('runTrustee with the embedded defaults', () => {
         ['POST', '/kbs/v0/resource/default/key/1', 'x'],
         ['DELETE', '/kbs/v0/resource/default/key/1', undefined],
         ['GET', '/kbs/v0/audit', undefined],
+        ['GET', '/kbs/v0/resource', undefined],
+        ['POST', '/kbs/v0/attestation-policy', JSON.stringify({ type: 'rego', policy_id: 'default_cpu', policy: toBase64Url(utf8('package policy\n')) })],
+        ['GET', '/kbs/v0/attestation-policy', undefined],
+        ['GET', '/kbs/v0/attestation-policy/default_cpu', undefined],
+        ['POST', '/kbs/v0/reference-value', JSON.stringify({ version: '0.1.0', type: 'sample', payload: 'e30=' })],
+        ['GET', '/kbs/v0/reference-value', undefined],
+        ['GET', '/kbs/v0/reference-value/svn', undefined],
       ] as const) {
         const r = await call(method, path, headers, b);
         assert.equal(r.status, 401, `${what}: ${method} ${path} -> ${r.status} ${r.text}`);
@@ -67,7 +74,7 @@ describe('runTrustee with the embedded defaults', () => {
       }
     }
     const audit = await call('GET', '/kbs/v0/audit?outcome=denied&route=admin&limit=1000', { authorization: `Bearer ${t.adminToken}` });
-    assert.ok(JSON.parse(audit.text).length >= 20);
+    assert.ok(JSON.parse(audit.text).length >= 48);
   });
 
   test('serves Prometheus metrics with requests and connections counted', async () => {
