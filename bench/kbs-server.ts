@@ -11,7 +11,7 @@
  * far by the server (the primary and its workers), answered on stdout.
  */
 import cluster from 'node:cluster';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,7 +55,13 @@ async function serveTrustee(store: KvStore, sessionStore: KvStore, signerKeyPem?
   return listen(trustee, { port: 0 });
 }
 
-const sqliteFile = () => join(mkdtempSync(join(tmpdir(), 'kbs-bench-')), 'kbs.sqlite');
+const tempDirs: string[] = [];
+const sqliteFile = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kbs-bench-'));
+  tempDirs.push(dir);
+  return join(dir, 'kbs.sqlite');
+};
+const cleanup = () => tempDirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
 
 if (mode === 'echo') {
   const server = createServer((req, res) => {
@@ -100,7 +106,7 @@ if (mode === 'echo') {
     );
     return (await own()) + parts.reduce((a, b) => a + b, 0);
   };
-  process.on('SIGTERM', () => void c.close().then(() => process.exit(0)));
+  process.on('SIGTERM', () => void c.close().then(() => (cleanup(), process.exit(0))));
   console.log(JSON.stringify({ url, engine: `${ENGINE}, 2 cluster workers` }));
 } else {
   const store = mode.startsWith('kbs-sqlite') ? await openStore({ type: 'sqlite', path: sqliteFile() }) : new MemoryStore();
@@ -113,5 +119,5 @@ if (cluster.isPrimary) {
   process.stdin.setEncoding('utf8');
   process.stdin.on('data', () => void cpuMicros().then((micros) => console.log(JSON.stringify({ cpuMicros: micros }))));
   // Exit cleanly on SIGTERM so `--cpu-prof` can write its profile (the cluster primary closes its workers first).
-  if (mode !== 'kbs-cluster') process.on('SIGTERM', () => process.exit(0));
+  if (mode !== 'kbs-cluster') process.on('SIGTERM', () => (cleanup(), process.exit(0)));
 }
