@@ -4,6 +4,7 @@
  * must commit output only when iteration completes (the CLI writes a temp file and renames).
  * @module
  */
+import { BlockBuffer } from './block-buffer.js';
 import { createDecipheriv } from 'node:crypto';
 import { VerificationFailed, concatBytes } from '../core/index.js';
 import {
@@ -31,51 +32,31 @@ export interface DecryptOptions {
 export class ChunkOpener {
   private readonly chunkKey: Buffer;
   private readonly recordSize: number;
-  private readonly pending: Buffer;
+  private readonly blocks: BlockBuffer;
   private readonly nonce = Buffer.alloc(12);
-  private fill = 0;
   private index = 0;
   private done = false;
 
   constructor(keys: StreamKeys, chunkSize: number) {
     this.chunkKey = keys.chunkKey;
     this.recordSize = chunkSize + STREAM_TAG_BYTES;
-    this.pending = Buffer.allocUnsafe(this.recordSize);
+    this.blocks = new BlockBuffer(this.recordSize);
   }
 
   /** Verified plaintext of every complete non-final record in `piece` (plus what was buffered). */
   push(piece: Uint8Array): Uint8Array[] {
     const out: Uint8Array[] = [];
-    const size = this.recordSize;
-    let off = 0;
-    if (this.fill > 0) {
-      const take = Math.min(size - this.fill, piece.length);
-      this.pending.set(piece.subarray(0, take), this.fill);
-      this.fill += take;
-      off = take;
-      if (this.fill === size) {
-        this.open(this.pending, false, out);
-        this.fill = 0;
-      }
-    }
-    while (piece.length - off >= size) {
-      this.open(piece.subarray(off, off + size), false, out);
-      off += size;
-    }
-    if (off < piece.length) {
-      this.pending.set(piece.subarray(off), this.fill);
-      this.fill += piece.length - off;
-    }
+    this.blocks.push(piece, (block) => this.open(block, false, out));
     return out;
   }
 
   /** End of input: the buffered remainder must be the final record. */
   finish(): Uint8Array[] {
-    if (this.fill < STREAM_TAG_BYTES) {
+    if (this.blocks.buffered < STREAM_TAG_BYTES) {
       throw new VerificationFailed('data.stream.truncated', `encrypted stream ends without its final chunk (after ${this.index} chunks)`);
     }
     const out: Uint8Array[] = [];
-    this.open(this.pending.subarray(0, this.fill), true, out);
+    this.open(this.blocks.remainder(), true, out);
     this.done = true;
     return out;
   }

@@ -3,6 +3,7 @@
  * zero-copy when the input arrives in pieces of at least one chunk.
  * @module
  */
+import { BlockBuffer } from './block-buffer.js';
 import { createCipheriv } from 'node:crypto';
 import { concatBytes } from '../core/index.js';
 import { buildStreamHeader, chunkNonce, type StreamHeader } from './stream-format.js';
@@ -23,9 +24,8 @@ export interface EncryptOptions {
 export class StreamEncryptor {
   readonly header: StreamHeader;
   private readonly chunkKey: Buffer;
-  private readonly pending: Buffer;
+  private readonly blocks: BlockBuffer;
   private readonly nonce = Buffer.alloc(12);
-  private fill = 0;
   private index = 0;
   private headerSent = false;
   private finished = false;
@@ -34,33 +34,14 @@ export class StreamEncryptor {
     const { header, keys } = buildStreamHeader(key, opts);
     this.header = header;
     this.chunkKey = keys.chunkKey;
-    this.pending = Buffer.allocUnsafe(header.chunkSize);
+    this.blocks = new BlockBuffer(header.chunkSize);
   }
 
   /** Encrypt what fills whole chunks; keep the remainder (less than one chunk) buffered. */
   push(piece: Uint8Array): Uint8Array[] {
     if (this.finished) throw new TypeError('StreamEncryptor.push after finish');
     const out = this.takeHeader();
-    const size = this.header.chunkSize;
-    let off = 0;
-    if (this.fill > 0) {
-      const take = Math.min(size - this.fill, piece.length);
-      this.pending.set(piece.subarray(0, take), this.fill);
-      this.fill += take;
-      off = take;
-      if (this.fill === size) {
-        this.seal(this.pending, false, out);
-        this.fill = 0;
-      }
-    }
-    while (piece.length - off >= size) {
-      this.seal(piece.subarray(off, off + size), false, out);
-      off += size;
-    }
-    if (off < piece.length) {
-      this.pending.set(piece.subarray(off), this.fill);
-      this.fill += piece.length - off;
-    }
+    this.blocks.push(piece, (block) => this.seal(block, false, out));
     return out;
   }
 
@@ -68,7 +49,7 @@ export class StreamEncryptor {
   finish(): Uint8Array[] {
     if (this.finished) throw new TypeError('StreamEncryptor.finish called twice');
     const out = this.takeHeader();
-    this.seal(this.pending.subarray(0, this.fill), true, out);
+    this.seal(this.blocks.remainder(), true, out);
     this.finished = true;
     return out;
   }
