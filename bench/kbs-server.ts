@@ -121,3 +121,22 @@ if (cluster.isPrimary) {
   // Exit cleanly on SIGTERM so `--cpu-prof` can write its profile (the cluster primary closes its workers first).
   if (mode !== 'kbs-cluster') process.on('SIGTERM', () => (cleanup(), process.exit(0)));
 }
+
+// KBS_BENCH_GC=1: print GC pauses (count, total, worst) to stderr every 5 s while profiling.
+if (process.env.KBS_BENCH_GC) {
+  const { PerformanceObserver } = await import('node:perf_hooks');
+  let n = 0, total = 0, worst = 0;
+  const kinds = new Map<number, number>();
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      n++, (total += e.duration), (worst = Math.max(worst, e.duration));
+      const k = (e as unknown as { detail: { kind: number } }).detail.kind;
+      kinds.set(k, (kinds.get(k) ?? 0) + 1);
+    }
+  }).observe({ entryTypes: ['gc'] });
+  setInterval(() => {
+    process.stderr.write(`gc: ${n} pauses, ${total.toFixed(1)} ms total, worst ${worst.toFixed(2)} ms, kinds ${JSON.stringify([...kinds])}\n`);
+    n = total = worst = 0;
+    kinds.clear();
+  }, 5000).unref();
+}

@@ -31,7 +31,12 @@ interface BenchServer {
 async function startServer(mode: string): Promise<BenchServer> {
   // KBS_BENCH_NODE_FLAGS: extra node flags for the server, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
   const flags = (process.env.KBS_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...flags, '--import', 'tsx', join(here, 'kbs-server.ts'), mode], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const args = [...flags, '--import', 'tsx', join(here, 'kbs-server.ts'), mode];
+  // KBS_BENCH_SERVER_CPUS=0: pin the server to those CPUs with taskset (experiments).
+  const pin = process.env.KBS_BENCH_SERVER_CPUS;
+  const child = pin
+    ? spawn('taskset', ['-c', pin, process.execPath, ...args], { stdio: ['pipe', 'pipe', 'inherit'] })
+    : spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const first = await lines.next();
   if (first.done) throw new Error('bench server exited before listening');
@@ -107,11 +112,12 @@ async function load(server: BenchServer, concurrency: number, echo: boolean, gue
 }
 
 /** Server layouts compared at every level above 1 client (memory is always measured). */
+// KBS_BENCH_EXTRAS=none (or a comma-separated list of modes) narrows them, e.g. while profiling.
 const EXTRA_MODES: Array<{ mode: string; label: string }> = [
   { mode: 'kbs-sqlite', label: 'SQLite' },
   { mode: 'kbs-sqlite-sessions', label: 'SQLite + sessions' },
   { mode: 'kbs-cluster', label: '2 workers (SQLite)' },
-];
+].filter((m) => process.env.KBS_BENCH_EXTRAS === undefined || process.env.KBS_BENCH_EXTRAS.split(',').includes(m.mode));
 
 export async function run(): Promise<{ title: string; body: string }> {
   const loadAtStart = loadavg()[0]!;

@@ -105,9 +105,10 @@ export function publicKeyFromJwk(jwk: PublicJwk): KeyObject {
   throw new Unsupported(`unsupported key type ${(jwk as { kty: string }).kty}`);
 }
 
+const u32 = (n: number) => new Uint8Array([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
+
 // RFC 7518 §4.6.2: Concat KDF, one SHA-256 round for a 256-bit key, empty apu/apv.
 function concatKdf(z: Uint8Array, alg: string): Uint8Array {
-  const u32 = (n: number) => new Uint8Array([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
   const algBytes = utf8(alg);
   const input = concatBytes(u32(1), z, u32(algBytes.length), algBytes, u32(0), u32(0), u32(256));
   return new Uint8Array(createHash('sha256').update(input).digest());

@@ -6,6 +6,12 @@
 import { LimitExceeded, Conflict, MalformedInput } from '../core/index.js';
 import type { Expr, Term } from './ast.js';
 import type { BuiltinDef, BuiltinContext } from './builtins/types.js';
+
+/** The builtins visible to one evaluation (a Map, or a per-call overlay on the policy's Map). */
+export interface BuiltinTable {
+  get(name: string): BuiltinDef | undefined;
+  has(name: string): boolean;
+}
 import { arith, evalError, indexValue, iterate, member, relation, setOp } from './ops.js';
 import { callFunction, nodeValue, PENDING } from './rules.js';
 import { hasValueRules, type RuleNode } from './tree.js';
@@ -23,7 +29,7 @@ export interface Shared {
   maxSteps: number;
   deadline: number | undefined;
   clock: (() => number) | undefined;
-  builtins: Map<string, BuiltinDef>;
+  builtins: BuiltinTable;
   bctx: BuiltinContext;
   explain: Explainer | undefined;
   /** When false, builtin errors make the call undefined (OPA's default) instead of failing. */
@@ -123,8 +129,9 @@ export class Evaluator {
           if (isScalar(c)) return false;
           const failed = iterate(c, (kk, vv) => {
             this.step();
-            const body = () => this.evalBody(e.body, 0, env, () => true);
-            const holds = this.bindFresh(e.value, vv, env, () => (e.key ? this.bindFresh(e.key, kk, env, body) : body()));
+            const holds = this.bindFresh(e.value, vv, env, () =>
+              e.key ? this.bindFresh(e.key, kk, env, () => this.evalBody(e.body, 0, env, () => true)) : this.evalBody(e.body, 0, env, () => true),
+            );
             return !holds;
           });
           return failed ? false : k();
@@ -154,15 +161,30 @@ export class Evaluator {
     const ua = this.isUnbound(a, env);
     const ub = this.isUnbound(b, env);
     if (ua && ub) {
-      if (a.t === 'array' && b.t === 'array' && a.items.length === b.items.length) {
-        const step = (i: number): boolean => (i === a.items.length ? k() : this.unify(a.items[i]!, b.items[i]!, env, () => step(i + 1)));
-        return step(0);
-      }
+      if (a.t === 'array' && b.t === 'array' && a.items.length === b.items.length) return this.unifyItems(a.items, b.items, 0, env, k);
       throw evalError(`unsafe unification of unbound variables at ${a.loc.line}:${a.loc.col}`);
     }
     if (ua) return this.evalTerm(b, env, (v) => this.bindPattern(a, v, env, k));
     if (ub) return this.evalTerm(a, env, (v) => this.bindPattern(b, v, env, k));
     return this.evalTerm(a, env, (va) => this.evalTerm(b, env, (vb) => (equal(va, vb) ? k() : false)));
+  }
+
+  // Recursive helpers are methods, not local closures: see bodyContinuation in rules.ts (keepNames).
+  private unifyItems(a: Term[], b: Term[], i: number, env: Env, k: Cont): boolean {
+    return i === a.length ? k() : this.unify(a[i]!, b[i]!, env, () => this.unifyItems(a, b, i + 1, env, k));
+  }
+
+  private bindItems(items: Term[], v: Value[], i: number, env: Env, k: Cont): boolean {
+    return i === v.length ? k() : this.bindPattern(items[i]!, v[i]!, env, () => this.bindItems(items, v, i + 1, env, k));
+  }
+
+  private bindEntries(entries: Array<[Term, Term]>, v: RObject, i: number, env: Env, k: Cont): boolean {
+    if (i === entries.length) return k();
+    const [kt, vt] = entries[i]!;
+    return this.evalTerm(kt, env, (key) => {
+      const got = v.get(key);
+      return got === undefined ? false : this.bindPattern(vt, got, env, () => this.bindEntries(entries, v, i + 1, env, k));
+    });
   }
 
   /** Bind a variable that shadows any outer binding (every's key and value). */
@@ -188,20 +210,11 @@ export class Evaluator {
     }
     if (t.t === 'array' && this.isUnbound(t, env)) {
       if (!Array.isArray(v) || v.length !== t.items.length) return false;
-      const step = (i: number): boolean => (i === v.length ? k() : this.bindPattern(t.items[i]!, v[i]!, env, () => step(i + 1)));
-      return step(0);
+      return this.bindItems(t.items, v, 0, env, k);
     }
     if (t.t === 'object' && this.isUnbound(t, env)) {
       if (!(v instanceof RObject) || v.size !== t.entries.length) return false;
-      const step = (i: number): boolean => {
-        if (i === t.entries.length) return k();
-        const [kt, vt] = t.entries[i]!;
-        return this.evalTerm(kt, env, (key) => {
-          const got = v.get(key);
-          return got === undefined ? false : this.bindPattern(vt, got, env, () => step(i + 1));
-        });
-      };
-      return step(0);
+      return this.bindEntries(t.entries, v, 0, env, k);
     }
     return this.evalTerm(t, env, (x) => (equal(x, v) ? k() : false));
   }

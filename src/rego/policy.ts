@@ -7,7 +7,7 @@ import { ConfigError, LimitExceeded } from '../core/index.js';
 import type { Expr, Term } from './ast.js';
 import { adaptHost, STANDARD_BUILTINS, type BuiltinDef, type HostBuiltin } from './builtins/index.js';
 import type { CompiledModules } from './compile.js';
-import { Evaluator, type Env, type Shared } from './eval.js';
+import { Evaluator, type BuiltinTable, type Env, type Shared } from './eval.js';
 import { Explainer, type ExplainEntry } from './explain.js';
 import { parseQuery } from './parser.js';
 import { bodyLocals, resolveBody } from './resolve.js';
@@ -83,10 +83,12 @@ export class CompiledPolicy {
 
   private evalUnguarded(query: string, opts: EvalOptions): EvalResult {
     const { body, vars } = this.prepareQuery(query);
-    let builtins = this.builtins;
+    let builtins: BuiltinTable = this.builtins;
     if (opts.builtins) {
-      builtins = new Map(this.builtins);
-      for (const [name, h] of Object.entries(opts.builtins)) builtins.set(name, adaptHost(h));
+      // Per-call host builtins overlay the policy's table (copying its hundreds of entries per call would cost more than the evaluation).
+      const extra = new Map<string, BuiltinDef>();
+      for (const name in opts.builtins) extra.set(name, adaptHost(opts.builtins[name]!));
+      builtins = new OverlayBuiltins(extra, this.builtins);
     }
     const timeoutMs = opts.limits?.timeoutMs;
     if (timeoutMs !== undefined && !opts.now) throw new ConfigError('rego: limits.timeoutMs needs a clock (EvalOptions.now)', { key: 'now' });
@@ -113,21 +115,10 @@ export class CompiledPolicy {
         return false;
       });
     } else {
-      const values: Value[] = [];
-      const step = (i: number): boolean => {
-        if (i === body.length) {
-          results.push({ expressions: values.slice(), bindings: bindingsOf(env, vars) });
-          return false;
-        }
-        const e = body[i]!;
-        if (e.e === 'term' && e.withs.length === 0) {
-          ev.step();
-          return ev.evalTerm(e.term, env, (v) => (v === false ? false : ((values[i] = v), step(i + 1))));
-        }
-        values[i] = true;
-        return ev.evalExpr(e, env, () => step(i + 1));
-      };
-      step(0);
+      queryStep(ev, body, 0, [], env, (values) => {
+        results.push({ expressions: values.slice(), bindings: bindingsOf(env, vars) });
+        return false;
+      });
     }
     const out: EvalResult = { value: single ? results[0]?.expressions[0] : results.length > 0 ? true : undefined, results, steps: shared.steps };
     if (shared.explain) out.explain = shared.explain.entries;
@@ -203,6 +194,33 @@ function exprVars(e: Expr, out: Set<string>): void {
     if (e.key) termVars(e.key, out);
     termVars(e.value, out);
   } else if (e.e === 'some') for (const v of e.vars) out.add(v);
+}
+
+class OverlayBuiltins implements BuiltinTable {
+  private readonly top: Map<string, BuiltinDef>;
+  private readonly base: Map<string, BuiltinDef>;
+  constructor(top: Map<string, BuiltinDef>, base: Map<string, BuiltinDef>) {
+    this.top = top;
+    this.base = base;
+  }
+  get(name: string): BuiltinDef | undefined {
+    return this.top.get(name) ?? this.base.get(name);
+  }
+  has(name: string): boolean {
+    return this.top.has(name) || this.base.has(name);
+  }
+}
+
+/** Evaluate query expressions `i..` in order, collecting each one's value (`true` for non-terms). */
+function queryStep(ev: Evaluator, body: Expr[], i: number, values: Value[], env: Env, onSolution: (values: Value[]) => boolean): boolean {
+  if (i === body.length) return onSolution(values);
+  const e = body[i]!;
+  if (e.e === 'term' && e.withs.length === 0) {
+    ev.step();
+    return ev.evalTerm(e.term, env, (v) => (v === false ? false : ((values[i] = v), queryStep(ev, body, i + 1, values, env, onSolution))));
+  }
+  values[i] = true;
+  return ev.evalExpr(e, env, () => queryStep(ev, body, i + 1, values, env, onSolution));
 }
 
 /** Describe a failed expression for explain mode: its operator and operand values. */

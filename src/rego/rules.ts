@@ -52,6 +52,15 @@ function computeNode(ev: Evaluator, node: RuleNode): Value | undefined {
 }
 
 /** Run a rule's body chain; `emit` gets each (env, value); the first branch with results wins. */
+/**
+ * The continuation that evaluates one rule body and then its value. Built here rather than as a
+ * named local closure: tsx compiles with esbuild's keepNames, which renames every named closure
+ * (an `Object.defineProperty` call) each time it is created, and this one is created per body run.
+ */
+function bodyContinuation(ev: Evaluator, b: Rule['bodies'][number], env: Env, onSolution: (v: Value) => boolean): () => boolean {
+  return () => ev.evalBody(b.body, 0, env, () => ev.evalTerm(b.value, env, onSolution));
+}
+
 function runBodies(ev: Evaluator, rule: Rule, onValue: (v: Value, env: Env) => boolean, initEnv?: (env: Env, k: () => boolean) => boolean): void {
   for (const b of rule.bodies) {
     const env: Env = new Map();
@@ -64,13 +73,10 @@ function runBodies(ev: Evaluator, rule: Rule, onValue: (v: Value, env: Env) => b
       (rule.kind !== 'function' || !ev.shared.bctx.print);
     const explain = ev.shared.explain;
     const token = explain?.enterBody(rule, b);
-    const run = () =>
-      ev.evalBody(b.body, 0, env, () =>
-        ev.evalTerm(b.value, env, (v) => {
-          found = true;
-          return onValue(v, env) || constant;
-        }),
-      );
+    const run = bodyContinuation(ev, b, env, (v) => {
+      found = true;
+      return onValue(v, env) || constant;
+    });
     if (initEnv) initEnv(env, run);
     else run();
     if (explain && token !== undefined) explain.exitBody(token, found);

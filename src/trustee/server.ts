@@ -13,6 +13,7 @@ import { REFERENCE_VALUE_BUILTIN } from './as/appraisal.js';
 import { AttestationService } from './as/attestation-service.js';
 import { DEFAULT_AS_POLICIES, DEFAULT_RESOURCE_POLICY } from './as/default-policies/index.js';
 import { createEarSigner, parsePemCertificates, type EarSigner } from './as/ear-token.js';
+import { IssuedTokens } from './as/issued-tokens.js';
 import type { PolicyEngine } from './as/policy-engine.js';
 import { PolicyStore } from './as/policy.js';
 import { TokenVerifier } from './as/token-verifier.js';
@@ -97,7 +98,8 @@ export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
   } catch (cause) {
     throw new ConfigError((cause as Error).message, { key: 'coco.protocol_version', cause });
   }
-  const signer = createEarSigner({ keyPem: options.token?.signerKeyPem, certChainPem: options.token?.signerCertChainPem });
+  const issued = new IssuedTokens();
+  const signer = createEarSigner({ keyPem: options.token?.signerKeyPem, certChainPem: options.token?.signerCertChainPem, issued });
   const rvps = new ReferenceValues(store);
   const asPolicies = new PolicyStore(store, 'attestation_service_policy', options.policyEngine, { [REFERENCE_VALUE_BUILTIN]: 1 });
   const resourcePolicy = new PolicyStore(store, 'kbs', options.policyEngine);
@@ -125,6 +127,7 @@ export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
     trustedCerts,
     jwks: options.tokenTrust?.jwks ?? [],
     trustedKeys: [signer.publicKey],
+    issued,
     insecureHeaderJwk: options.tokenTrust?.insecureHeaderJwk ?? false,
   });
   const context: KbsContext = {

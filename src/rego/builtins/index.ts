@@ -32,11 +32,13 @@ export interface HostBuiltin {
 
 /** Wrap a host builtin: arguments in as JSON, result back as a value (undefined stays undefined). */
 export function adaptHost(h: HostBuiltin): BuiltinDef {
-  return {
-    arity: h.arity,
-    fn: (args) => {
-      const r = h.fn(...args.map(toJson));
-      return r === undefined ? undefined : fromJson(r);
-    },
+  return { arity: h.arity, fn: hostCall(h) };
+}
+
+// A returned closure, not an object-literal property: tsx's keepNames would rename the latter per call.
+function hostCall(h: HostBuiltin): BuiltinDef['fn'] {
+  return (args) => {
+    const r = h.fn(...args.map(toJson));
+    return r === undefined ? undefined : fromJson(r);
   };
 }

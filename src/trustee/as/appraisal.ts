@@ -25,15 +25,17 @@ export interface Appraisal {
 
 function referenceValueBuiltins(rv: ReferenceValueSnapshot, note: (n: string) => void): HostBuiltins {
   return {
-    [REFERENCE_VALUE_BUILTIN]: {
-      arity: 1,
-      fn: (id: unknown) => {
-        if (typeof id !== 'string') return undefined;
-        const v = rv.values.get(id);
-        if (v === undefined && rv.expired.has(id)) note(`reference value ${id} expired and was withheld`);
-        return v;
-      },
-    },
+    [REFERENCE_VALUE_BUILTIN]: { arity: 1, fn: referenceValueLookup(rv, note) },
+  };
+}
+
+// Returned, not assigned to a property: tsx (esbuild keepNames) would rename the closure on every appraisal.
+function referenceValueLookup(rv: ReferenceValueSnapshot, note: (n: string) => void): (id: unknown) => unknown {
+  return (id) => {
+    if (typeof id !== 'string') return undefined;
+    const v = rv.values.get(id);
+    if (v === undefined && rv.expired.has(id)) note(`reference value ${id} expired and was withheld`);
+    return v;
   };
 }
 

@@ -1,11 +1,13 @@
 /**
  * EAR attestation-token signing (reference/trustee.md §1.11): JWS compact, ES256 on P-256, with the
  * verification key in the header `jwk` and the signer certificate chain in `jwk.x5c` when configured.
- * Without a configured key an ephemeral key is generated per process, as upstream does.
+ * Without a configured key an ephemeral key is generated per process, as upstream does. Signed tokens
+ * can be remembered in an `IssuedTokens` set so that the token verifier recognises them.
  * @module
  */
 import { X509Certificate, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { ConfigError, publicJwkOf, toBase64, toBase64Url, utf8, type EcPublicJwk } from '../../core/index.js';
+import type { IssuedTokens } from './issued-tokens.js';
 
 export interface EarSignerJwk {
   kty: 'EC';
@@ -30,7 +32,7 @@ export function parsePemCertificates(pem: string): X509Certificate[] {
 }
 
 /** Build the signer from a P-256 PKCS#8/SEC1 PEM key and an optional PEM chain (leaf first). */
-export function createEarSigner(options: { keyPem?: string; certChainPem?: string } = {}): EarSigner {
+export function createEarSigner(options: { keyPem?: string; certChainPem?: string; issued?: IssuedTokens } = {}): EarSigner {
   let privateKey: KeyObject;
   if (options.keyPem) {
     try {
@@ -59,11 +61,12 @@ export function createEarSigner(options: { keyPem?: string; certChainPem?: strin
     publicKey,
     async sign(claims) {
       const input = `${headerB64}.${toBase64Url(utf8(JSON.stringify(claims)))}`;
-      // On the libuv thread pool: the event loop serves other requests while ECDSA runs.
-      const sig = await new Promise<Buffer>((resolve, reject) =>
-        sign('sha256', utf8(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }, (err, out) => (err ? reject(err) : resolve(out))),
-      );
-      return `${input}.${toBase64Url(new Uint8Array(sig))}`;
+      // Synchronously: a P-256 signature is ~20 µs of CPU, while handing it to the libuv thread pool
+      // costs more CPU than that in thread wake-ups (measured in docs/benchmarks.md's KBS section).
+      const sig = sign('sha256', utf8(input), { key: privateKey, dsaEncoding: 'ieee-p1363' });
+      const token = `${input}.${toBase64Url(new Uint8Array(sig))}`;
+      if (options.issued && typeof claims.exp === 'number') options.issued.add(token, claims.exp);
+      return token;
     },
   };
 }

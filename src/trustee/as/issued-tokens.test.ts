@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { createEarSigner } from './ear-token.js';
+import { IssuedTokens } from './issued-tokens.js';
+import { TokenVerifier } from './token-verifier.js';
+
+const NOW = new Date('2026-11-23T08:00:00Z');
+const nowS = NOW.getTime() / 1000;
+const exp = nowS + 300;
+
+describe('IssuedTokens', () => {
+  test('recognises exactly the tokens it was given, until they expire', () => {
+    const issued = new IssuedTokens();
+    issued.add('a.b.c', exp);
+    assert.equal(issued.has('a.b.c', nowS), true);
+    assert.equal(issued.has('a.b.d', nowS), false);
+    assert.equal(issued.has('a.b.c', exp + 1), false);
+    assert.equal(issued.size, 0, 'an expired entry is dropped when it is looked up');
+  });
+
+  test('keeps at most its bound, forgetting the oldest first', () => {
+    const issued = new IssuedTokens(3);
+    for (const t of ['t1', 't2', 't3', 't4']) issued.add(t, exp);
+    assert.equal(issued.size, 3);
+    assert.equal(issued.has('t1', nowS), false);
+    assert.equal(issued.has('t4', nowS), true);
+  });
+
+  test('no token that differs from a remembered one is recognised (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }), fc.string(), (token, other) => {
+        const issued = new IssuedTokens();
+        issued.add(token, exp);
+        return other === token || !issued.has(other, nowS);
+      }),
+    );
+  });
+});
+
+describe('TokenVerifier with the tokens our signer issued', () => {
+  const issued = new IssuedTokens();
+  const signer = createEarSigner({ issued });
+  // No trusted keys at all: only the issued-token set can make our tokens acceptable here.
+  const bare = new TokenVerifier({ issued });
+
+  test('accepts a token our signer issued without any trusted key, in both verify paths', async () => {
+    const token = await signer.sign({ exp, hello: 'world' });
+    assert.equal(bare.verify(token, NOW).hello, 'world');
+    assert.equal((await bare.verifyAsync(token, NOW)).hello, 'world');
+    assert.throws(() => new TokenVerifier({}).verify(token, NOW), { check: 'token.x5c.missing' });
+  });
+
+  test('checks the signature of a token with one changed byte (it is not one we issued)', async () => {
+    const token = await signer.sign({ exp, role: 'guest' });
+    const [h, p, s] = token.split('.');
+    const payload = Buffer.from(p!, 'base64url');
+    payload[payload.length - 3] ^= 1;
+    const forged = `${h}.${payload.toString('base64url')}.${s}`;
+    const ours = new TokenVerifier({ issued, trustedKeys: [signer.publicKey] });
+    assert.throws(() => ours.verify(forged, NOW), { check: 'token.signature' });
+    await assert.rejects(ours.verifyAsync(forged, NOW), { check: 'token.signature' });
+  });
+
+  test('still applies exp and nbf to an issued token', async () => {
+    const late = await signer.sign({ exp: nowS - 120 });
+    assert.throws(() => bare.verify(late, NOW), { check: 'token.x5c.missing' }, 'an expired issued token is forgotten and then fully checked');
+    const early = await signer.sign({ exp, nbf: nowS + 120 });
+    assert.throws(() => bare.verify(early, NOW), { check: 'token.nbf' });
+  });
+
+  test('does not remember tokens without exp', async () => {
+    const token = await signer.sign({ hello: 'x' });
+    assert.throws(() => bare.verify(token, NOW), { check: 'token.x5c.missing' });
+  });
+});
