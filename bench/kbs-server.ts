@@ -2,6 +2,8 @@
  * Server side of bench/kbs.bench.ts, run in its own process so the client and the server do not
  * share one event loop. Modes:
  * - `echo`: the baseline, a bare node:http server answering small JSON;
+ * - `echo-spin:<µs>`: the same, busy-waiting that long per request (a server as costly as Trustee with
+ *   none of its code);
  * - `kbs`: Trustee on the memory store;
  * - `kbs-sqlite`: the `npm start` layout, SQLite (WAL, synchronous=FULL) for state, sessions in memory;
  * - `kbs-sqlite-sessions`: sessions in the same SQLite file too (two durable writes per handshake);
@@ -63,11 +65,21 @@ const sqliteFile = () => {
 };
 const cleanup = () => tempDirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
 
-if (mode === 'echo') {
+/** Busy-wait `micros` µs on this thread (the `echo-spin` baseline's stand-in for request work). */
+function spin(micros: number): void {
+  const end = process.hrtime.bigint() + BigInt(Math.round(micros * 1000));
+  while (process.hrtime.bigint() < end);
+}
+
+if (mode === 'echo' || mode.startsWith('echo-spin:')) {
+  // `echo-spin:<µs>`: the echo server also spins that long per request, so it costs as much CPU per
+  // request as Trustee does; what remains of the latency shape is the closed loop itself.
+  const work = mode === 'echo' ? 0 : Number(mode.slice('echo-spin:'.length));
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      if (work > 0) spin(work);
       const body = JSON.stringify({ ok: true, n: Buffer.concat(chunks).length });
       res.writeHead(200, {
         'content-type': 'application/json',
@@ -77,7 +89,7 @@ if (mode === 'echo') {
       res.end(body);
     });
   });
-  server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, engine: 'none' })));
+  server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, engine: work ? `spin ${work} µs` : 'none' })));
 } else if (mode === 'kbs-cluster-worker') {
   const setup = await receiveClusterSetup();
   await serveTrustee(await openStore({ type: 'sqlite', path: process.argv[3]! }), await openStore({ type: 'sqlite', path: setup.sessionDbPath }), setup.signerKeyPem);

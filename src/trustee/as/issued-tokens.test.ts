@@ -74,3 +74,14 @@ describe('TokenVerifier with the tokens our signer issued', () => {
     assert.throws(() => bare.verify(token, NOW), { check: 'token.x5c.missing' });
   });
 });
+
+describe('IssuedTokens keyed by signature', () => {
+  test('does not recognise a token that reuses a remembered signature with another header or payload', () => {
+    const issued = new IssuedTokens();
+    issued.add('h.p.sig', exp);
+    assert.equal(issued.has('h.p.sig', nowS), true);
+    assert.equal(issued.has('h.q.sig', nowS), false);
+    assert.equal(issued.has('sig', nowS), false);
+    assert.equal(issued.has('x.h.p.sig', nowS), false);
+  });
+});

@@ -15,12 +15,15 @@
  */
 const DEFAULT_MAX_ENTRIES = 8_192;
 
+/** The text after the last `.` of a compact JWS (the whole string when there is none). */
+const signatureOf = (token: string) => token.slice(token.lastIndexOf('.') + 1);
+
 export class IssuedTokens {
   /**
-   * Token text → expiry in epoch seconds, in signing order. Keyed by the whole text (a Map hashes and
-   * compares all of it), which costs less per lookup than a SHA-256 of it would.
+   * Signature segment → the whole token and its expiry (epoch seconds), in signing order. The short
+   * signature is the map key (cheap to hash); a hit counts only when the whole text is equal too.
    */
-  private readonly byText = new Map<string, number>();
+  private readonly bySignature = new Map<string, { token: string; exp: number }>();
   private readonly maxEntries: number;
 
   constructor(maxEntries = DEFAULT_MAX_ENTRIES) {
@@ -29,23 +32,24 @@ export class IssuedTokens {
 
   /** Remember a token we signed; `expiresAt` is its `exp` (epoch seconds). */
   add(token: string, expiresAt: number): void {
-    const map = this.byText;
-    map.set(token, expiresAt);
+    const map = this.bySignature;
+    map.set(signatureOf(token), { token, exp: expiresAt });
     if (map.size > this.maxEntries) map.delete(map.keys().next().value!);
   }
 
   /** True when `token` is exactly a token we signed that has not expired at `nowSeconds`. */
   has(token: string, nowSeconds: number): boolean {
-    const exp = this.byText.get(token);
-    if (exp === undefined) return false;
-    if (exp < nowSeconds) {
-      this.byText.delete(token);
+    const sig = signatureOf(token);
+    const hit = this.bySignature.get(sig);
+    if (hit === undefined || hit.token !== token) return false;
+    if (hit.exp < nowSeconds) {
+      this.bySignature.delete(sig);
       return false;
     }
     return true;
   }
 
   get size(): number {
-    return this.byText.size;
+    return this.bySignature.size;
   }
 }
