@@ -117,6 +117,17 @@ describe('runTrustee', () => {
     }
   });
 
+  test('refuses to start when a trusted JWK set cannot be fetched (fails closed)', async () => {
+    const config = parseConfigText(
+      '[http_server]\nsockets = ["127.0.0.1:0"]\ninsecure_http = true\n[admin]\nauthorization_mode = "DenyAll"\n[attestation_token]\ntrusted_jwk_sets = ["https://127.0.0.1:1/jwks"]\n',
+      { cwd: dir, env: {} },
+    );
+    await assert.rejects(
+      runTrustee(config, { policyEngine: await loadPolicyEngine(), build: BUILD }),
+      (e: unknown) => e instanceof ConfigError && e.key === 'attestation_token.trusted_jwk_sets' && /127\.0\.0\.1:1\/jwks: unreachable/.test(e.message),
+    );
+  });
+
   test('DenyAll answers 401 on admin endpoints even with a valid-looking token', async () => {
     const config = parseConfigText('[http_server]\nsockets = ["127.0.0.1:0"]\ninsecure_http = true\n[admin]\nauthorization_mode = "DenyAll"\n', { cwd: dir, env: {} });
     const r = await runTrustee(config, { policyEngine: await loadPolicyEngine(), build: BUILD });
@@ -182,7 +193,7 @@ describe('trusteeOptionsFromConfig', () => {
     const signer = join(dir, 'signer.pem');
     writeFileSync(signer, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
     const jwks = join(dir, 'jwks.json');
-    writeFileSync(jwks, '{"keys":[{"kty":"EC","crv":"P-256","x":"a","y":"b","alg":"ES256"}]}');
+    writeFileSync(jwks, '{"keys":[{"kty":"EC","crv":"P-256","x":"a","y":"b","alg":"ES256","kid":"k1"},{"kty":"EC","crv":"P-256","x":"a","y":"b"}]}');
     const c = parseConfigText(
       [
         '[http_server]',
@@ -211,14 +222,20 @@ describe('trusteeOptionsFromConfig', () => {
     assert.equal(o.token?.lifetimeMinutes, 3);
     assert.equal(o.token?.issuer, 'me');
     assert.match(o.token?.signerKeyPem ?? '', /PRIVATE KEY/);
-    assert.equal(o.tokenTrust?.jwks?.length, 1);
+    assert.deepEqual(o.tokenTrust?.jwks?.map((k) => k.kid), ['k1']); // the key without a kid is skipped
     assert.equal(o.tokenTrust?.insecureHeaderJwk, true);
   });
 
-  test('a missing signer key or remote JWK set is a ConfigError naming the key', () => {
+  test('a missing signer key, or a remote JWK set not loaded beforehand, is a ConfigError naming the key', () => {
     const c1 = parseConfigText('[attestation_service.attestation_token_broker.signer]\nkey_path = "/nonexistent/k.pem"\n', { cwd: dir, env: {} });
     assert.throws(() => trusteeOptionsFromConfig(c1), (e: unknown) => e instanceof ConfigError && e.key === 'attestation_service.attestation_token_broker.signer.key_path');
     const c2 = parseConfigText('[attestation_token]\ntrusted_jwk_sets = ["https://idp.example/jwks"]\n', { cwd: dir, env: {} });
     assert.throws(() => trusteeOptionsFromConfig(c2), (e: unknown) => e instanceof ConfigError && e.key === 'attestation_token.trusted_jwk_sets');
+  });
+
+  test('takes the JWK set keys loaded beforehand instead of reading trusted_jwk_sets', () => {
+    const c = parseConfigText('[attestation_token]\ntrusted_jwk_sets = ["https://idp.example/jwks"]\n', { cwd: dir, env: {} });
+    const jwks = [{ kty: 'EC', kid: 'remote-1' }];
+    assert.deepEqual(trusteeOptionsFromConfig(c, { jwks }).tokenTrust?.jwks, jwks);
   });
 });

@@ -11,6 +11,7 @@ import { createAdminAuthorizer, ensureAdminKeyPair, mintAdminToken, readPem, ADM
 import type { TrusteeConfig } from './config.js';
 import { verifierEnvFromConfig } from './config/verifier-env.js';
 import { tlsOptionsFor } from './config/tls.js';
+import { loadTrustedJwkSets, readLocalJwkSets, type JwkSetFetchOptions, type TrustedJwk } from './config/jwk-sets.js';
 import type { Listening } from './http/adapter.js';
 import { createKbsMetrics, type BuildInfo, type KbsMetrics } from './metrics.js';
 import type { PolicyEngine } from './as/policy-engine.js';
@@ -36,8 +37,16 @@ function readText(path: string, key: string): string {
   }
 }
 
-/** The `TrusteeOptions` a config asks for (everything but stores, engine, admin and metrics). */
-export function trusteeOptionsFromConfig(config: TrusteeConfig): Omit<TrusteeOptions, 'store' | 'sessionStore' | 'policyEngine' | 'admin' | 'metrics'> {
+/**
+ * The `TrusteeOptions` a config asks for (everything but stores, engine, admin and metrics).
+ * `loaded.jwks` are the keys of `attestation_token.trusted_jwk_sets` already loaded with
+ * `loadTrustedJwkSets` (runTrustee does, fetching `https://` sets); without it the local sets are read
+ * here and an `https://` entry is a `ConfigError`.
+ */
+export function trusteeOptionsFromConfig(
+  config: TrusteeConfig,
+  loaded: { jwks?: TrustedJwk[] } = {},
+): Omit<TrusteeOptions, 'store' | 'sessionStore' | 'policyEngine' | 'admin' | 'metrics'> {
   const broker = config.attestationService.tokenBroker;
   const token: NonNullable<TrusteeOptions['token']> = { lifetimeMinutes: broker.durationMin, issuer: broker.issuerName, verbose: broker.verboseToken };
   if (broker.developerName) token.developer = broker.developerName;
@@ -46,19 +55,7 @@ export function trusteeOptionsFromConfig(config: TrusteeConfig): Omit<TrusteeOpt
   if (broker.signer) token.signerKeyPem = readText(broker.signer.keyPath, `${signerKey}.key_path`);
   if (broker.signer?.certPath) token.signerCertChainPem = readText(broker.signer.certPath, `${signerKey}.cert_path`);
   const t = config.attestationToken;
-  const jwks = t.trustedJwkSets.flatMap((p) => {
-    const key = 'attestation_token.trusted_jwk_sets';
-    if (/^https?:/.test(p)) throw new ConfigError(`${key}: remote JWK sets are not supported; download ${p} to a file`, { key });
-    let set: { keys?: unknown };
-    try {
-      set = JSON.parse(readText(p, key)) as { keys?: unknown };
-    } catch (cause) {
-      if (cause instanceof ConfigError) throw cause;
-      throw new ConfigError(`${key}: ${p} is not JSON`, { key, cause });
-    }
-    if (!Array.isArray(set.keys)) throw new ConfigError(`${key}: ${p} has no "keys" array`, { key });
-    return set.keys as Array<Record<string, unknown>>;
-  });
+  const jwks = loaded.jwks ?? readLocalJwkSets(t.trustedJwkSets);
   return {
     versionRange: config.protocolVersion.source,
     sessionLifetimeMinutes: config.attestationService.sessionTimeoutMin,
@@ -88,10 +85,21 @@ function usesDataDirKey(config: TrusteeConfig): boolean {
   );
 }
 
-/** Open stores, build the app and listen on the first configured socket. */
-export async function runTrustee(config: TrusteeConfig, deps: { policyEngine: PolicyEngine; build: BuildInfo }): Promise<RunningTrustee> {
+export interface RunTrusteeDeps {
+  policyEngine: PolicyEngine;
+  build: BuildInfo;
+  /** How `https://` entries of `trusted_jwk_sets` are fetched (an extra CA, limits); tests use it. */
+  jwkSets?: JwkSetFetchOptions;
+}
+
+/**
+ * Load the trust material (remote JWK sets are fetched here, once), open stores, build the app and
+ * listen on the first configured socket.
+ */
+export async function runTrustee(config: TrusteeConfig, deps: RunTrusteeDeps): Promise<RunningTrustee> {
   const tls = config.http.insecureHttp ? undefined : tlsOptionsFor(config.http);
-  const options = trusteeOptionsFromConfig(config);
+  const jwks = await loadTrustedJwkSets(config.attestationToken.trustedJwkSets, deps.jwkSets);
+  const options = trusteeOptionsFromConfig(config, { jwks });
   const verifierEnv = await verifierEnvFromConfig(config.attestationService.verifier);
   let adminToken: string | undefined;
   if (usesDataDirKey(config)) {

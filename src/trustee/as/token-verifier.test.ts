@@ -105,6 +105,16 @@ describe('TokenVerifier.verify', () => {
     assert.throws(() => new TokenVerifier({ jwks: [] }).verify(`${header}.${body}.${sig}`, NOW), { check: 'token.kid' });
   });
 
+  test('refuses a kid token whose header alg differs from the alg of the trusted JWK', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const header = Buffer.from(JSON.stringify({ alg: 'ES256', kid: 'k1' })).toString('base64url');
+    const body = Buffer.from(JSON.stringify({ exp })).toString('base64url');
+    const sig = sign('sha256', Buffer.from(`${header}.${body}`), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+    const token = `${header}.${body}.${sig}`;
+    assert.equal(new TokenVerifier({ jwks: [{ ...publicJwkOf(publicKey), alg: 'ES256', kid: 'k1' }] }).verify(token, NOW).exp, exp);
+    assert.throws(() => new TokenVerifier({ jwks: [{ ...publicJwkOf(publicKey), alg: 'ES384', kid: 'k1' }] }).verify(token, NOW), { check: 'token.alg' });
+  });
+
   test('refuses alg none', () => {
     const header = Buffer.from(JSON.stringify({ alg: 'none', jwk: signer.jwk })).toString('base64url');
     const body = Buffer.from(JSON.stringify({ exp })).toString('base64url');

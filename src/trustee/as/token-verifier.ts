@@ -166,6 +166,8 @@ export class TokenVerifier {
     } else if (typeof header.kid === 'string') {
       const jwk = this.trust.jwks?.find((k) => k.kid === header.kid);
       if (!jwk) return fail('kid', `no trusted key with kid ${JSON.stringify(header.kid)}`);
+      // Upstream takes the algorithm from the JWK's `alg`; a header that asks for another one is refused.
+      if (typeof jwk.alg === 'string' && jwk.alg !== header.alg) fail('alg', `token alg ${String(header.alg)} differs from the alg ${jwk.alg} of key ${JSON.stringify(header.kid)}`);
       key = keyOfJwk(jwk);
     } else {
       return fail('key', 'token header has neither jwk nor kid');

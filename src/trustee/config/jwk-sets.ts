@@ -1,0 +1,286 @@
+/**
+ * Loads `[attestation_token] trusted_jwk_sets` (reference/trustee.md §1.12): each entry is a plain
+ * path, a `file://` URL or an `https://` URL. An https URL is first read as a JWK set; when the answer
+ * is not one, `<url>/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §4) is fetched and
+ * its `jwks_uri` followed. Sets are loaded once, at startup, as upstream KBS does.
+ *
+ * Keys are looked up by header `kid` (token-verifier.ts), so a key without a string `kid` can
+ * never be selected: such keys are skipped, and a set left with no key at all is refused. `http://`
+ * and other schemes are refused: trust material never travels in plaintext.
+ *
+ * HTTPS: one GET per document (`accept: application/json`), at most `timeoutMs` (default 10 s) from
+ * connect to the last byte, at most `maxBytes` (default 1 MiB) of body, at most `maxRedirects`
+ * (default 3) redirects and only to `https://` URLs. Certificates are checked against Node's default
+ * roots (which include `NODE_EXTRA_CA_CERTS`, the operator's way to trust a private CA); the caller's
+ * `extraCaPem` option adds one CA to Node's bundled roots instead (tests).
+ * Every failure is a `ConfigError` with `key: 'attestation_token.trusted_jwk_sets'`.
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { rootCertificates } from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../../core/index.js';
+
+export const JWK_SETS_KEY = 'attestation_token.trusted_jwk_sets';
+
+/** A trusted JWK as found in a set; only `kid` is checked here (the key itself is checked on use). */
+export type TrustedJwk = Record<string, unknown> & { kid: string };
+
+export interface JwkSetFetchOptions {
+  /**
+   * One more trusted CA (PEM) besides Node's bundled roots. When given, the trust list is exactly
+   * those roots plus this CA (`NODE_EXTRA_CA_CERTS` then no longer applies).
+   */
+  extraCaPem?: string;
+  /** Longest time for one GET, connect to last byte (default 10 000 ms). */
+  timeoutMs?: number;
+  /** Largest accepted body per GET (default 1 MiB). */
+  maxBytes?: number;
+  /** Redirects followed per document, each to an `https://` URL (default 3). */
+  maxRedirects?: number;
+}
+
+const DISCOVERY_SUFFIX = '/.well-known/openid-configuration';
+
+const configError = (message: string, cause?: unknown): ConfigError =>
+  new ConfigError(`${JWK_SETS_KEY}: ${message}`, { key: JWK_SETS_KEY, ...(cause !== undefined ? { cause } : {}) });
+
+/** Either the keys of a document shaped like a JWK set, or why it is not one. */
+type SetShape = { keys: unknown[] } | { problem: string };
+
+function shapeOf(value: unknown): SetShape {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { problem: 'not a JSON object' };
+  const keys = (value as Record<string, unknown>).keys;
+  if (!Array.isArray(keys)) return { problem: 'no "keys" array' };
+  return { keys };
+}
+
+/** The usable keys of a JWK set; throws when an entry is not an object or no key has a `kid`. */
+function keysWithKid(keys: unknown[], source: string): TrustedJwk[] {
+  const out: TrustedJwk[] = [];
+  keys.forEach((k, i) => {
+    if (k === null || typeof k !== 'object' || Array.isArray(k)) throw configError(`${source}: keys[${i}] is not an object`);
+    if (typeof (k as Record<string, unknown>).kid === 'string') out.push(k as TrustedJwk);
+  });
+  if (out.length === 0) throw configError(`${source} has no key with a "kid" (keys are looked up by the token header kid)`);
+  return out;
+}
+
+/**
+ * The keys of a parsed JWK set document (`{ "keys": [ {...}, ... ] }`) from `source` (named in
+ * errors). Keys without a string `kid` are skipped. Throws `ConfigError` when the document is not a
+ * set, an entry is not an object, or no key has a `kid`.
+ */
+export function parseJwkSet(value: unknown, source: string): TrustedJwk[] {
+  const shape = shapeOf(value);
+  if ('problem' in shape) throw configError(`${source} is not a JWK set (${shape.problem})`);
+  return keysWithKid(shape.keys, source);
+}
+
+function parseJsonBytes(body: Uint8Array): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body)) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/** What an entry of `trusted_jwk_sets` names. */
+function schemeOf(source: string): 'file' | 'path' | 'https' | 'other' {
+  const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(source);
+  if (!m || source.startsWith('/')) return 'path';
+  const scheme = m[1]!.toLowerCase();
+  if (scheme === 'file') return 'file';
+  if (scheme === 'https') return 'https';
+  return 'other';
+}
+
+/** Read one local set (plain path or `file://` URL) synchronously. */
+export function readJwkSetFile(source: string): TrustedJwk[] {
+  let path = source;
+  if (schemeOf(source) === 'file') {
+    try {
+      path = fileURLToPath(source);
+    } catch (cause) {
+      throw configError(`${source} is not a usable file URL (${(cause as Error).message})`, cause);
+    }
+  }
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw configError(`cannot read ${source}: ${(cause as Error).message}`, cause);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw configError(`${source} is not JSON`, cause);
+  }
+  return parseJwkSet(value, source);
+}
+
+function refuseScheme(source: string): never {
+  if (/^http:/i.test(source)) throw configError(`${source}: plain http:// is refused (trust material must come over https:// or from a file)`);
+  throw configError(`${source}: unsupported scheme (use a path, file:// or https://)`);
+}
+
+/**
+ * The local sets only (paths and `file://` URLs), read synchronously. An `https://` entry is a
+ * `ConfigError`: remote sets are fetched by `loadTrustedJwkSets` (which `runTrustee` calls).
+ */
+export function readLocalJwkSets(sources: readonly string[]): TrustedJwk[] {
+  return sources.flatMap((s) => {
+    const kind = schemeOf(s);
+    if (kind === 'https') throw configError(`${s} is fetched over the network; load the sets with loadTrustedJwkSets (runTrustee does)`);
+    if (kind === 'other') return refuseScheme(s);
+    return readJwkSetFile(s);
+  });
+}
+
+/**
+ * All configured sets, in configuration order, concatenated (a `kid` found in an earlier set wins).
+ * Remote sets are fetched concurrently. Throws `ConfigError` (`attestation_token.trusted_jwk_sets`)
+ * naming the source and what went wrong.
+ */
+export async function loadTrustedJwkSets(sources: readonly string[], options: JwkSetFetchOptions = {}): Promise<TrustedJwk[]> {
+  const sets = await Promise.all(
+    sources.map(async (s) => {
+      const kind = schemeOf(s);
+      if (kind === 'https') return fetchJwkSet(s, options);
+      if (kind === 'other') return refuseScheme(s);
+      return readJwkSetFile(s);
+    }),
+  );
+  return sets.flat();
+}
+
+interface Answer {
+  status: number;
+  body: Uint8Array;
+  /** The URL that finally answered (after redirects). */
+  url: string;
+}
+
+/** One GET with the limits above; redirects are followed here. Throws `ConfigError` on transport failures. */
+async function get(url: string, o: JwkSetFetchOptions): Promise<Answer> {
+  const maxRedirects = o.maxRedirects ?? 3;
+  let current = new URL(url);
+  for (let hop = 0; ; hop++) {
+    const res = await getOnce(current, o);
+    if (![301, 302, 303, 307, 308].includes(res.status)) return { status: res.status, body: res.body, url: current.href };
+    if (!res.location) throw configError(`${current.href}: HTTP ${res.status} redirect without a Location`);
+    if (hop >= maxRedirects) throw configError(`${url}: more than ${maxRedirects} redirects`);
+    let next: URL;
+    try {
+      next = new URL(res.location, current);
+    } catch (cause) {
+      throw configError(`${current.href}: redirect to an invalid URL`, cause);
+    }
+    if (next.protocol !== 'https:') throw configError(`${current.href}: redirect to ${next.href} refused (only https:// is followed)`);
+    current = next;
+  }
+}
+
+function getOnce(url: URL, o: JwkSetFetchOptions): Promise<{ status: number; body: Uint8Array; location: string | undefined }> {
+  const timeoutMs = o.timeoutMs ?? 10_000;
+  const maxBytes = o.maxBytes ?? 1024 * 1024;
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (message: string, cause?: unknown) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.destroy();
+      reject(configError(`${url.href}: ${message}`, cause));
+    };
+    const req = request(
+      url,
+      {
+        method: 'GET',
+        headers: { accept: 'application/json' },
+        agent: false, // no keep-alive: the sets are fetched once, at startup
+        ...(o.extraCaPem !== undefined ? { ca: [...rootCertificates, o.extraCaPem] } : {}),
+      },
+      (res) => {
+        const declared = Number(res.headers['content-length']);
+        if (Number.isFinite(declared) && declared > maxBytes) return fail(`response of ${declared} bytes is over the ${maxBytes}-byte limit`);
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > maxBytes) fail(`response is over the ${maxBytes}-byte limit`);
+          else chunks.push(c);
+        });
+        res.on('end', () => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          const location = res.headers.location;
+          resolve({ status: res.statusCode ?? 0, body: new Uint8Array(Buffer.concat(chunks)), location });
+        });
+        res.on('error', (e) => fail(`${transportFailure(e)}`, e));
+      },
+    );
+    const timer = setTimeout(() => fail(`no complete answer within ${timeoutMs} ms`), timeoutMs);
+    req.on('error', (e) => fail(`${transportFailure(e)}`, e));
+    req.end();
+  });
+}
+
+/** "TLS handshake failed (...)" for certificate and TLS errors, "unreachable (...)" for the rest. */
+function transportFailure(e: Error): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const detail = code && !e.message.includes(code) ? `${code}: ${e.message}` : e.message;
+  const tls = code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO|HOSTNAME|ERR_TLS|ERR_SSL/.test(code);
+  return `${tls ? 'TLS handshake failed' : 'unreachable'} (${detail})`;
+}
+
+const isOk = (status: number) => status >= 200 && status < 300;
+
+/** A GET answer as a JWK set, or why it is not one. */
+function setShapeOf(a: Answer): SetShape {
+  if (!isOk(a.status)) return { problem: `HTTP ${a.status}` };
+  const json = parseJsonBytes(a.body);
+  if (!json.ok) return { problem: 'not JSON' };
+  return shapeOf(json.value);
+}
+
+/** `<url>/.well-known/openid-configuration`, the OIDC discovery document for an issuer URL. */
+export function discoveryUrlOf(url: string): string {
+  const u = new URL(url);
+  u.pathname = u.pathname.replace(/\/+$/, '') + DISCOVERY_SUFFIX;
+  u.search = '';
+  u.hash = '';
+  return u.href;
+}
+
+/** Fetch one https set: the URL itself as a JWK set, else its OpenID discovery document's `jwks_uri`. */
+async function fetchJwkSet(url: string, o: JwkSetFetchOptions): Promise<TrustedJwk[]> {
+  if (!URL.canParse(url)) throw configError(`${url} is not a valid URL`);
+  const direct = await get(url, o);
+  const shape = setShapeOf(direct);
+  if ('keys' in shape) return keysWithKid(shape.keys, url);
+
+  const discovery = discoveryUrlOf(url);
+  const notSet = `${url} is not a JWK set (${shape.problem})`;
+  const doc = await get(discovery, o);
+  if (!isOk(doc.status)) throw configError(`${notSet}, and its OpenID discovery document ${discovery} answered HTTP ${doc.status}`);
+  const json = parseJsonBytes(doc.body);
+  if (!json.ok || json.value === null || typeof json.value !== 'object' || Array.isArray(json.value)) {
+    throw configError(`${notSet}, and its OpenID discovery document ${discovery} is not a JSON object`);
+  }
+  const jwksUri = (json.value as Record<string, unknown>).jwks_uri;
+  if (typeof jwksUri !== 'string') throw configError(`${notSet}, and its OpenID discovery document ${discovery} has no "jwks_uri"`);
+  let target: URL;
+  try {
+    target = new URL(jwksUri);
+  } catch (cause) {
+    throw configError(`${discovery}: jwks_uri ${JSON.stringify(jwksUri)} is not a URL`, cause);
+  }
+  if (target.protocol !== 'https:') throw configError(`${discovery}: jwks_uri ${target.href} is not https://`);
+  const set = setShapeOf(await get(target.href, o));
+  if ('problem' in set) throw configError(`${target.href} (jwks_uri of ${discovery}) is not a JWK set (${set.problem})`);
+  return keysWithKid(set.keys, target.href);
+}
