@@ -5,9 +5,9 @@
  * lifetime (bounded); KDS rate-limits with 429, answered with Retry-After or exponential backoff.
  * @module
  */
-import { request } from 'node:https';
 import { Unavailable, isAllZero } from '../../core/index.js';
 import type { SnpVekQuery, SnpVekSource } from '../../verifier/index.js';
+import { httpsGetOnce } from '../http/https-get.js';
 import { snpHwId } from './snp-offline.js';
 
 export const AMD_KDS_URL = 'https://kdsintf.amd.com';
@@ -41,27 +41,12 @@ export interface SnpKdsOptions {
 
 /** Default GET over node:https with a timeout and a 64 KiB body limit (a VCEK is ~1.3 KiB). */
 export function httpsGet(ca?: string, timeoutMs = 10_000): HttpGet {
-  return (url) =>
-    new Promise((resolve, reject) => {
-      const req = request(url, { method: 'GET', ca, timeout: timeoutMs, headers: { accept: 'application/octet-stream' } }, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > 65536) req.destroy(new Error('response too large'));
-          else chunks.push(c);
-        });
-        res.on('end', () => {
-          const headers: Record<string, string | undefined> = {};
-          for (const [k, v] of Object.entries(res.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-          resolve({ status: res.statusCode ?? 0, headers, body: new Uint8Array(Buffer.concat(chunks)) });
-        });
-        res.on('error', reject);
-      });
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', reject);
-      req.end();
-    });
+  return async (url) => {
+    const res = await httpsGetOnce(url, { ...(ca !== undefined ? { ca } : {}), timeoutMs, maxBytes: 65536, accept: 'application/octet-stream' });
+    const headers: Record<string, string | undefined> = {};
+    for (const [k, v] of Object.entries(res.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    return { status: res.status, headers, body: new Uint8Array(res.body) };
+  };
 }
 
 const two = (n: number) => String(n).padStart(2, '0');

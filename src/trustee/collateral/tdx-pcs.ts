@@ -7,9 +7,9 @@
  * Spec: Intel SGX and TDX PCS API v4; PCCS API.
  * @module
  */
-import { request } from 'node:https';
 import { Unavailable, fromHex } from '../../core/index.js';
 import type { TdxCollateral, TdxCollateralSource } from '../../verifier/index.js';
+import { httpsGetOnce, type HttpsAnswer } from '../http/https-get.js';
 import type { TcbUpdateType } from './tdx-offline.js';
 
 export const INTEL_PCS_URL = 'https://api.trustedservices.intel.com/';
@@ -34,29 +34,10 @@ export interface PcsOptions {
   now?: () => number;
 }
 
-interface HttpResult {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-}
+type HttpResult = HttpsAnswer;
 
 function get(url: URL, ca: string | string[] | undefined, timeoutMs: number): Promise<HttpResult> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'GET', ca, timeout: timeoutMs, headers: { accept: '*/*' } }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > MAX_BODY) req.destroy(new Error('response too large'));
-        else chunks.push(c);
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
+  return httpsGetOnce(url, { ...(ca !== undefined ? { ca } : {}), timeoutMs, maxBytes: MAX_BODY });
 }
 
 function header(r: HttpResult, name: string): string {

@@ -17,10 +17,10 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../core/index.js';
+import { HTTPS_GET_LIMIT, httpsGetOnce } from '../http/https-get.js';
 
 export const JWK_SETS_KEY = 'attestation_token.trusted_jwk_sets';
 
@@ -183,50 +183,20 @@ async function get(url: string, o: JwkSetFetchOptions): Promise<Answer> {
   }
 }
 
-function getOnce(url: URL, o: JwkSetFetchOptions): Promise<{ status: number; body: Uint8Array; location: string | undefined }> {
-  const timeoutMs = o.timeoutMs ?? 10_000;
-  const maxBytes = o.maxBytes ?? 1024 * 1024;
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const fail = (message: string, cause?: unknown) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      req.destroy();
-      reject(configError(`${url.href}: ${message}`, cause));
-    };
-    const req = request(
-      url,
-      {
-        method: 'GET',
-        headers: { accept: 'application/json' },
-        agent: false, // no keep-alive: the sets are fetched once, at startup
-        ...(o.extraCaPem !== undefined ? { ca: [...rootCertificates, o.extraCaPem] } : {}),
-      },
-      (res) => {
-        const declared = Number(res.headers['content-length']);
-        if (Number.isFinite(declared) && declared > maxBytes) return fail(`response of ${declared} bytes is over the ${maxBytes}-byte limit`);
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > maxBytes) fail(`response is over the ${maxBytes}-byte limit`);
-          else chunks.push(c);
-        });
-        res.on('end', () => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          const location = res.headers.location;
-          resolve({ status: res.statusCode ?? 0, body: new Uint8Array(Buffer.concat(chunks)), location });
-        });
-        res.on('error', (e) => fail(`${transportFailure(e)}`, e));
-      },
-    );
-    const timer = setTimeout(() => fail(`no complete answer within ${timeoutMs} ms`), timeoutMs);
-    req.on('error', (e) => fail(`${transportFailure(e)}`, e));
-    req.end();
-  });
+async function getOnce(url: URL, o: JwkSetFetchOptions): Promise<{ status: number; body: Uint8Array; location: string | undefined }> {
+  try {
+    const res = await httpsGetOnce(url, {
+      accept: 'application/json',
+      noKeepAlive: true, // the sets are fetched once, at startup
+      ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+      ...(o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}),
+      ...(o.extraCaPem !== undefined ? { ca: [...rootCertificates, o.extraCaPem] } : {}),
+    });
+    return { status: res.status, body: new Uint8Array(res.body), location: res.headers.location };
+  } catch (e) {
+    const limit = (e as NodeJS.ErrnoException).code === HTTPS_GET_LIMIT;
+    throw configError(`${url.href}: ${limit ? (e as Error).message : transportFailure(e as Error)}`, e);
+  }
 }
 
 /** "TLS handshake failed (...)" for certificate and TLS errors, "unreachable (...)" for the rest. */

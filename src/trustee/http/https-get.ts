@@ -1,0 +1,76 @@
+/**
+ * One bounded HTTPS GET, shared by the clients that fetch trust material at run time (AMD KDS, Intel
+ * PCS/PCCS, remote JWK sets): a deadline from connect to the last byte and a body size cap, checked
+ * against the declared `content-length` and while streaming. Redirects are not followed (callers
+ * that follow them check where they lead). Exceeding a limit rejects with an `Error` whose `code` is
+ * `HTTPS_GET_LIMIT`; transport and TLS failures reject with Node's own error.
+ * @module
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { request } from 'node:https';
+
+export const HTTPS_GET_LIMIT = 'HTTPS_GET_LIMIT';
+
+export interface HttpsGetOptions {
+  /** Trusted CAs replacing Node's default list (absent = Node's defaults). */
+  ca?: string | string[];
+  /** Connect to last byte, ms (default 10 000). */
+  timeoutMs?: number;
+  /** Largest body in bytes (default 1 MiB). */
+  maxBytes?: number;
+  accept?: string;
+  /** Open a fresh connection and close it afterwards (for one-off fetches at startup). */
+  noKeepAlive?: boolean;
+}
+
+export interface HttpsAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+function limitError(message: string): Error {
+  return Object.assign(new Error(message), { code: HTTPS_GET_LIMIT });
+}
+
+export function httpsGetOnce(url: string | URL, o: HttpsGetOptions = {}): Promise<HttpsAnswer> {
+  const timeoutMs = o.timeoutMs ?? 10_000;
+  const maxBytes = o.maxBytes ?? 1024 * 1024;
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const finish = (err: Error | undefined, answer?: HttpsAnswer) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err) {
+        req.destroy();
+        reject(err);
+      } else resolve(answer!);
+    };
+    const req = request(
+      url,
+      {
+        method: 'GET',
+        headers: { accept: o.accept ?? '*/*' },
+        ...(o.noKeepAlive ? { agent: false } : {}),
+        ...(o.ca !== undefined ? { ca: o.ca } : {}),
+      },
+      (res) => {
+        const declared = Number(res.headers['content-length']);
+        if (Number.isFinite(declared) && declared > maxBytes) return finish(limitError(`response of ${declared} bytes is over the ${maxBytes}-byte limit`));
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > maxBytes) finish(limitError(`response is over the ${maxBytes}-byte limit`));
+          else chunks.push(c);
+        });
+        res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', (e) => finish(e));
+      },
+    );
+    const timer = setTimeout(() => finish(limitError(`no complete answer within ${timeoutMs} ms`)), timeoutMs);
+    req.on('error', (e) => finish(e));
+    req.end();
+  });
+}
