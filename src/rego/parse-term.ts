@@ -85,6 +85,22 @@ export class TokenStream {
 }
 
 /** Full term including `in` membership. */
+/** `(t1, t2, …)`: call or rule-head arguments; the current token is the opening parenthesis. */
+export function parseCallArgs(ts: TokenStream): Term[] {
+  ts.next();
+  const args = ts.nested(() => {
+    const out: Term[] = [];
+    while (!ts.isPunct(')')) {
+      out.push(parseTerm(ts));
+      if (!ts.isPunct(',')) break;
+      ts.next();
+    }
+    return out;
+  });
+  ts.expectPunct(')');
+  return args;
+}
+
 export function parseTerm(ts: TokenStream): Term {
   let lhs = parseOr(ts);
   while (ts.isIdent('in') && ts.continues()) {
@@ -309,17 +325,7 @@ function parsePostfix(ts: TokenStream, head: Term): Term {
     } else if (t.text === '(') {
       const fn = callName(term);
       if (!fn) return term;
-      ts.next();
-      const args: Term[] = ts.nested(() => {
-        const out: Term[] = [];
-        while (!ts.isPunct(')')) {
-          out.push(parseTerm(ts));
-          if (!ts.isPunct(',')) break;
-          ts.next();
-        }
-        return out;
-      });
-      ts.expectPunct(')');
+      const args = parseCallArgs(ts);
       if (fn.length === 1 && fn[0] === 'set' && args.length === 0) term = { t: 'set', items: [], loc: term.loc };
       else term = { t: 'call', fn, args, loc: term.loc };
     } else {

@@ -5,7 +5,7 @@
  */
 import type { Expr, Import, Loc, Module, Rule, RuleBody, RuleKind, Term } from './ast.js';
 import { syntaxError, tokenize } from './lexer.js';
-import { parseTerm, parseOr, TokenStream } from './parse-term.js';
+import { parseCallArgs, parseTerm, parseOr, TokenStream } from './parse-term.js';
 
 /** Parse one module. Throws MalformedInput whose message contains `file:line:col`. */
 export function parseModule(src: string, file = 'policy.rego'): Module {
@@ -93,17 +93,7 @@ function parseRule(ts: TokenStream, pkg: string[], v1: boolean): Rule[] {
   const ref = parseHeadRef(ts, brackets);
   let args: Term[] | undefined;
   if (ts.isPunct('(') && !ts.peek().nl) {
-    ts.next();
-    args = ts.nested(() => {
-      const out: Term[] = [];
-      while (!ts.isPunct(')')) {
-        out.push(parseTerm(ts));
-        if (!ts.isPunct(',')) break;
-        ts.next();
-      }
-      return out;
-    });
-    ts.expectPunct(')');
+    args = parseCallArgs(ts);
   }
   let key: Term | undefined;
   let value: Term | undefined;

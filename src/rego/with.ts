@@ -9,6 +9,13 @@ import { evalError } from './ops.js';
 import { RObject, type Value } from './value.js';
 
 /** `expr with target as value ...`: evaluate the expression in a derived evaluator. */
+/** The first value of a `with` replacement term, or undefined when it has none. */
+function withValue(ev: Evaluator, t: Term, env: Env): Value | undefined {
+  let value: Value | undefined;
+  ev.evalTerm(t, env, (v) => ((value = v), true));
+  return value;
+}
+
 export function evalWith(ev: Evaluator, e: Expr, env: Env, k: Cont): boolean {
   let input = ev.input;
   const overrides = new Map(ev.overrides ?? []);
@@ -21,30 +28,21 @@ export function evalWith(ev: Evaluator, e: Expr, env: Env, k: Cont): boolean {
     const segs = path as string[];
     const fnValue = withFunctionTarget(ev, w.value);
     const targetNode = head.name === 'data' ? ev.lookupNode(segs) : undefined;
-    if (targetNode && (targetNode.funcs.length > 0 || targetNode.defaults.some((d) => d.kind === 'function'))) {
-      const name = ['data', ...segs].join('.');
-      if (fnValue) fnOverrides.set(name, { fn: fnValue });
-      else {
-        let value: Value | undefined;
-        ev.evalTerm(w.value, env, (v) => ((value = v), true));
-        if (value === undefined) return false;
-        fnOverrides.set(name, { value });
-      }
-    } else if (head.name === 'input' || head.name === 'data') {
-      let value: Value | undefined;
-      ev.evalTerm(w.value, env, (v) => ((value = v), true));
-      if (value === undefined) return false;
-      if (head.name === 'input') input = segs.length === 0 ? value : upsert(input, segs, value);
-      else overrides.set(segs.join('\u0000'), value);
-    } else {
+    const functionTarget = targetNode !== undefined && (targetNode.funcs.length > 0 || targetNode.defaults.some((d) => d.kind === 'function'));
+    if (functionTarget || (head.name !== 'input' && head.name !== 'data')) {
+      // A user function under data, or a builtin: replaced by another function or by a constant value.
       const name = [head.name, ...segs].join('.');
       if (fnValue) fnOverrides.set(name, { fn: fnValue });
       else {
-        let value: Value | undefined;
-        ev.evalTerm(w.value, env, (v) => ((value = v), true));
+        const value = withValue(ev, w.value, env);
         if (value === undefined) return false;
         fnOverrides.set(name, { value });
       }
+    } else {
+      const value = withValue(ev, w.value, env);
+      if (value === undefined) return false;
+      if (head.name === 'input') input = segs.length === 0 ? value : upsert(input, segs, value);
+      else overrides.set(segs.join('\u0000'), value);
     }
   }
   const child = new Evaluator(ev.root, ev.shared, input, ev.data, overrides, fnOverrides);
