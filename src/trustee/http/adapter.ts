@@ -8,6 +8,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { SecureContextOptions } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { HttpHandler, HttpRequest } from './types.js';
+import { Turns } from './turns.js';
 
 export interface ListenOptions {
   host?: string;
@@ -59,8 +60,10 @@ function flatHeaders(req: IncomingMessage): Record<string, string | undefined> {
   return out;
 }
 
-async function serveOne(handler: HttpHandler, limit: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function serveOne(handler: HttpHandler, limit: number, turns: Turns, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const { body, tooLarge } = await readBody(req, limit);
+  // Wait for this request's turn: requests are handled in the order they were read (see turns.ts).
+  await turns.turn();
   const request: HttpRequest = { method: req.method ?? 'GET', url: req.url ?? '/', headers: flatHeaders(req), body };
   if (tooLarge) request.bodyTooLarge = true;
   const out = await handler(request);
@@ -75,8 +78,9 @@ async function serveOne(handler: HttpHandler, limit: number, req: IncomingMessag
 
 /** Serve `handler` on `host:port` (port 0 picks a free port), over HTTPS when `options.tls` is set. */
 export function listenHttp(handler: HttpHandler, options: ListenOptions): Promise<Listening> {
+  const turns = new Turns();
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
-    serveOne(handler, options.bodyLimit, req, res).catch(() => {
+    serveOne(handler, options.bodyLimit, turns, req, res).catch(() => {
       // The app maps its own errors; reaching here means the socket failed or the handler has a bug.
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end('internal error');
