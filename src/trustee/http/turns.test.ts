@@ -3,7 +3,7 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { listenHttp } from './adapter.js';
-import { Turns } from './turns.js';
+import { Turns, TURNS_PER_ITERATION } from './turns.js';
 
 /** A TCP server on loopback that records when bytes reach it, and a client socket to write to it. */
 async function probe(): Promise<{ client: Socket; seen: () => number; close: () => Promise<void> }> {
@@ -23,8 +23,8 @@ async function probe(): Promise<{ client: Socket; seen: () => number; close: () 
 describe('Turns', () => {
   test('gives turns in the order they were asked for, including ones asked for during a turn', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 40 }), async (extra) => {
-        const turns = new Turns();
+      fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 6 }), async (extra, perIteration) => {
+        const turns = new Turns(perIteration);
         const order: string[] = [];
         const asked: string[] = [];
         const all: Promise<void>[] = [];
@@ -46,23 +46,29 @@ describe('Turns', () => {
     );
   });
 
-  test('lets the event loop poll for I/O between two turns', async () => {
-    const p = await probe();
-    try {
-      const turns = new Turns();
-      let seenAtSecond = -1;
-      const first = turns.turn().then(() => p.client.write('x'));
-      const second = turns.turn().then(() => (seenAtSecond = p.seen()));
-      await Promise.all([first, second]);
-      // Handled back to back in one callback, the second turn would run before the probe's bytes are read.
-      assert.equal(seenAtSecond, 1);
-    } finally {
-      await p.close();
+  test('starts at most perIteration turns per loop iteration and polls for I/O before the next ones', async () => {
+    for (const perIteration of [1, 4]) {
+      const p = await probe();
+      try {
+        const turns = new Turns(perIteration);
+        const seen: number[] = [];
+        const all = Array.from({ length: perIteration + 1 }, (_, i) =>
+          turns.turn().then(() => {
+            seen.push(p.seen());
+            if (i === 0) p.client.write('x');
+          }),
+        );
+        await Promise.all(all);
+        // The first perIteration turns run back to back; the probe's byte is read before the next one.
+        assert.deepEqual(seen, [...Array<number>(perIteration).fill(0), 1]);
+      } finally {
+        await p.close();
+      }
     }
   });
 
   test('counts the requests still waiting', async () => {
-    const turns = new Turns();
+    const turns = new Turns(1);
     const a = turns.turn();
     const b = turns.turn();
     assert.equal(turns.length, 2);
@@ -71,40 +77,58 @@ describe('Turns', () => {
     await b;
     assert.equal(turns.length, 0);
   });
+
+  test('keeps its queue bounded when it never empties', async () => {
+    const turns = new Turns(4);
+    let left = 20_000;
+    const slots = () => (turns as unknown as { waiting: unknown[] }).waiting.length;
+    let most = 0;
+    // Each turn asks for another, so 50 requests are always waiting, like a server under constant load.
+    await new Promise<void>((done) => {
+      const ask = (): void => void turns.turn().then(() => (most = Math.max(most, slots()), --left > 0 ? ask() : left === 0 && done()));
+      for (let i = 0; i < 50; i++) ask();
+    });
+    assert.ok(most < 2200, `the queue held ${most} slots`);
+  });
+
+  test('refuses a perIteration that is not a positive integer', () => {
+    for (const bad of [0, -1, 1.5, Number.NaN]) assert.throws(() => new Turns(bad), RangeError);
+  });
 });
 
 describe('listenHttp', () => {
-  test('handles requests read in the same poll one per loop iteration, so I/O that arrives meanwhile is read first', async () => {
+  test('starts requests read in one poll a few per loop iteration, so I/O that arrives meanwhile is read first', async () => {
     const p = await probe();
     const order: string[] = [];
     const listening = await listenHttp(
       (req) => {
         order.push(`${req.url} probe=${p.seen()}`);
-        if (req.url === '/a') p.client.write('x');
+        if (req.url === '/0') p.client.write('x');
         return Promise.resolve({ status: 200, headers: { 'content-type': 'text/plain' }, body: 'ok' });
       },
       { port: 0, bodyLimit: 1024 },
     );
     try {
       let accepted = 0;
-      const bothAccepted = new Promise<void>((r) => listening.server.on('connection', () => ++accepted === 2 && r()));
+      const paths = Array.from({ length: TURNS_PER_ITERATION + 1 }, (_, i) => `/${i}`);
+      const allAccepted = new Promise<void>((r) => listening.server.on('connection', () => ++accepted === paths.length && r()));
       const sockets = await Promise.all(
-        ['/a', '/b'].map(
+        paths.map(
           (path) =>
             new Promise<{ s: Socket; path: string }>((resolve) => {
               const s = connect(listening.port, '127.0.0.1', () => resolve({ s, path }));
             }),
         ),
       );
-      // Once the server has accepted both connections and polled once more (which registers their
-      // reads), write both requests before its next poll, so that it reads them in one batch.
-      await bothAccepted;
+      // Once the server has accepted every connection and polled once more (which registers their
+      // reads), write all the requests before its next poll, so that it reads them in one batch.
+      await allAccepted;
       for (let i = 0; i < 2; i++) await new Promise((r) => setImmediate(r));
       const done = sockets.map(({ s }) => new Promise<string>((r) => s.once('data', (d) => r(String(d)))));
       for (const { s, path } of sockets) s.write(`GET ${path} HTTP/1.1\r\nhost: x\r\n\r\n`);
       const replies = await Promise.all(done);
       for (const r of replies) assert.match(r, /^HTTP\/1\.1 200 /);
-      assert.deepEqual(order, ['/a probe=0', '/b probe=1']);
+      assert.deepEqual(order, [...paths.slice(0, -1).map((p) => `${p} probe=0`), `${paths.at(-1)!} probe=1`]);
       for (const { s } of sockets) s.destroy();
     } finally {
       await listening.close();
