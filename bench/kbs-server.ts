@@ -4,6 +4,8 @@
  * - `echo`: the baseline, a bare node:http server answering small JSON;
  * - `echo-spin:<µs>`: the same, busy-waiting that long per request (a server as costly as Trustee with
  *   none of its code);
+ * - `turns-spin:<µs>`: that spinning handler behind Trustee's HTTP adapter (`listenHttp`, which hands
+ *   requests out in arrival order), still with none of Trustee's application code;
  * - `kbs`: Trustee on the memory store;
  * - `kbs-sqlite`: the `npm start` layout, SQLite (WAL, synchronous=FULL) for state, sessions in memory;
  * - `kbs-sqlite-sessions`: sessions in the same SQLite file too (two durable writes per handshake);
@@ -31,6 +33,7 @@ import {
   regoPolicyEngine,
   type KvStore,
 } from '../src/trustee/index.js';
+import { listenHttp } from '../src/trustee/http/adapter.js';
 import { ALLOW_RESOURCE_PLUGIN, SAMPLE_AFFIRMING_RVS, b64url, sampleRvMessage } from '../test/support/trustee.js';
 
 const mode = process.argv[2] ?? 'kbs';
@@ -90,6 +93,17 @@ if (mode === 'echo' || mode.startsWith('echo-spin:')) {
     });
   });
   server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, engine: work ? `spin ${work} µs` : 'none' })));
+} else if (mode.startsWith('turns-spin:')) {
+  const work = Number(mode.slice('turns-spin:'.length));
+  const body = JSON.stringify({ ok: true });
+  const server = await listenHttp(
+    () => {
+      spin(work);
+      return Promise.resolve({ status: 200, headers: { 'content-type': 'application/json', 'set-cookie': 'kbs-session-id=00000000000000000000000000000000' }, body });
+    },
+    { port: 0, bodyLimit: 1 << 20 },
+  );
+  console.log(JSON.stringify({ url: server.url, engine: `spin ${work} µs behind listenHttp` }));
 } else if (mode === 'kbs-cluster-worker') {
   const setup = await receiveClusterSetup();
   await serveTrustee(await openStore({ type: 'sqlite', path: process.argv[3]! }), await openStore({ type: 'sqlite', path: setup.sessionDbPath }), setup.signerKeyPem);

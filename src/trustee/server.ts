@@ -21,6 +21,7 @@ import { listenHttp, type Listening } from './http/adapter.js';
 import type { HttpHandler } from './http/types.js';
 import { denyAllAdmin, type AdminHooks } from './kbs/admin-hooks.js';
 import { AuditLog } from './kbs/audit.js';
+import { inlineJweSealer, threadedJweSealer } from './kbs/jwe-sealer.js';
 import { RESOURCE_POLICY_ID, type KbsContext } from './kbs/context.js';
 import { noMetrics, type MetricsHooks } from './kbs/metrics-hooks.js';
 import { createKbsApp } from './kbs/routes.js';
@@ -76,6 +77,11 @@ export interface TrusteeOptions {
   auditSuccesses?: boolean;
   /** The clock (tests move it). */
   now?: () => Date;
+  /**
+   * Encrypt releases on a worker thread while the event loop is busy (default true; see
+   * `kbs/jwe-sealer.ts`). False keeps every release on the calling thread.
+   */
+  jweThread?: boolean;
 }
 
 export interface Trustee {
@@ -135,6 +141,7 @@ export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
     as: new AttestationService(asOptions),
     tokens,
     resources: new ResourceRepository(store),
+    jwe: options.jweThread === false ? inlineJweSealer() : threadedJweSealer(),
     resourcePolicy,
     asPolicies,
     rvps,
@@ -157,6 +164,7 @@ export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
     context,
     signer,
     async close() {
+      await context.jwe.close();
       if (sessionStore !== store) await sessionStore.close();
       await store.close();
     },

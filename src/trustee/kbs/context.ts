@@ -9,6 +9,7 @@ import type { ResourceRepository } from '../resource/repository.js';
 import type { ReferenceValues } from '../rvps/reference-values.js';
 import type { AdminHooks } from './admin-hooks.js';
 import type { AuditLog } from './audit.js';
+import type { JweSealer } from './jwe-sealer.js';
 import type { MetricsHooks } from './metrics-hooks.js';
 import type { SessionStore } from './session.js';
 
@@ -31,6 +32,8 @@ export interface KbsContext {
   as: AttestationService;
   tokens: TokenVerifier;
   resources: ResourceRepository;
+  /** Encrypts released resources to the TEE key. */
+  jwe: JweSealer;
   resourcePolicy: PolicyStore;
   asPolicies: PolicyStore;
   rvps: ReferenceValues;

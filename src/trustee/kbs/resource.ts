@@ -4,7 +4,7 @@
  * must allow, and the resource is returned as a flattened JWE to the TEE key found in the claims.
  * @module
  */
-import { PolicyDenied, Unauthorized, Unsupported, encryptJwe, type FlattenedJwe, type PublicJwk } from '../../core/index.js';
+import { PolicyDenied, Unauthorized, Unsupported, type FlattenedJwe, type PublicJwk } from '../../core/index.js';
 import { TEE_PUBKEY_PATHS, parseResourcePath, parseTeePubKey, resolvePointer, type ResourcePath } from '../../protocol/index.js';
 import { withCheck } from '../check-tag.js';
 import { explainResourcePolicy, summarizeToken, withAuditFields } from './audit-explain.js';
@@ -98,7 +98,7 @@ export async function handleResourceGet(ctx: KbsContext, req: ResourceRequest, n
   const key = teePubKeyOf(claims, ctx.settings.extraTeeKeyPaths);
   let jwe: FlattenedJwe;
   try {
-    jwe = encryptJwe(value, key);
+    jwe = await ctx.jwe.seal(value, key);
   } catch (err) {
     throw withCheck(err as Error, 'kbs.jwe.alg');
   }
