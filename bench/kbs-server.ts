@@ -161,7 +161,8 @@ if (process.env.KBS_BENCH_GC) {
     }
   }).observe({ entryTypes: ['gc'] });
   setInterval(() => {
-    process.stderr.write(`gc: ${n} pauses, ${total.toFixed(1)} ms total, worst ${worst.toFixed(2)} ms, kinds ${JSON.stringify([...kinds])}\n`);
+    const m = process.memoryUsage();
+    process.stderr.write(`gc: ${n} pauses, ${total.toFixed(1)} ms total, worst ${worst.toFixed(2)} ms, kinds ${JSON.stringify([...kinds])}, heap ${(m.heapUsed / 2 ** 20).toFixed(0)} MiB, external ${(m.external / 2 ** 20).toFixed(0)} MiB\n`);
     n = total = worst = 0;
     kinds.clear();
   }, 5000).unref();

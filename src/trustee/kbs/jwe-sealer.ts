@@ -46,7 +46,7 @@ export function inlineJweSealer(): JweSealer {
 }
 
 export interface ThreadedSealerOptions {
-  /** Offload while the loop's utilisation is at least this (0..1; 0 = always). Default 0.5. */
+  /** Offload while the loop's utilisation is at least this (0..1; 0 = always). Default 0.8. */
   busyAbove?: number;
   /** How often utilisation is sampled, ms. Default 100. */
   sampleMs?: number;
@@ -71,7 +71,7 @@ function errorFromWorker(e: { code: string; message: string }): Error {
 
 /** A sealer with one worker thread, started on first use, used while the event loop is busy. */
 export function threadedJweSealer(options: ThreadedSealerOptions = {}): JweSealer {
-  const busyAbove = options.busyAbove ?? 0.5;
+  const busyAbove = options.busyAbove ?? 0.8;
   const spawn = options.spawn ?? (() => startModuleWorker(new URL('./jwe-sealer-worker.ts', import.meta.url)));
   const pending = new Map<number, Pending>();
   let nextId = 0;
