@@ -75,7 +75,7 @@ describe('TokenVerifier with the tokens our signer issued', () => {
   });
 });
 
-describe('IssuedTokens keyed by signature', () => {
+describe('IssuedTokens keyed by the whole text', () => {
   test('does not recognise a token that reuses a remembered signature with another header or payload', () => {
     const issued = new IssuedTokens();
     issued.add('h.p.sig', exp);

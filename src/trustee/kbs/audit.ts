@@ -82,7 +82,8 @@ export class AuditLog {
 
   /** Remember which attest request produced `token` (bounded, in memory; keyed by the JWS signature). */
   noteAttestation(token: string, from: { requestId: string; session?: string }): void {
-    const key = token.slice(token.lastIndexOf('.') + 1);
+    // A copy of the signature segment: V8 makes a long slice a view that keeps the whole token alive.
+    const key = Buffer.from(token.slice(token.lastIndexOf('.') + 1), 'latin1').toString('latin1');
     if (this.recent.size >= RECENT_ATTESTATIONS) this.recent.delete(this.recent.keys().next().value!);
     this.recent.set(key, from);
   }
