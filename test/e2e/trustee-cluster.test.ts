@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -206,5 +206,32 @@ describe('coco trustee serve --workers 2 --storage memory', () => {
     const code = await new Promise((r) => child.once('exit', r));
     assert.equal(code, 2);
     assert.match(err, /http_server\.worker_count = 2 needs storage that the worker processes share/);
+  });
+});
+
+describe('coco trustee serve with worker_count = 2 when the workers cannot start', () => {
+  test('exits non-zero with the workers\' reason and leaves no worker behind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coco-cluster-bad-'));
+    try {
+      // The primary does not fetch remote JWK sets; each worker does, and fails on an unreachable one.
+      const config = [
+        '[http_server]', 'sockets = ["127.0.0.1:0"]', 'insecure_http = true', 'worker_count = 2',
+        '[admin]', 'authorization_mode = "DenyAll"',
+        '[storage_backend]', 'storage_type = "Sqlite"', '[storage_backend.backends.sqlite]', `path = ${JSON.stringify(join(dir, 'kbs.sqlite'))}`,
+        '[attestation_token]', 'trusted_jwk_sets = ["https://127.0.0.1:1/jwks"]', '',
+      ].join('\n');
+      writeFileSync(join(dir, 'kbs-config.toml'), config);
+      const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/coco.mjs'), 'trustee', 'serve', '-c', join(dir, 'kbs-config.toml')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+      const code = await new Promise((r) => child.once('exit', r));
+      assert.equal(code, 5, out);
+      assert.match(out, /coco trustee \(worker \d\): attestation_token\.trusted_jwk_sets: .*unreachable/);
+      assert.match(out, /cluster worker \d exited with code \d+ before listening/);
+      assert.doesNotMatch(out, /listening on/i);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
