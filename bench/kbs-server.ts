@@ -9,13 +9,15 @@
  * - `kbs`: Trustee on the memory store;
  * - `kbs-sqlite`: the `npm start` layout, SQLite (WAL, synchronous=FULL) for state, sessions in memory;
  * - `kbs-sqlite-sessions`: sessions in the same SQLite file too (two durable writes per handshake);
- * - `kbs-cluster`: two `node:cluster` workers (`src/trustee/cluster.ts`) sharing a SQLite state file,
- *   a SQLite session file on tmpfs and the signer key; this process is their primary.
+ * - `kbs-cluster`: what `coco trustee serve` runs with `worker_count = 2` (`runTrusteeCluster` /
+ *   `runTrusteeWorker`): two `node:cluster` workers sharing a SQLite state file, the SQLite session
+ *   file on tmpfs the primary makes (config `session_storage_type = "Memory"`) and the signer key,
+ *   with whole-server metrics; this process is their primary.
  * The first stdout line is `{url, engine}`; then each stdin line asks for the CPU time (µs) used so
  * far by the server (the primary and its workers), answered on stdout.
  */
 import cluster from 'node:cluster';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,13 +26,15 @@ import type { AddressInfo } from 'node:net';
 import {
   createKbsMetrics,
   createTrustee,
-  forkTrusteeWorkers,
   insecureAllowAllAdmin,
   listen,
+  loadConfig,
+  loadPolicyEngine,
   MemoryStore,
   openStore,
-  receiveClusterSetup,
   regoPolicyEngine,
+  runTrusteeCluster,
+  runTrusteeWorker,
   type KvStore,
 } from '../src/trustee/index.js';
 import { listenHttp } from '../src/trustee/http/adapter.js';
@@ -54,10 +58,32 @@ async function seed(url: string): Promise<void> {
 }
 
 /** A Trustee on `store`/`sessionStore` with Prometheus metrics on, as `coco trustee serve` has them. */
-async function serveTrustee(store: KvStore, sessionStore: KvStore, signerKeyPem?: string) {
-  const metrics = createKbsMetrics({ version: 'bench', gitHash: 'bench', buildDate: 'bench' });
-  const trustee = await createTrustee({ store, sessionStore, policyEngine: regoPolicyEngine, admin: insecureAllowAllAdmin, metrics, ...(signerKeyPem ? { token: { signerKeyPem } } : {}) });
+async function serveTrustee(store: KvStore, sessionStore: KvStore) {
+  const metrics = createKbsMetrics(BUILD);
+  const trustee = await createTrustee({ store, sessionStore, policyEngine: regoPolicyEngine, admin: insecureAllowAllAdmin, metrics });
   return listen(trustee, { port: 0 });
+}
+
+const BUILD = { version: 'bench', gitHash: 'bench', buildDate: 'bench' };
+
+/** `kbs-cluster`: an upstream-format config for two workers on SQLite, admin open for seeding. */
+function clusterConfig(dir: string): string {
+  return [
+    'session_storage_type = "Memory"',
+    '[http_server]',
+    'sockets = ["127.0.0.1:0"]',
+    'insecure_http = true',
+    'worker_count = 2',
+    '[admin]',
+    'authorization_mode = "InsecureAllowAll"',
+    '[storage_backend]',
+    'storage_type = "Sqlite"',
+    '[storage_backend.backends.sqlite]',
+    `path = ${JSON.stringify(join(dir, 'kbs.sqlite'))}`,
+    '[kbs]',
+    `data_dir = ${JSON.stringify(dir)}`,
+    '',
+  ].join('\n');
 }
 
 const tempDirs: string[] = [];
@@ -105,8 +131,8 @@ if (mode === 'echo' || mode.startsWith('echo-spin:')) {
   );
   console.log(JSON.stringify({ url: server.url, engine: `spin ${work} µs behind listenHttp` }));
 } else if (mode === 'kbs-cluster-worker') {
-  const setup = await receiveClusterSetup();
-  await serveTrustee(await openStore({ type: 'sqlite', path: process.argv[3]! }), await openStore({ type: 'sqlite', path: setup.sessionDbPath }), setup.signerKeyPem);
+  // The worker branch of `coco trustee serve`, on the config file the primary wrote.
+  await runTrusteeWorker(loadConfig({ file: process.argv[3]!, env: {} }), { policyEngine: await loadPolicyEngine(), build: BUILD });
   process.on('message', (m: unknown) => {
     if (m === 'cpu') {
       const u = process.cpuUsage();
@@ -114,26 +140,29 @@ if (mode === 'echo' || mode.startsWith('echo-spin:')) {
     }
   });
 } else if (mode === 'kbs-cluster') {
-  const statePath = sqliteFile();
-  await (await openStore({ type: 'sqlite', path: statePath })).close();
-  const c = await forkTrusteeWorkers({ workers: 2, exec: fileURLToPath(import.meta.url), args: ['kbs-cluster-worker', statePath], execArgv: ['--import', 'tsx'] });
-  const url = `http://127.0.0.1:${c.port}`;
-  await seed(url);
+  const dir = mkdtempSync(join(tmpdir(), 'kbs-bench-'));
+  tempDirs.push(dir);
+  const configPath = join(dir, 'kbs-config.toml');
+  writeFileSync(configPath, clusterConfig(dir));
+  const config = loadConfig({ file: configPath, env: {} });
+  const c = await runTrusteeCluster(config, 2, { exec: fileURLToPath(import.meta.url), args: ['kbs-cluster-worker', configPath], execArgv: ['--import', 'tsx'] });
+  await seed(c.url);
   const own = cpuMicros;
   cpuMicros = async () => {
     const parts = await Promise.all(
-      c.workers.map((w) => new Promise<number>((resolve) => {
+      Object.values(cluster.workers ?? {}).map((w) => new Promise<number>((resolve) => {
         const on = (m: unknown) => {
-          if (m && typeof m === 'object' && 'cpu' in m) (w.off('message', on), resolve((m as { cpu: number }).cpu));
+          if (m && typeof m === 'object' && 'cpu' in m) (w!.off('message', on), resolve((m as { cpu: number }).cpu));
         };
-        w.on('message', on);
-        w.send('cpu');
+        w!.on('message', on);
+        w!.send('cpu');
       })),
     );
     return (await own()) + parts.reduce((a, b) => a + b, 0);
   };
+  void c.workerLost.then((why) => (console.error(`kbs-cluster: ${why}`), c.close().then(() => (cleanup(), process.exit(1)))));
   process.on('SIGTERM', () => void c.close().then(() => (cleanup(), process.exit(0))));
-  console.log(JSON.stringify({ url, engine: `${ENGINE}, 2 cluster workers` }));
+  console.log(JSON.stringify({ url: c.url, engine: `${ENGINE}, 2 cluster workers` }));
 } else {
   const store = mode.startsWith('kbs-sqlite') ? await openStore({ type: 'sqlite', path: sqliteFile() }) : new MemoryStore();
   const server = await serveTrustee(store, mode === 'kbs-sqlite-sessions' ? store : new MemoryStore());

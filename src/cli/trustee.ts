@@ -2,13 +2,26 @@
  * `coco trustee serve [-c kbs-config.toml] [--host H] [--port N] [--data-dir DIR] [--storage KIND]` —
  * runs Trustee (KBS + built-in AS + RVPS) from the upstream config format (docs/configuration.md).
  * `npm start` runs it with the embedded defaults: 127.0.0.1:8080, SQLite and an Ed25519 admin key
- * pair in `./data`, and a fresh 12-hour admin token in `./data/admin-token`.
+ * pair in `./data`, and a fresh 12-hour admin token in `./data/admin-token`. With `--workers N`
+ * (or `worker_count`, `COCO_WORKERS`) above 1 this process becomes the primary of N worker processes,
+ * which run this same command again (node:cluster) and take the worker branch.
  * @module
  */
+import cluster from 'node:cluster';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isCocoError } from '../core/index.js';
-import { TRUSTEE_FLAGS_HELP, loadConfig, loadPolicyEngine, parseTrusteeArgs, runTrustee, type TrusteeConfig } from '../trustee/index.js';
+import {
+  TRUSTEE_FLAGS_HELP,
+  loadConfig,
+  loadPolicyEngine,
+  parseTrusteeArgs,
+  runTrustee,
+  runTrusteeCluster,
+  runTrusteeWorker,
+  workerCountOf,
+  type TrusteeConfig,
+} from '../trustee/index.js';
 import { EXIT } from './main.js';
 
 export const summary = 'run Trustee (KBS, attestation service, RVPS): coco trustee serve [-c kbs-config.toml] [--port N] [--data-dir DIR]';
@@ -30,24 +43,18 @@ function describeStorage(s: TrusteeConfig['storage']): string {
   return 'in memory (not durable)';
 }
 
-async function serve(args: string[]): Promise<number> {
-  const parsed = parseTrusteeArgs(args);
-  if (parsed.help) {
-    console.log(USAGE);
-    return EXIT.ok;
-  }
-  const config = loadConfig({ ...(parsed.file !== undefined ? { file: parsed.file } : {}), env: process.env, overrides: parsed.overrides });
-  const running = await runTrustee(config, { policyEngine: await loadPolicyEngine(), build: buildInfo() });
-  const url = running.listening.url;
+/** The startup text; writes the admin token file when there is one. */
+function announce(config: TrusteeConfig, url: string, adminToken: string | undefined, extra: string[]): void {
   const lines = [
     `Trustee listening on ${url}  (KBS API under ${url}/kbs/v0, metrics ${url}/metrics)`,
     `config:           ${config.source ?? '(embedded defaults)'}`,
     `storage:          ${describeStorage(config.storage)}${JSON.stringify(config.sessionStorage) === JSON.stringify(config.storage) ? '' : `; sessions: ${describeStorage(config.sessionStorage)}`}`,
     `admin:            ${config.admin.mode}`,
+    ...extra,
   ];
-  if (running.adminToken) {
+  if (adminToken) {
     const tokenPath = join(config.dataDir, 'admin-token');
-    writeFileSync(tokenPath, running.adminToken, { mode: 0o600 });
+    writeFileSync(tokenPath, adminToken, { mode: 0o600 });
     chmodSync(tokenPath, 0o600);
     lines.push(
       `admin key pair:   ${join(config.dataDir, 'admin-key.pem')} (private), ${join(config.dataDir, 'admin-key.pub.pem')} (public)`,
@@ -61,10 +68,57 @@ async function serve(args: string[]): Promise<number> {
   }
   lines.push('', 'The default resource policy refuses the sample (non-TEE) attester; Ctrl-C stops Trustee.');
   console.log(lines.join('\n'));
-  await new Promise<void>((done) => {
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
+}
+
+function stopSignal(): Promise<string> {
+  return new Promise((done) => {
+    process.once('SIGINT', () => done('SIGINT'));
+    process.once('SIGTERM', () => done('SIGTERM'));
   });
+}
+
+/** A cluster worker: serve until the primary disconnects or sends SIGTERM, then exit (the IPC channel would keep us alive). */
+async function serveWorker(config: TrusteeConfig): Promise<never> {
+  try {
+    const running = await runTrusteeWorker(config, { policyEngine: await loadPolicyEngine(), build: buildInfo() });
+    // Ctrl-C reaches the whole process group: the primary decides, the workers ignore SIGINT.
+    process.on('SIGINT', () => {});
+    await new Promise<void>((done) => {
+      process.on('SIGTERM', () => done());
+      process.on('disconnect', () => done());
+    });
+    await running.close();
+    process.exit(EXIT.ok);
+  } catch (err) {
+    console.error(`coco trustee (worker ${cluster.worker?.id}): ${(err as Error).message}`);
+    process.exit(isCocoError(err) && err.code === 'ERR_CONFIG' ? EXIT.usage : EXIT.failure);
+  }
+}
+
+/** The primary of `workers` processes; exits non-zero if one of them dies (a supervisor restarts us). */
+async function servePrimary(config: TrusteeConfig, workers: number): Promise<number> {
+  const c = await runTrusteeCluster(config, workers);
+  announce(config, c.url, c.adminToken, [`workers:          ${workers} processes (pids ${c.workers.map((w) => w.pid).join(', ')})`]);
+  const lost = await Promise.race([stopSignal().then(() => undefined), c.workerLost]);
+  await c.close();
+  if (lost === undefined) return EXIT.ok;
+  console.error(`coco trustee: ${lost}; stopped the other workers`);
+  return EXIT.unavailable;
+}
+
+async function serve(args: string[]): Promise<number> {
+  const parsed = parseTrusteeArgs(args);
+  if (parsed.help) {
+    console.log(USAGE);
+    return EXIT.ok;
+  }
+  const config = loadConfig({ ...(parsed.file !== undefined ? { file: parsed.file } : {}), env: process.env, overrides: parsed.overrides });
+  if (cluster.isWorker) return serveWorker(config);
+  const workers = workerCountOf(config);
+  if (workers > 1) return servePrimary(config, workers);
+  const running = await runTrustee(config, { policyEngine: await loadPolicyEngine(), build: buildInfo() });
+  announce(config, running.listening.url, running.adminToken, []);
+  await stopSignal();
   await running.close();
   return EXIT.ok;
 }
@@ -78,6 +132,11 @@ export async function run(args: string[]): Promise<number> {
   try {
     return await serve(rest);
   } catch (err) {
+    if (cluster.isWorker) {
+      // A worker that cannot even load its config: exit, or the IPC channel keeps it alive.
+      console.error(`coco trustee (worker ${cluster.worker?.id}): ${(err as Error).message}`);
+      process.exit(EXIT.failure);
+    }
     console.error(`coco trustee: ${isCocoError(err) ? err.message : (err as Error).message}`);
     if (isCocoError(err) && err.code === 'ERR_UNAVAILABLE') return EXIT.unavailable;
     return isCocoError(err) && err.code === 'ERR_CONFIG' ? EXIT.usage : EXIT.failure;

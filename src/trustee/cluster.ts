@@ -73,7 +73,8 @@ export async function forkTrusteeWorkers(options: ClusterOptions): Promise<Trust
     sessionDbPath,
     signerKeyPem: options.signerKeyPem ?? generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
   };
-  const settings: Parameters<typeof cluster.setupPrimary>[0] = {};
+  // Structured clone on the IPC channel: metric snapshots carry numbers JSON cannot (`Infinity`).
+  const settings: Parameters<typeof cluster.setupPrimary>[0] = { serialization: 'advanced' };
   if (options.exec) settings.exec = options.exec;
   if (options.args) settings.args = options.args;
   if (options.execArgv) settings.execArgv = options.execArgv;

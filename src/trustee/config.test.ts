@@ -160,6 +160,21 @@ describe('loadConfig overrides', () => {
     assert.equal(c2.dataDir, '/srv/kbs/rel');
   });
 
+  test('the worker count comes from --workers, else COCO_WORKERS, else worker_count, else stays unset (one process)', () => {
+    const text = '[http_server]\nworker_count = 3\n';
+    assert.equal(parseConfigText('', { env: {}, cwd: CWD }).http.workerCount, undefined);
+    assert.equal(parseConfigText(text, { env: {}, cwd: CWD }).http.workerCount, 3);
+    assert.equal(parseConfigText(text, { env: { COCO_WORKERS: '4' }, cwd: CWD }).http.workerCount, 4);
+    assert.equal(parseConfigText(text, { env: { COCO_WORKERS: '4' }, cwd: CWD, overrides: { workers: 2 } }).http.workerCount, 2);
+    assert.equal(parseConfigText(text, { env: { COCO_WORKERS: '' }, cwd: CWD }).http.workerCount, 3);
+  });
+
+  test('refuses a COCO_WORKERS that is not a count from 1 to 1024', () => {
+    for (const bad of ['0', '-1', '1025', '2.5', 'two', ' 2']) {
+      assert.throws(() => parseConfigText('', { env: { COCO_WORKERS: bad }, cwd: CWD }), (e: unknown) => e instanceof ConfigError && e.key === 'COCO_WORKERS', bad);
+    }
+  });
+
   test('--storage postgres uses POSTGRES_URL for data and sessions', () => {
     const c = loadConfig({ env: { POSTGRES_URL: 'postgres://u@db:5432/kbs' }, overrides: { storage: 'postgres' } });
     assert.deepEqual(c.storage, { type: 'postgres', connectionString: 'postgres://u@db:5432/kbs' });
@@ -274,6 +289,14 @@ describe('parseTrusteeArgs', () => {
     assert.throws(() => parseTrusteeArgs(['--prot', '1']), ConfigError);
     assert.throws(() => parseTrusteeArgs(['--port', 'http']), ConfigError);
     assert.throws(() => parseTrusteeArgs(['--storage', 'redis']), ConfigError);
+  });
+
+  test('reads --workers as a count from 1 to 1024', () => {
+    assert.deepEqual(parseTrusteeArgs(['--workers', '4']).overrides, { workers: 4 });
+    assert.equal(parseTrusteeArgs(['--workers', '1024']).overrides.workers, 1024);
+    for (const bad of ['0', '1025', '3x', '', '0x2', '+2']) {
+      assert.throws(() => parseTrusteeArgs(['--workers', bad]), (e: unknown) => e instanceof ConfigError && e.key === '--workers', bad);
+    }
   });
 });
 

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, MalformedInput, parseRange, parseToml } from '../core/index.js';
 import { readAdmin } from './config/admin-section.js';
+import { parseWorkerCount } from './config/args.js';
 import { Section } from './config/reader.js';
 import { readAttestationService, readAttestationToken, readHttpServer, readPlugins, type Unsupported } from './config/service-sections.js';
 import { STORAGE_TYPES, readStorageBackend, type StorageType } from './config/storage-section.js';
@@ -35,6 +36,8 @@ export interface ConfigOverrides {
   storage?: 'memory' | 'sqlite' | 'postgres';
   insecureHttp?: boolean;
   verboseErrors?: boolean;
+  /** Worker processes (`--workers`); wins over env `COCO_WORKERS` and `[http_server] worker_count`. */
+  workers?: number;
 }
 
 export interface LoadConfigOptions {
@@ -119,6 +122,8 @@ function build(root: Section, options: LoadConfigOptions, source: string | undef
     http.sockets = [{ host: host ?? http.sockets[0]!.host, port: port ?? http.sockets[0]!.port }];
   }
   if (o.insecureHttp !== undefined) http.insecureHttp = o.insecureHttp;
+  const workers = o.workers ?? (env.COCO_WORKERS ? parseWorkerCount(env.COCO_WORKERS, 'COCO_WORKERS') : undefined);
+  if (workers !== undefined) http.workerCount = workers;
 
   const admin = readAdmin(root.optSection('admin'), dataDir);
   const attestationToken = readAttestationToken(root.section('attestation_token'));

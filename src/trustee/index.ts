@@ -8,6 +8,8 @@ export type { Trustee, TrusteeOptions } from './server.js';
 export { loadPolicyEngine, regoPolicyEngine } from './rego-engine.js';
 export { runTrustee, trusteeOptionsFromConfig } from './serve.js';
 export type { RunningTrustee, RunTrusteeDeps } from './serve.js';
+export { runTrusteeCluster, runTrusteeWorker, workerCountOf, checkShareable } from './serve-cluster.js';
+export type { RunningTrusteeCluster, ClusterServeOptions } from './serve-cluster.js';
 export { loadTrustedJwkSets, parseJwkSet } from './config/jwk-sets.js';
 export type { JwkSetFetchOptions, TrustedJwk } from './config/jwk-sets.js';
 export type { PolicyEngine, CompiledPolicy, HostBuiltins } from './as/policy-engine.js';
@@ -40,8 +42,8 @@ export {
   ADMIN_PUBLIC_KEY_FILE,
 } from './admin/index.js';
 export type { AdminAuthorizer, AdminConfig, AdminIdentity } from './admin/index.js';
-export { createKbsMetrics } from './metrics.js';
-export type { KbsMetrics, BuildInfo } from './metrics.js';
+export { createKbsMetrics, mergeSnapshots, renderSnapshot } from './metrics.js';
+export type { KbsMetrics, BuildInfo, RegistrySnapshot } from './metrics.js';
 export { forkTrusteeWorkers, receiveClusterSetup } from './cluster.js';
 export type { ClusterOptions, ClusterSetup, TrusteeCluster } from './cluster.js';
 export { snpVekSourceFromConfig, SNP_OFFLINE_STORE_PATH, snpOfflineVekSource, snpKdsVekSource, firstSnpVekSource, loadCollateralDir, kdsVcekUrl, snpHwId, snpTcbPrefix, httpsGet, AMD_KDS_URL } from './collateral/index.js';

@@ -7,8 +7,9 @@
  */
 import { EXPOSITION_CONTENT_TYPE, Registry, type Counter, type Gauge, type Histogram } from './metrics/registry.js';
 
-export { Registry, Counter, Gauge, Histogram, EXPOSITION_CONTENT_TYPE, OVERFLOW_LABEL, escapeLabelValue, formatValue } from './metrics/registry.js';
-export type { Labels } from './metrics/registry.js';
+export { Registry, Counter, Gauge, Histogram, EXPOSITION_CONTENT_TYPE, OVERFLOW_LABEL, escapeLabelValue, formatValue, renderSnapshot } from './metrics/registry.js';
+export { mergeSnapshots } from './metrics/merge.js';
+export type { Labels, GaugeMerge, MetricSnapshot, RegistrySnapshot } from './metrics/registry.js';
 
 /** Upstream buckets. */
 export const DURATION_BUCKETS = [0.0005, 0.001, 0.005, 0.01, 0.05, 0.5, 1] as const;
@@ -67,7 +68,8 @@ export interface KbsMetrics {
 
 export function createKbsMetrics(build: BuildInfo, options: { maxSeriesPerMetric?: number } = {}): KbsMetrics {
   const r = new Registry(options);
-  r.gauge('kbs_build_info', 'KBS build information', ['version', 'git_hash', 'build_date']).set(
+  // Every process states the same build: across worker processes it stays 1, it does not add up.
+  r.gauge('kbs_build_info', 'KBS build information', ['version', 'git_hash', 'build_date'], { merge: 'max' }).set(
     { version: build.version, git_hash: build.gitHash, build_date: build.buildDate },
     1,
   );

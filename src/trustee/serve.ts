@@ -13,10 +13,11 @@ import { verifierEnvFromConfig } from './config/verifier-env.js';
 import { tlsOptionsFor } from './config/tls.js';
 import { loadTrustedJwkSets, readLocalJwkSets, type JwkSetFetchOptions, type TrustedJwk } from './config/jwk-sets.js';
 import type { Listening } from './http/adapter.js';
+import type { MetricsHooks } from './kbs/metrics-hooks.js';
 import { createKbsMetrics, type BuildInfo, type KbsMetrics } from './metrics.js';
 import type { PolicyEngine } from './as/policy-engine.js';
 import { createTrustee, listen, type Trustee, type TrusteeOptions } from './server.js';
-import { openStore, startRetention, type KvStore, type RetentionHandle } from './storage/index.js';
+import { openStore, startRetention, type KvStore, type RetentionHandle, type StorageConfig } from './storage/index.js';
 
 export interface RunningTrustee {
   trustee: Trustee;
@@ -29,7 +30,7 @@ export interface RunningTrustee {
   close(): Promise<void>;
 }
 
-function readText(path: string, key: string): string {
+export function readText(path: string, key: string): string {
   try {
     return readFileSync(path.replace(/^file:\/\//, ''), 'utf8');
   } catch (cause) {
@@ -85,11 +86,33 @@ function usesDataDirKey(config: TrusteeConfig): boolean {
   );
 }
 
+/**
+ * With the embedded admin default: create the data dir's admin key pair if missing and mint a fresh
+ * 12-hour admin token; otherwise undefined. Runs once per server (in the primary of a cluster).
+ */
+export async function prepareAdminToken(config: TrusteeConfig): Promise<string | undefined> {
+  if (!usesDataDirKey(config)) return undefined;
+  const keys = ensureAdminKeyPair(config.dataDir);
+  return mintAdminToken(readPem(keys.privateKeyPath), { role: 'admin', ttlSec: 12 * 3600, issuer: 'coco-trustee-local' });
+}
+
+/** What a cluster worker takes from its primary instead of making it itself (see `serve-cluster.ts`). */
+export interface WorkerShare {
+  /** Replaces `config.sessionStorage` (a memory session store cannot be shared). */
+  sessionStorage?: StorageConfig;
+  /** The token signer key every worker uses. */
+  signerKeyPem: string;
+  /** Wraps this worker's metrics so that `/metrics` answers for the whole server. */
+  metrics(local: KbsMetrics): MetricsHooks;
+}
+
 export interface RunTrusteeDeps {
   policyEngine: PolicyEngine;
   build: BuildInfo;
   /** How `https://` entries of `trusted_jwk_sets` are fetched (an extra CA, limits); tests use it. */
   jwkSets?: JwkSetFetchOptions;
+  /** Set in a cluster worker: the admin token is then the primary's business, not this process's. */
+  worker?: WorkerShare;
 }
 
 /**
@@ -100,19 +123,18 @@ export async function runTrustee(config: TrusteeConfig, deps: RunTrusteeDeps): P
   const tls = config.http.insecureHttp ? undefined : tlsOptionsFor(config.http);
   const jwks = await loadTrustedJwkSets(config.attestationToken.trustedJwkSets, deps.jwkSets);
   const options = trusteeOptionsFromConfig(config, { jwks });
+  const worker = deps.worker;
+  if (worker) options.token = { ...options.token, signerKeyPem: worker.signerKeyPem };
   const verifierEnv = await verifierEnvFromConfig(config.attestationService.verifier);
-  let adminToken: string | undefined;
-  if (usesDataDirKey(config)) {
-    const keys = ensureAdminKeyPair(config.dataDir);
-    adminToken = await mintAdminToken(readPem(keys.privateKeyPath), { role: 'admin', ttlSec: 12 * 3600, issuer: 'coco-trustee-local' });
-  }
+  const adminToken = worker ? undefined : await prepareAdminToken(config);
   const admin = createAdminAuthorizer(config.admin);
   const metrics = createKbsMetrics(deps.build);
+  const sessionStorage = worker?.sessionStorage ?? config.sessionStorage;
   const store = await openStore(config.storage);
   const stores: KvStore[] = [store];
   let sessionStore = store;
-  if (!sameStorage(config.storage, config.sessionStorage)) {
-    sessionStore = await openStore(config.sessionStorage).catch(async (e: unknown) => {
+  if (!sameStorage(config.storage, sessionStorage)) {
+    sessionStore = await openStore(sessionStorage).catch(async (e: unknown) => {
       await store.close();
       throw e;
     });
@@ -125,7 +147,8 @@ export async function runTrustee(config: TrusteeConfig, deps: RunTrusteeDeps): P
   if (sessionStore === store) retention.push(startRetention(store, [sessions, audit], { intervalMs: interval }));
   else retention.push(startRetention(store, [audit], { intervalMs: interval }), startRetention(sessionStore, [sessions], { intervalMs: interval }));
 
-  const trustee = await createTrustee({ ...options, store, sessionStore, policyEngine: deps.policyEngine, admin, metrics, verifierEnv });
+  const hooks = worker ? worker.metrics(metrics) : metrics;
+  const trustee = await createTrustee({ ...options, store, sessionStore, policyEngine: deps.policyEngine, admin, metrics: hooks, verifierEnv });
   const socket = config.http.sockets[0]!;
   const listening = await listen(trustee, { host: socket.host, port: socket.port, bodyLimitBytes: config.http.payloadRequestSizeBytes, ...(tls ? { tls } : {}) });
   listening.server.on('connection', (s) => {

@@ -1,6 +1,6 @@
 /**
  * Trustee server flags: `-c/--config-file` (or `--config`), `--host`, `--port`, `--data-dir`, `--storage`,
- * `--insecure-http`, `--verbose-errors`. Returns the file and overrides for `loadConfig`.
+ * `--insecure-http`, `--verbose-errors`, `--workers`. Returns the file and overrides for `loadConfig`.
  * @module
  */
 import { parseArgs } from 'node:util';
@@ -19,7 +19,9 @@ export const TRUSTEE_FLAGS_HELP = `  -c, --config-file FILE  kbs-config.toml (al
       --data-dir DIR       embedded store and admin key (default ./data, env COCO_DATA_DIR)
       --storage KIND       memory | sqlite | postgres (env POSTGRES_URL for postgres)
       --insecure-http      serve plain HTTP
-      --verbose-errors     include causes in error details`;
+      --verbose-errors     include causes in error details
+      --workers N          worker processes behind the port (default 1, env COCO_WORKERS;
+                           [http_server] worker_count); N > 1 needs SQLite or PostgreSQL storage`;
 
 /** Parse server flags; throws `ConfigError` on an unknown flag or a bad value. */
 export function parseTrusteeArgs(argv: string[]): TrusteeArgs {
@@ -37,6 +39,7 @@ export function parseTrusteeArgs(argv: string[]): TrusteeArgs {
         storage: { type: 'string' },
         'insecure-http': { type: 'boolean' },
         'verbose-errors': { type: 'boolean' },
+        workers: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -59,9 +62,17 @@ export function parseTrusteeArgs(argv: string[]): TrusteeArgs {
   }
   if (v['insecure-http']) overrides.insecureHttp = true;
   if (v['verbose-errors']) overrides.verboseErrors = true;
+  if (v.workers !== undefined) overrides.workers = parseWorkerCount(v.workers, '--workers');
   const out: TrusteeArgs = { overrides, help: v.help === true };
   if (v['config-file'] !== undefined && v.config !== undefined) throw new ConfigError('give --config-file or --config, not both', { key: '--config' });
   const file = v['config-file'] ?? v.config;
   if (file !== undefined) out.file = file;
   return out;
+}
+
+/** A worker count, 1–1024 (the range `[http_server] worker_count` accepts). */
+export function parseWorkerCount(text: string, key: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > 1024) throw new ConfigError(`${key}: expected a worker count from 1 to 1024, got ${JSON.stringify(text)}`, { key });
+  return n;
 }

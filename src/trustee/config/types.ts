@@ -15,6 +15,7 @@ export interface HttpServerConfig {
   certificate?: string;
   /** Request body limit in bytes (`payload_request_size` MiB). */
   payloadRequestSizeBytes: number;
+  /** Worker processes (`worker_count`, `--workers`, `COCO_WORKERS`); absent = 1. Upstream defaults to the number of cores. */
   workerCount?: number;
   tls: { profile: TlsProfile; minVersion?: '1.2' | '1.3'; maxVersion?: '1.2' | '1.3'; ciphers?: string; groups?: string };
 }

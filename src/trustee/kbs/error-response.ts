@@ -1,7 +1,8 @@
 /**
  * The one place where errors become KBS wire errors (STYLE habit 7; reference/trustee.md §1.7):
  * the route and the error code choose the upstream variant; the status is 404 only for an unknown
- * path or plugin, 413 for an oversized body, and 401 for everything else, as upstream.
+ * path or plugin, 413 for an oversized body, 503 when `/metrics` cannot be gathered (a cluster worker
+ * did not answer), and 401 for everything else, as upstream.
  * Attestation failure details stay terse unless `verbose` is set.
  * @module
  */
@@ -10,7 +11,7 @@ import { errorInformation, type KbsErrorVariant } from '../../protocol/index.js'
 import type { HttpResponse } from '../http/types.js';
 
 /** Which part of the API failed; decides the variant for codes that several routes share. */
-export type ErrorRoute = 'path' | 'plugin' | 'auth' | 'attest' | 'resource' | 'admin-auth' | 'attestation-policy' | 'resource-policy' | 'reference-value' | 'audit';
+export type ErrorRoute = 'path' | 'plugin' | 'auth' | 'attest' | 'resource' | 'admin-auth' | 'attestation-policy' | 'resource-policy' | 'reference-value' | 'audit' | 'metrics';
 
 export interface WireError {
   status: number;
@@ -45,12 +46,16 @@ function variantFor(route: ErrorRoute, err: CocoError | undefined): KbsErrorVari
       return code === 'ERR_MALFORMED_INPUT' && (err as { where?: string }).where === 'body' ? 'SerdeError' : 'RvpsError';
     case 'audit':
       return code === 'ERR_MALFORMED_INPUT' ? 'SerdeError' : 'PluginInternalError';
+    case 'metrics':
+      return 'PrometheusError';
   }
 }
 
 function statusFor(variant: KbsErrorVariant): number {
   if (variant === 'InvalidRequestPath' || variant === 'PluginNotFound') return 404;
   if (variant === 'PayloadTooLarge') return 413;
+  // Not upstream's 401: a scraper must see "try again", not "you are not allowed".
+  if (variant === 'PrometheusError') return 503;
   return 401;
 }
 

@@ -15,8 +15,8 @@ export interface MetricsHooks {
   policy(result: 'allow' | 'deny' | 'error'): void;
   /** A resource read, write or delete. */
   resource(op: 'read' | 'write' | 'delete', path: string): void;
-  /** Prometheus text exposition for `GET /metrics`. */
-  render(): string;
+  /** Prometheus text exposition for `GET /metrics` (async in a cluster worker, which asks the primary). */
+  render(): string | Promise<string>;
 }
 
 export const noMetrics: MetricsHooks = {

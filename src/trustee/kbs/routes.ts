@@ -216,6 +216,15 @@ export function createKbsApp(ctx: KbsContext, options: KbsAppOptions): HttpHandl
     }
   }
 
+  /** `GET /metrics`; in a cluster the whole server's numbers, or a 503 when a worker is silent. */
+  async function metrics(requestId: string): Promise<HttpResponse> {
+    try {
+      return text(200, await ctx.metrics.render(), 'text/plain; version=0.0.4; charset=utf-8');
+    } catch (err) {
+      return errorResponse(toWireError(err, 'metrics'), requestId);
+    }
+  }
+
   return async function kbs(req: HttpRequest): Promise<HttpResponse> {
     const t0 = performance.now();
     const requestId = newRequestId();
@@ -227,7 +236,7 @@ export function createKbsApp(ctx: KbsContext, options: KbsAppOptions): HttpHandl
     let route = 'other';
     if (path === '/healthz' || path === '/metrics') {
       if (req.method !== 'GET') res = { status: 405, headers: { allow: 'GET' }, body: '' };
-      else res = path === '/healthz' ? empty() : text(200, ctx.metrics.render(), 'text/plain; version=0.0.4; charset=utf-8');
+      else res = path === '/healthz' ? empty() : await metrics(requestId);
     } else if (!path.startsWith(PREFIX) || path.length === PREFIX.length) {
       res = errorResponse({ ...toWireError(undefined, 'path'), detail: `invalid request path ${path.slice(0, 200)}` }, requestId);
     } else {

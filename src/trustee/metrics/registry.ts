@@ -3,11 +3,50 @@
  * exposition format 0.0.4 (HELP/TYPE lines, escaped label values, cumulative `_bucket{le}`,
  * `_sum`, `_count`). Series per metric are capped so that a label fed by requests (a resource path)
  * cannot grow memory without bound: past the cap, new label sets are counted under `__overflow__`.
+ * A registry's state can be taken as a plain-data `RegistrySnapshot` (structured-clone safe), merged
+ * with the snapshots of other processes (`mergeSnapshots`) and rendered (`renderSnapshot`): that is how
+ * several Trustee worker processes answer `/metrics` for the whole server.
  * @module
  */
 
 export type Labels = Record<string, string>;
 type Kind = 'counter' | 'gauge' | 'histogram';
+
+/**
+ * How a gauge combines across processes: `sum` for quantities each process holds a share of (open
+ * connections), `max` for facts every process states alike (`kbs_build_info` = 1 must stay 1).
+ */
+export type GaugeMerge = 'sum' | 'max';
+
+/** One label set of a counter or gauge. */
+export interface ValueSeries {
+  values: string[];
+  v: number;
+}
+
+/** One label set of a histogram: cumulative counts per bucket (without `+Inf`), sum and count. */
+export interface HistogramSeries {
+  values: string[];
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+interface SnapshotHead {
+  name: string;
+  help: string;
+  labelNames: string[];
+}
+
+export type MetricSnapshot =
+  | (SnapshotHead & { kind: 'counter'; series: ValueSeries[] })
+  | (SnapshotHead & { kind: 'gauge'; merge: GaugeMerge; series: ValueSeries[] })
+  | (SnapshotHead & { kind: 'histogram'; buckets: number[]; series: HistogramSeries[] });
+
+/** The state of a registry as plain data, metrics in registration order. */
+export interface RegistrySnapshot {
+  metrics: MetricSnapshot[];
+}
 
 const NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -72,13 +111,21 @@ abstract class Metric<S> {
     return s.state;
   }
 
-  protected abstract renderSeries(values: string[], state: S): string[];
+  /** The series as plain data (copies); a metric without labels always has its one series. */
+  protected entries(): Array<{ values: string[]; state: S }> {
+    if (this.series.size === 0 && this.labelNames.length === 0) this.state();
+    return [...this.series.values()].map(({ values, state }) => ({ values: [...values], state }));
+  }
+
+  protected head(): SnapshotHead {
+    return { name: this.name, help: this.help, labelNames: [...this.labelNames] };
+  }
+
+  /** This metric's state as plain data. */
+  abstract capture(): MetricSnapshot;
 
   render(): string {
-    const lines = [`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} ${this.kind}`];
-    if (this.series.size === 0 && this.labelNames.length === 0) this.state();
-    for (const { values, state } of this.series.values()) lines.push(...this.renderSeries(values, state));
-    return lines.join('\n');
+    return renderMetric(this.capture());
   }
 }
 
@@ -94,13 +141,18 @@ export class Counter extends Metric<{ v: number }> {
   get(labels?: Labels): number {
     return this.state(labels).v;
   }
-  protected renderSeries(values: string[], s: { v: number }): string[] {
-    return [`${this.name}${renderLabels(this.labelNames, values)} ${formatValue(s.v)}`];
+  capture(): MetricSnapshot {
+    return { ...this.head(), kind: 'counter', series: this.entries().map(({ values, state }) => ({ values, v: state.v })) };
   }
 }
 
 export class Gauge extends Metric<{ v: number }> {
   readonly kind = 'gauge';
+  readonly merge: GaugeMerge;
+  constructor(name: string, help: string, labelNames: readonly string[], maxSeries: number, merge: GaugeMerge = 'sum') {
+    super(name, help, labelNames, maxSeries);
+    this.merge = merge;
+  }
   protected init() {
     return { v: 0 };
   }
@@ -116,8 +168,8 @@ export class Gauge extends Metric<{ v: number }> {
   get(labels?: Labels): number {
     return this.state(labels).v;
   }
-  protected renderSeries(values: string[], s: { v: number }): string[] {
-    return [`${this.name}${renderLabels(this.labelNames, values)} ${formatValue(s.v)}`];
+  capture(): MetricSnapshot {
+    return { ...this.head(), kind: 'gauge', merge: this.merge, series: this.entries().map(({ values, state }) => ({ values, v: state.v })) };
   }
 }
 
@@ -150,25 +202,47 @@ export class Histogram extends Metric<HistState> {
   snapshot(labels?: Labels): Readonly<HistState> {
     return this.state(labels);
   }
-  protected renderSeries(values: string[], s: HistState): string[] {
-    const out = this.buckets.map((b, i) => `${this.name}_bucket${renderLabels(this.labelNames, values, ['le', formatValue(b)])} ${s.counts[i]}`);
-    out.push(`${this.name}_bucket${renderLabels(this.labelNames, values, ['le', '+Inf'])} ${s.count}`);
-    out.push(`${this.name}_sum${renderLabels(this.labelNames, values)} ${formatValue(s.sum)}`);
-    out.push(`${this.name}_count${renderLabels(this.labelNames, values)} ${s.count}`);
-    return out;
+  capture(): MetricSnapshot {
+    return {
+      ...this.head(),
+      kind: 'histogram',
+      buckets: [...this.buckets],
+      series: this.entries().map(({ values, state }) => ({ values, counts: [...state.counts], sum: state.sum, count: state.count })),
+    };
   }
+}
+
+/** The exposition lines of one metric. */
+function renderMetric(m: MetricSnapshot): string {
+  const lines = [`# HELP ${m.name} ${escapeHelp(m.help)}`, `# TYPE ${m.name} ${m.kind}`];
+  if (m.kind === 'histogram') {
+    for (const s of m.series) {
+      m.buckets.forEach((b, i) => lines.push(`${m.name}_bucket${renderLabels(m.labelNames, s.values, ['le', formatValue(b)])} ${s.counts[i]}`));
+      lines.push(`${m.name}_bucket${renderLabels(m.labelNames, s.values, ['le', '+Inf'])} ${s.count}`);
+      lines.push(`${m.name}_sum${renderLabels(m.labelNames, s.values)} ${formatValue(s.sum)}`);
+      lines.push(`${m.name}_count${renderLabels(m.labelNames, s.values)} ${s.count}`);
+    }
+  } else {
+    for (const s of m.series) lines.push(`${m.name}${renderLabels(m.labelNames, s.values)} ${formatValue(s.v)}`);
+  }
+  return lines.join('\n');
+}
+
+/** The text exposition of a snapshot (what `Registry.expose()` returns for its own). */
+export function renderSnapshot(snapshot: RegistrySnapshot): string {
+  return snapshot.metrics.map(renderMetric).join('\n') + '\n';
 }
 
 /** Holds metrics in registration order and renders them. */
 export class Registry {
-  private readonly metrics = new Map<string, { name: string; render(): string }>();
+  private readonly metrics = new Map<string, { name: string; capture(): MetricSnapshot }>();
   private readonly maxSeries: number;
 
   constructor(options: { maxSeriesPerMetric?: number } = {}) {
     this.maxSeries = options.maxSeriesPerMetric ?? 1000;
   }
 
-  private add<M extends { name: string; render(): string }>(m: M): M {
+  private add<M extends { name: string; capture(): MetricSnapshot }>(m: M): M {
     if (this.metrics.has(m.name)) throw new TypeError(`metric ${m.name} registered twice`);
     this.metrics.set(m.name, m);
     return m;
@@ -177,16 +251,22 @@ export class Registry {
   counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
     return this.add(new Counter(name, help, labelNames, this.maxSeries));
   }
-  gauge(name: string, help: string, labelNames: readonly string[] = []): Gauge {
-    return this.add(new Gauge(name, help, labelNames, this.maxSeries));
+  /** A gauge; `merge` says how processes combine it (default `sum`, see `GaugeMerge`). */
+  gauge(name: string, help: string, labelNames: readonly string[] = [], options: { merge?: GaugeMerge } = {}): Gauge {
+    return this.add(new Gauge(name, help, labelNames, this.maxSeries, options.merge));
   }
   histogram(name: string, help: string, buckets: readonly number[], labelNames: readonly string[] = []): Histogram {
     return this.add(new Histogram(name, help, buckets, labelNames, this.maxSeries));
   }
 
+  /** The current state as plain data (a copy: later observations do not change it). */
+  snapshot(): RegistrySnapshot {
+    return { metrics: [...this.metrics.values()].map((m) => m.capture()) };
+  }
+
   /** The text exposition (content type `text/plain; version=0.0.4; charset=utf-8`). */
   expose(): string {
-    return [...this.metrics.values()].map((m) => m.render()).join('\n') + '\n';
+    return renderSnapshot(this.snapshot());
   }
 }
 
