@@ -4,7 +4,7 @@
  * store could be read by either implementation. Expiry is checked on every read.
  * @module
  */
-import { Unauthorized, fromUtf8, secureRandomBytes, toHex, utf8 } from '../../core/index.js';
+import { Unauthorized, fromUtf8, secureRandomBytes, toHex } from '../../core/index.js';
 import type { AuthRequest, Challenge, Tee } from '../../protocol/index.js';
 import type { KvStore } from '../storage/kv.js';
 import { withCheck } from '../check-tag.js';
@@ -48,7 +48,8 @@ function encode(s: Session): Uint8Array {
     s.state === 'authed'
       ? { Authed: { request: s.request, challenge: s.challenge, id: s.id, timeout } }
       : { Attested: { token: s.token, id: s.id, timeout, tee: s.tee } };
-  return utf8(JSON.stringify(body));
+  // A pooled Buffer: no backing store of its own for a value that is copied into the store anyway.
+  return Buffer.from(JSON.stringify(body), 'utf8');
 }
 
 function decode(raw: Uint8Array): Session {

@@ -5,7 +5,12 @@
 import type { KvStore, Namespace, SetOptions } from './kv.js';
 
 interface Entry {
-  value: Uint8Array;
+  /**
+   * The value's bytes as a latin1 string: one flat object in the JS heap rather than an ArrayBuffer
+   * with its own off-heap backing store. Many small backing stores (a session per handshake) make V8
+   * run major collections for external-memory pressure.
+   */
+  value: string;
   expiresAt: number | undefined;
   seq: number;
 }
@@ -32,13 +37,16 @@ export class MemoryStore implements KvStore {
 
   async get(ns: Namespace, key: string): Promise<Uint8Array | undefined> {
     const e = this.space(ns).get(key);
-    return this.live(e) ? e.value.slice() : undefined;
+    if (!this.live(e)) return undefined;
+    // A copy the caller may keep or change; a small one lives in Node's Buffer pool (a view of it).
+    const copy = Buffer.from(e.value, 'latin1');
+    return new Uint8Array(copy.buffer, copy.byteOffset, copy.byteLength);
   }
 
   async set(ns: Namespace, key: string, value: Uint8Array, options: SetOptions = {}): Promise<boolean> {
     const s = this.space(ns);
     if (options.overwrite === false && this.live(s.get(key))) return false;
-    s.set(key, { value: value.slice(), expiresAt: options.expiresAt, seq: ++this.seq });
+    s.set(key, { value: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1'), expiresAt: options.expiresAt, seq: ++this.seq });
     return true;
   }
 
