@@ -121,7 +121,7 @@ describe('loadConfig defaults', () => {
     assert.equal(c.http.insecureHttp, true);
     assert.equal(c.http.payloadRequestSizeBytes, 2 * 1024 * 1024);
     assert.deepEqual(c.storage, { type: 'sqlite', path: '/srv/kbs/data/kbs.sqlite' });
-    assert.deepEqual(c.sessionStorage, c.storage);
+    assert.deepEqual(c.sessionStorage, { type: 'memory' }, 'sessions stay in memory, as in the upstream default');
     assert.deepEqual(c.admin, {
       mode: 'AuthenticatedAuthorization',
       identityProviders: [{ publicKeyUri: '/srv/kbs/data/admin-key.pub.pem' }],

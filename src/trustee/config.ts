@@ -111,7 +111,11 @@ function build(root: Section, options: LoadConfigOptions, source: string | undef
   const backends = readStorageBackend(storageSec, env, dataDir, fromFile ? 'Memory' : 'Sqlite');
   const storageType: StorageType = o.storage ? flagStorage(o.storage) : backends.defaultType;
   const storage = backends.resolve(storageType, 'storage_backend.storage_type');
-  const sessionType = o.storage ? storageType : root.has('session_storage_type') ? root.oneOf('session_storage_type', STORAGE_TYPES) : storageType;
+  // Sessions follow the storage type (as upstream) except in the embedded default, where they stay in
+  // memory as in upstream's default: they are 5-minute protocol state, a restart only makes guests run
+  // /auth again, and two fsynced session writes per handshake would halve its throughput.
+  const sessionDefault: StorageType = o.storage || fromFile ? storageType : 'Memory';
+  const sessionType = root.has('session_storage_type') && !o.storage ? root.oneOf('session_storage_type', STORAGE_TYPES) : sessionDefault;
   root.raw('session_storage_type');
   const sessionStorage = backends.resolve(sessionType, 'session_storage_type');
 
