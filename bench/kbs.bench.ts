@@ -168,7 +168,7 @@ async function inProcess(guests: SampleGuest[]): Promise<{ handshake: number; fl
     admin: insecureAllowAllAdmin,
     metrics: createKbsMetrics({ version: 'bench', gitHash: 'bench', buildDate: 'bench' }),
     // All the work on this thread, so that the CPU time is the handshake's own.
-    jweThread: false,
+    cryptoThread: false,
   });
   const call = (method: string, url: string, body?: string, cookie?: string) =>
     t.handle({ method, url, headers: cookie ? { cookie } : {}, body: body === undefined ? new Uint8Array(0) : enc.encode(body) });

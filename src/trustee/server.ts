@@ -21,7 +21,7 @@ import { listenHttp, type Listening } from './http/adapter.js';
 import type { HttpHandler } from './http/types.js';
 import { denyAllAdmin, type AdminHooks } from './kbs/admin-hooks.js';
 import { AuditLog } from './kbs/audit.js';
-import { inlineJweSealer, threadedJweSealer } from './kbs/jwe-sealer.js';
+import { createCryptoThread, inlineCryptoThread } from './crypto-thread.js';
 import { RESOURCE_POLICY_ID, type KbsContext } from './kbs/context.js';
 import { noMetrics, type MetricsHooks } from './kbs/metrics-hooks.js';
 import { createKbsApp } from './kbs/routes.js';
@@ -78,10 +78,10 @@ export interface TrusteeOptions {
   /** The clock (tests move it). */
   now?: () => Date;
   /**
-   * Encrypt releases on a worker thread while the event loop is busy (default true; see
-   * `kbs/jwe-sealer.ts`). False keeps every release on the calling thread.
+   * Encrypt releases and sign tokens on a worker thread while the event loop is busy (default true;
+   * see `crypto-thread.ts`). False keeps all of it on the calling thread.
    */
-  jweThread?: boolean;
+  cryptoThread?: boolean;
 }
 
 export interface Trustee {
@@ -105,7 +105,8 @@ export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
     throw new ConfigError((cause as Error).message, { key: 'coco.protocol_version', cause });
   }
   const issued = new IssuedTokens();
-  const signer = createEarSigner({ keyPem: options.token?.signerKeyPem, certChainPem: options.token?.signerCertChainPem, issued });
+  const crypto = options.cryptoThread === false ? inlineCryptoThread() : createCryptoThread();
+  const signer = createEarSigner({ keyPem: options.token?.signerKeyPem, certChainPem: options.token?.signerCertChainPem, issued, thread: crypto });
   const rvps = new ReferenceValues(store);
   const asPolicies = new PolicyStore(store, 'attestation_service_policy', options.policyEngine, { [REFERENCE_VALUE_BUILTIN]: 1 });
   const resourcePolicy = new PolicyStore(store, 'kbs', options.policyEngine);
@@ -141,7 +142,7 @@ export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
     as: new AttestationService(asOptions),
     tokens,
     resources: new ResourceRepository(store),
-    jwe: options.jweThread === false ? inlineJweSealer() : threadedJweSealer(),
+    crypto,
     resourcePolicy,
     asPolicies,
     rvps,
@@ -164,7 +165,7 @@ export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
     context,
     signer,
     async close() {
-      await context.jwe.close();
+      await crypto.close();
       if (sessionStore !== store) await sessionStore.close();
       await store.close();
     },

@@ -7,6 +7,7 @@
  */
 import { X509Certificate, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { ConfigError, publicJwkOf, toBase64, toBase64Url, utf8, type EcPublicJwk } from '../../core/index.js';
+import { es256Key, type CryptoThread } from '../crypto-thread.js';
 import type { IssuedTokens } from './issued-tokens.js';
 
 export interface EarSignerJwk {
@@ -32,7 +33,9 @@ export function parsePemCertificates(pem: string): X509Certificate[] {
 }
 
 /** Build the signer from a P-256 PKCS#8/SEC1 PEM key and an optional PEM chain (leaf first). */
-export function createEarSigner(options: { keyPem?: string; certChainPem?: string; issued?: IssuedTokens } = {}): EarSigner {
+export function createEarSigner(
+  options: { keyPem?: string; certChainPem?: string; issued?: IssuedTokens; /** Signs on its worker thread while the loop is busy. */ thread?: CryptoThread } = {},
+): EarSigner {
   let privateKey: KeyObject;
   if (options.keyPem) {
     try {
@@ -56,15 +59,17 @@ export function createEarSigner(options: { keyPem?: string; certChainPem?: strin
     jwk.x5c = certs.map((c) => toBase64(new Uint8Array(c.raw)));
   }
   const headerB64 = toBase64Url(utf8(JSON.stringify({ alg: 'ES256', typ: 'JWT', jwk })));
+  const key = options.thread ? es256Key(privateKey) : undefined;
   return {
     jwk,
     publicKey,
     async sign(claims) {
       const input = `${headerB64}.${toBase64Url(utf8(JSON.stringify(claims)))}`;
-      // Synchronously: a P-256 signature is ~20 µs of CPU, while handing it to the libuv thread pool
-      // costs more CPU than that in thread wake-ups (measured in docs/benchmarks.md's KBS section).
-      const sig = sign('sha256', utf8(input), { key: privateKey, dsaEncoding: 'ieee-p1363' });
-      const token = `${input}.${toBase64Url(new Uint8Array(sig))}`;
+      // Not on the libuv thread pool: a P-256 signature is ~20 µs of CPU, and the pool's wake-ups cost
+      // more than that. The crypto thread, when given, takes it only while the event loop is busy.
+      const bytes = utf8(input);
+      const sig = options.thread && key ? await options.thread.signEs256(bytes, key) : new Uint8Array(sign('sha256', bytes, { key: privateKey, dsaEncoding: 'ieee-p1363' }));
+      const token = `${input}.${toBase64Url(sig)}`;
       if (options.issued && typeof claims.exp === 'number') options.issued.add(token, claims.exp);
       return token;
     },

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { createCryptoThread } from '../crypto-thread.js';
 import { createEarSigner } from './ear-token.js';
 import { IssuedTokens } from './issued-tokens.js';
 import { TokenVerifier } from './token-verifier.js';
@@ -83,5 +84,20 @@ describe('IssuedTokens keyed by the whole text', () => {
     assert.equal(issued.has('h.q.sig', nowS), false);
     assert.equal(issued.has('sig', nowS), false);
     assert.equal(issued.has('x.h.p.sig', nowS), false);
+  });
+});
+
+describe('createEarSigner on the crypto thread', () => {
+  test('signs tokens on the worker thread that verify with the signer key alone', async () => {
+    const thread = createCryptoThread({ busyAbove: 0 });
+    try {
+      const signer = createEarSigner({ thread });
+      const verifier = new TokenVerifier({ trustedKeys: [signer.publicKey] });
+      const tokens = await Promise.all(Array.from({ length: 20 }, (_, i) => signer.sign({ exp, n: i })));
+      tokens.forEach((t, i) => assert.equal(verifier.verify(t, NOW).n, i));
+      assert.equal(thread.offloaded, 20);
+    } finally {
+      await thread.close();
+    }
   });
 });

@@ -3,13 +3,13 @@
  * @module
  */
 import type { AttestationService } from '../as/attestation-service.js';
+import type { CryptoThread } from '../crypto-thread.js';
 import type { PolicyStore } from '../as/policy.js';
 import type { TokenVerifier } from '../as/token-verifier.js';
 import type { ResourceRepository } from '../resource/repository.js';
 import type { ReferenceValues } from '../rvps/reference-values.js';
 import type { AdminHooks } from './admin-hooks.js';
 import type { AuditLog } from './audit.js';
-import type { JweSealer } from './jwe-sealer.js';
 import type { MetricsHooks } from './metrics-hooks.js';
 import type { SessionStore } from './session.js';
 
@@ -32,8 +32,8 @@ export interface KbsContext {
   as: AttestationService;
   tokens: TokenVerifier;
   resources: ResourceRepository;
-  /** Encrypts released resources to the TEE key. */
-  jwe: JweSealer;
+  /** Encrypts released resources to the TEE key (and signs tokens, through the AS's signer). */
+  crypto: CryptoThread;
   resourcePolicy: PolicyStore;
   asPolicies: PolicyStore;
   rvps: ReferenceValues;

@@ -98,7 +98,7 @@ export async function handleResourceGet(ctx: KbsContext, req: ResourceRequest, n
   const key = teePubKeyOf(claims, ctx.settings.extraTeeKeyPaths);
   let jwe: FlattenedJwe;
   try {
-    jwe = await ctx.jwe.seal(value, key);
+    jwe = await ctx.crypto.seal(value, key);
   } catch (err) {
     throw withCheck(err as Error, 'kbs.jwe.alg');
   }

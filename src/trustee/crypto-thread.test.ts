@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
+import { generateKeyPairSync, verify } from 'node:crypto';
 import { flattenedDecrypt } from 'jose';
-import { MalformedInput, Unsupported, decryptJwe, fromUtf8, generateTeeKeyPair, utf8, type EcPublicJwk } from '../../core/index.js';
-import { inlineJweSealer, threadedJweSealer } from './jwe-sealer.js';
+import { MalformedInput, Unsupported, decryptJwe, fromUtf8, generateTeeKeyPair, utf8, type EcPublicJwk } from '../core/index.js';
+import { createCryptoThread, es256Key, inlineCryptoThread } from './crypto-thread.js';
 
 const KINDS = ['P-256', 'P-384', 'P-521', 'RSA'] as const;
 
-describe('threadedJweSealer', () => {
+describe('createCryptoThread: seal', () => {
   test('encrypts on the worker thread, for jose and for decryptJwe, with every key type', async () => {
-    const sealer = threadedJweSealer({ busyAbove: 0 });
+    const sealer = createCryptoThread({ busyAbove: 0 });
     try {
       for (const kind of KINDS) {
         const { privateKey, jwk } = generateTeeKeyPair(kind);
@@ -26,7 +27,7 @@ describe('threadedJweSealer', () => {
   });
 
   test('answers many concurrent releases, each with its own recipient', async () => {
-    const sealer = threadedJweSealer({ busyAbove: 0 });
+    const sealer = createCryptoThread({ busyAbove: 0 });
     try {
       const keys = Array.from({ length: 8 }, () => generateTeeKeyPair('P-256'));
       const jwes = await Promise.all(Array.from({ length: 200 }, (_, i) => sealer.seal(utf8(`#${i}`), keys[i % 8]!.jwk)));
@@ -38,7 +39,7 @@ describe('threadedJweSealer', () => {
   });
 
   test('gives the errors of encryptJwe: a point off the curve is MalformedInput, RSA1_5 is Unsupported', async () => {
-    const sealer = threadedJweSealer({ busyAbove: 0 });
+    const sealer = createCryptoThread({ busyAbove: 0 });
     try {
       const { jwk } = generateTeeKeyPair('P-256');
       const ec = jwk as EcPublicJwk;
@@ -54,7 +55,7 @@ describe('threadedJweSealer', () => {
   });
 
   test('encrypts in place while the event loop is not busy', async () => {
-    const sealer = threadedJweSealer({ busyAbove: 1.01 });
+    const sealer = createCryptoThread({ busyAbove: 1.01 });
     try {
       const { privateKey, jwk } = generateTeeKeyPair('P-256');
       assert.equal(fromUtf8(decryptJwe(await sealer.seal(utf8('idle'), jwk), privateKey)), 'idle');
@@ -65,7 +66,7 @@ describe('threadedJweSealer', () => {
   });
 
   test('starts offloading once the sampled event-loop utilisation is high', async () => {
-    const sealer = threadedJweSealer({ busyAbove: 0.5, sampleMs: 20 });
+    const sealer = createCryptoThread({ busyAbove: 0.5, sampleMs: 20 });
     try {
       const { privateKey, jwk } = generateTeeKeyPair('P-256');
       await sealer.seal(utf8('idle'), jwk);
@@ -85,7 +86,7 @@ describe('threadedJweSealer', () => {
 
   test('encrypts in place when its worker cannot start or dies, losing no release', async () => {
     for (const script of ['throw new Error("no worker here")', 'process.exit(3)']) {
-      const sealer = threadedJweSealer({ busyAbove: 0, spawn: () => new Worker(script, { eval: true }) });
+      const sealer = createCryptoThread({ busyAbove: 0, spawn: () => new Worker(script, { eval: true }) });
       try {
         const { privateKey, jwk } = generateTeeKeyPair('P-256');
         const jwes = await Promise.all(Array.from({ length: 5 }, (_, i) => sealer.seal(utf8(`r${i}`), jwk)));
@@ -99,7 +100,7 @@ describe('threadedJweSealer', () => {
   });
 
   test('finishes releases still pending when closed', async () => {
-    const sealer = threadedJweSealer({ busyAbove: 0 });
+    const sealer = createCryptoThread({ busyAbove: 0 });
     const { privateKey, jwk } = generateTeeKeyPair('P-384');
     const pending = Array.from({ length: 20 }, (_, i) => sealer.seal(utf8(`c${i}`), jwk));
     await sealer.close();
@@ -107,9 +108,67 @@ describe('threadedJweSealer', () => {
   });
 });
 
-describe('inlineJweSealer', () => {
+describe('createCryptoThread: signEs256', () => {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const key = es256Key(privateKey);
+  const valid = (input: Uint8Array, sig: Uint8Array) => verify('sha256', input, { key: publicKey, dsaEncoding: 'ieee-p1363' }, sig);
+
+  test('signs on the worker thread; the signatures verify and differ from each other', async () => {
+    const thread = createCryptoThread({ busyAbove: 0 });
+    try {
+      const inputs = Array.from({ length: 50 }, (_, i) => utf8(`header.payload-${i}`));
+      const sigs = await Promise.all(inputs.map((input) => thread.signEs256(input, key)));
+      sigs.forEach((sig, i) => {
+        assert.equal(sig.length, 64);
+        assert.ok(valid(inputs[i]!, sig), `signature ${i}`);
+        assert.ok(!valid(utf8(`header.payload-${i}x`), sig), 'a signature covers exactly its input');
+      });
+      assert.equal(thread.offloaded, 50);
+    } finally {
+      await thread.close();
+    }
+  });
+
+  test('signs with each key it is given, on the worker thread too', async () => {
+    const thread = createCryptoThread({ busyAbove: 0 });
+    try {
+      const other = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+      const input = utf8('same input');
+      const [a, b] = await Promise.all([thread.signEs256(input, key), thread.signEs256(input, es256Key(other.privateKey))]);
+      assert.ok(valid(input, a!));
+      assert.ok(verify('sha256', input, { key: other.publicKey, dsaEncoding: 'ieee-p1363' }, b!));
+      assert.ok(!valid(input, b!));
+    } finally {
+      await thread.close();
+    }
+  });
+
+  test('signs in place while idle and when its worker dies', async () => {
+    const idle = createCryptoThread({ busyAbove: 1.01 });
+    const broken = createCryptoThread({ busyAbove: 0, spawn: () => new Worker('process.exit(2)', { eval: true }) });
+    try {
+      for (const thread of [idle, broken]) {
+        const input = utf8('in place');
+        const sigs = await Promise.all([1, 2, 3].map(() => thread.signEs256(input, key)));
+        for (const sig of sigs) assert.ok(valid(input, sig));
+        assert.equal(thread.offloaded, 0);
+      }
+    } finally {
+      await idle.close();
+      await broken.close();
+    }
+  });
+});
+
+describe('inlineCryptoThread', () => {
+  test('signs on the calling thread', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const sig = await inlineCryptoThread().signEs256(utf8('x'), es256Key(privateKey));
+    assert.ok(verify('sha256', utf8('x'), { key: publicKey, dsaEncoding: 'ieee-p1363' }, sig));
+  });
+
   test('encrypts on the calling thread', async () => {
-    const sealer = inlineJweSealer();
+    const sealer = inlineCryptoThread();
     const { privateKey, jwk } = generateTeeKeyPair('P-521');
     assert.equal(fromUtf8(decryptJwe(await sealer.seal(utf8('here'), jwk), privateKey)), 'here');
     assert.equal(sealer.offloaded, 0);

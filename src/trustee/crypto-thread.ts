@@ -1,0 +1,206 @@
+/**
+ * The public-key work of a handshake — encrypting the released resource to the TEE's key
+ * (`encryptJwe`) and signing the EAR token (ES256) — on one worker thread while the event loop is busy.
+ *
+ * An EC release costs an ephemeral key pair and an ECDH (≈ 100 µs for P-256) and a token signature
+ * ≈ 25 µs, together about 40 % of a handshake's CPU on the event loop. Under load, moving them to a
+ * worker thread lets the main thread serve more handshakes, using the other core. When the loop is
+ * mostly idle the hop would only add latency and wake-ups, so the work then runs in place. "Busy" is
+ * the event loop's utilisation over the last sampling period (`performance.eventLoopUtilization`).
+ *
+ * A worker that fails (does not start, crashes) is not restarted: its pending jobs and all later
+ * ones run in place, which is the same computation. RSA recipients are always encrypted in place (an
+ * RSA public-key operation is cheap). The signing key reaches the worker as PKCS#8 bytes, within this
+ * process, and is imported there once.
+ * @module
+ */
+import { sign as signWith, type KeyObject } from 'node:crypto';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import type { Worker } from 'node:worker_threads';
+import { MalformedInput, Unavailable, Unsupported, encryptJwe, jweAlgFor, type FlattenedJwe, type PublicJwk } from '../core/index.js';
+import { startModuleWorker } from './worker-thread.js';
+
+/** A P-256 private key as this module needs it: the key object for in-place work, PKCS#8 for the worker. */
+export interface Es256Key {
+  readonly key: KeyObject;
+  readonly pkcs8: Uint8Array;
+}
+
+export interface CryptoThread {
+  /** Encrypt `plaintext` to `recipient` (a flattened JWE, as `encryptJwe`). */
+  seal(plaintext: Uint8Array, recipient: PublicJwk): Promise<FlattenedJwe>;
+  /** ES256 signature (IEEE P1363, 64 bytes) of `input`. */
+  signEs256(input: Uint8Array, key: Es256Key): Promise<Uint8Array>;
+  /** Jobs done on the worker thread so far. */
+  readonly offloaded: number;
+  /** Stop the worker thread. */
+  close(): Promise<void>;
+}
+
+/** An `Es256Key` for `key` (a P-256 private key). */
+export function es256Key(key: KeyObject): Es256Key {
+  return { key, pkcs8: new Uint8Array(key.export({ format: 'der', type: 'pkcs8' })) };
+}
+
+/** The job done in place, as a promise: its errors reject rather than throw. */
+function here<T>(job: () => T): Promise<T> {
+  try {
+    return Promise.resolve(job());
+  } catch (err) {
+    return Promise.reject(err as Error);
+  }
+}
+
+const signHere = (input: Uint8Array, key: Es256Key) => new Uint8Array(signWith('sha256', input, { key: key.key, dsaEncoding: 'ieee-p1363' }));
+
+/** Does every job on the calling thread. */
+export function inlineCryptoThread(): CryptoThread {
+  return {
+    seal: (plaintext, recipient) => here(() => encryptJwe(plaintext, recipient)),
+    signEs256: (input, key) => here(() => signHere(input, key)),
+    offloaded: 0,
+    close: () => Promise.resolve(),
+  };
+}
+
+export interface CryptoThreadOptions {
+  /** Offload while the loop's utilisation is at least this (0..1; 0 = always). Default 0.8. */
+  busyAbove?: number;
+  /** How often utilisation is sampled, ms. Default 100. */
+  sampleMs?: number;
+  /** Worker factory (tests); default: `crypto-thread-worker.ts`. */
+  spawn?: () => Worker;
+}
+
+interface Pending {
+  /** The same job on this thread, for when the worker is gone. */
+  inPlace: () => unknown;
+  resolve: (v: never) => void;
+  reject: (err: Error) => void;
+}
+
+type Reply = { id: number; jwe: FlattenedJwe } | { id: number; signature: Uint8Array } | { id: number; error: { code: string; message: string } };
+
+function errorFromWorker(e: { code: string; message: string }): Error {
+  if (e.code === 'ERR_MALFORMED_INPUT') return new MalformedInput(e.message, { where: 'jwk' });
+  if (e.code === 'ERR_UNSUPPORTED') return new Unsupported(e.message);
+  return new Unavailable(`crypto worker failed: ${e.message}`);
+}
+
+/** One worker thread, started on first use, used while the event loop is busy. */
+export function createCryptoThread(options: CryptoThreadOptions = {}): CryptoThread {
+  const busyAbove = options.busyAbove ?? 0.8;
+  const spawn = options.spawn ?? (() => startModuleWorker(new URL('./crypto-thread-worker.ts', import.meta.url)));
+  const pending = new Map<number, Pending>();
+  const keyIds = new WeakMap<Es256Key, number>();
+  let nextId = 0;
+  let nextKeyId = 0;
+  let worker: Worker | undefined;
+  let failed = false;
+  let offloaded = 0;
+
+  let busy = busyAbove <= 0;
+  let last: EventLoopUtilization = performance.eventLoopUtilization();
+  const sampler =
+    busyAbove > 0
+      ? setInterval(() => {
+          const now = performance.eventLoopUtilization();
+          busy = performance.eventLoopUtilization(now, last).utilization >= busyAbove;
+          last = now;
+        }, options.sampleMs ?? 100).unref()
+      : undefined;
+
+  const runInPlace = (p: Pending) => {
+    try {
+      p.resolve(p.inPlace() as never);
+    } catch (err) {
+      p.reject(err as Error);
+    }
+  };
+
+  // The worker is gone: finish what it had in place, and work in place from now on.
+  const fail = () => {
+    if (failed) return;
+    failed = true;
+    worker = undefined;
+    const left = [...pending.values()];
+    pending.clear();
+    left.forEach(runInPlace);
+  };
+
+  const start = (): Worker | undefined => {
+    if (worker || failed) return worker;
+    try {
+      const w = spawn();
+      w.on('message', (m: Reply) => {
+        const p = pending.get(m.id);
+        if (!p) return;
+        pending.delete(m.id);
+        if ('error' in m) {
+          p.reject(errorFromWorker(m.error));
+        } else {
+          offloaded++;
+          p.resolve(('jwe' in m ? m.jwe : m.signature) as never);
+        }
+        if (pending.size === 0) w.unref();
+      });
+      w.on('error', fail);
+      w.on('exit', fail);
+      w.unref();
+      worker = w;
+    } catch {
+      fail();
+    }
+    return worker;
+  };
+
+  /** Post `message` (plus an id) to the worker, or run `inPlace` when there is no worker. */
+  const offload = <T>(message: Record<string, unknown>, inPlace: () => T): Promise<T> => {
+    const w = start();
+    if (!w) return here(inPlace);
+    return new Promise<T>((resolve, reject) => {
+      const id = ++nextId;
+      pending.set(id, { inPlace, resolve: resolve as (v: never) => void, reject });
+      // Referenced while a job is outstanding, so its reply is not lost to an exiting process.
+      if (pending.size === 1) w.ref();
+      w.postMessage({ ...message, id });
+    });
+  };
+
+  return {
+    seal(plaintext, recipient) {
+      const inPlace = () => encryptJwe(plaintext, recipient);
+      // An idle loop, RSA recipients and unsupported keys (same errors as in place): on this thread.
+      if (!busy || recipient.kty !== 'EC') return here(inPlace);
+      try {
+        jweAlgFor(recipient);
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+      return offload({ op: 'seal', plaintext, recipient }, inPlace);
+    },
+    signEs256(input, key) {
+      const inPlace = () => signHere(input, key);
+      if (!busy) return here(inPlace);
+      let keyId = keyIds.get(key);
+      if (keyId === undefined) keyIds.set(key, (keyId = ++nextKeyId));
+      return offload({ op: 'sign', input, keyId, pkcs8: key.pkcs8 }, inPlace);
+    },
+    get offloaded() {
+      return offloaded;
+    },
+    async close() {
+      if (sampler) clearInterval(sampler);
+      const w = worker;
+      failed = true;
+      worker = undefined;
+      if (w) {
+        w.removeAllListeners('exit');
+        await w.terminate();
+      }
+      const left = [...pending.values()];
+      pending.clear();
+      left.forEach(runInPlace);
+    },
+  };
+}
