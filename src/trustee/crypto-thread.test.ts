@@ -4,14 +4,23 @@ import { Worker } from 'node:worker_threads';
 import { generateKeyPairSync, verify } from 'node:crypto';
 import { flattenedDecrypt } from 'jose';
 import { MalformedInput, Unsupported, decryptJwe, fromUtf8, generateTeeKeyPair, utf8, type EcPublicJwk } from '../core/index.js';
-import { createCryptoThread, es256Key, inlineCryptoThread } from './crypto-thread.js';
+import { createCryptoThread, es256Key, inlineCryptoThread, type CryptoThread, type CryptoThreadOptions } from './crypto-thread.js';
 
 const KINDS = ['P-256', 'P-384', 'P-521', 'RSA'] as const;
 
+/** Run `fn` with a crypto thread made from `options`, closing it afterwards. */
+async function withThread(options: CryptoThreadOptions, fn: (thread: CryptoThread) => Promise<void>): Promise<void> {
+  const thread = createCryptoThread(options);
+  try {
+    await fn(thread);
+  } finally {
+    await thread.close();
+  }
+}
+
 describe('createCryptoThread: seal', () => {
   test('encrypts on the worker thread, for jose and for decryptJwe, with every key type', async () => {
-    const sealer = createCryptoThread({ busyAbove: 0 });
-    try {
+    await withThread({ busyAbove: 0 }, async (sealer) => {
       for (const kind of KINDS) {
         const { privateKey, jwk } = generateTeeKeyPair(kind);
         const jwe = await sealer.seal(utf8(`secret for ${kind}`), jwk);
@@ -21,26 +30,20 @@ describe('createCryptoThread: seal', () => {
       }
       // The three EC releases went through the worker; the RSA one stayed on this thread.
       assert.equal(sealer.offloaded, 3);
-    } finally {
-      await sealer.close();
-    }
+    });
   });
 
   test('answers many concurrent releases, each with its own recipient', async () => {
-    const sealer = createCryptoThread({ busyAbove: 0 });
-    try {
+    await withThread({ busyAbove: 0 }, async (sealer) => {
       const keys = Array.from({ length: 8 }, () => generateTeeKeyPair('P-256'));
       const jwes = await Promise.all(Array.from({ length: 200 }, (_, i) => sealer.seal(utf8(`#${i}`), keys[i % 8]!.jwk)));
       jwes.forEach((jwe, i) => assert.equal(fromUtf8(decryptJwe(jwe, keys[i % 8]!.privateKey)), `#${i}`));
       assert.equal(sealer.offloaded, 200);
-    } finally {
-      await sealer.close();
-    }
+    });
   });
 
   test('gives the errors of encryptJwe: a point off the curve is MalformedInput, RSA1_5 is Unsupported', async () => {
-    const sealer = createCryptoThread({ busyAbove: 0 });
-    try {
+    await withThread({ busyAbove: 0 }, async (sealer) => {
       const { jwk } = generateTeeKeyPair('P-256');
       const ec = jwk as EcPublicJwk;
       const y = Buffer.from(ec.y, 'base64url');
@@ -49,25 +52,19 @@ describe('createCryptoThread: seal', () => {
       const rsa = generateTeeKeyPair('RSA').jwk;
       await assert.rejects(sealer.seal(utf8('x'), { ...rsa, alg: 'RSA1_5' }), Unsupported);
       assert.equal(sealer.offloaded, 0);
-    } finally {
-      await sealer.close();
-    }
+    });
   });
 
   test('encrypts in place while the event loop is not busy', async () => {
-    const sealer = createCryptoThread({ busyAbove: 1.01 });
-    try {
+    await withThread({ busyAbove: 1.01 }, async (sealer) => {
       const { privateKey, jwk } = generateTeeKeyPair('P-256');
       assert.equal(fromUtf8(decryptJwe(await sealer.seal(utf8('idle'), jwk), privateKey)), 'idle');
       assert.equal(sealer.offloaded, 0);
-    } finally {
-      await sealer.close();
-    }
+    });
   });
 
   test('starts offloading once the sampled event-loop utilisation is high', async () => {
-    const sealer = createCryptoThread({ busyAbove: 0.5, sampleMs: 20 });
-    try {
+    await withThread({ busyAbove: 0.5, sampleMs: 20 }, async (sealer) => {
       const { privateKey, jwk } = generateTeeKeyPair('P-256');
       await sealer.seal(utf8('idle'), jwk);
       assert.equal(sealer.offloaded, 0);
@@ -79,9 +76,7 @@ describe('createCryptoThread: seal', () => {
       }
       assert.equal(fromUtf8(decryptJwe(await sealer.seal(utf8('busy'), jwk), privateKey)), 'busy');
       assert.equal(sealer.offloaded, 1);
-    } finally {
-      await sealer.close();
-    }
+    });
   });
 
   test('encrypts in place when its worker cannot start or dies, losing no release', async () => {
@@ -114,8 +109,7 @@ describe('createCryptoThread: signEs256', () => {
   const valid = (input: Uint8Array, sig: Uint8Array) => verify('sha256', input, { key: publicKey, dsaEncoding: 'ieee-p1363' }, sig);
 
   test('signs on the worker thread; the signatures verify and differ from each other', async () => {
-    const thread = createCryptoThread({ busyAbove: 0 });
-    try {
+    await withThread({ busyAbove: 0 }, async (thread) => {
       const inputs = Array.from({ length: 50 }, (_, i) => utf8(`header.payload-${i}`));
       const sigs = await Promise.all(inputs.map((input) => thread.signEs256(input, key)));
       sigs.forEach((sig, i) => {
@@ -124,23 +118,18 @@ describe('createCryptoThread: signEs256', () => {
         assert.ok(!valid(utf8(`header.payload-${i}x`), sig), 'a signature covers exactly its input');
       });
       assert.equal(thread.offloaded, 50);
-    } finally {
-      await thread.close();
-    }
+    });
   });
 
   test('signs with each key it is given, on the worker thread too', async () => {
-    const thread = createCryptoThread({ busyAbove: 0 });
-    try {
+    await withThread({ busyAbove: 0 }, async (thread) => {
       const other = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
       const input = utf8('same input');
       const [a, b] = await Promise.all([thread.signEs256(input, key), thread.signEs256(input, es256Key(other.privateKey))]);
       assert.ok(valid(input, a!));
       assert.ok(verify('sha256', input, { key: other.publicKey, dsaEncoding: 'ieee-p1363' }, b!));
       assert.ok(!valid(input, b!));
-    } finally {
-      await thread.close();
-    }
+    });
   });
 
   test('signs in place while idle and when its worker dies', async () => {

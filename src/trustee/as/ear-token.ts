@@ -68,7 +68,7 @@ export function createEarSigner(
       // Not on the libuv thread pool: a P-256 signature is ~20 µs of CPU, and the pool's wake-ups cost
       // more than that. The crypto thread, when given, takes it only while the event loop is busy.
       const bytes = utf8(input);
-      const sig = options.thread && key ? await options.thread.signEs256(bytes, key) : new Uint8Array(sign('sha256', bytes, { key: privateKey, dsaEncoding: 'ieee-p1363' }));
+      const sig = key ? await options.thread!.signEs256(bytes, key) : new Uint8Array(sign('sha256', bytes, { key: privateKey, dsaEncoding: 'ieee-p1363' }));
       const token = `${input}.${toBase64Url(sig)}`;
       if (options.issued && typeof claims.exp === 'number') options.issued.add(token, claims.exp);
       return token;
