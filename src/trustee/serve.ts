@@ -63,6 +63,7 @@ export function trusteeOptionsFromConfig(
     verboseErrors: config.verboseErrors,
     bodyLimitBytes: config.http.payloadRequestSizeBytes,
     auditMaxEntries: config.retention.auditMaxEntries,
+    sessionMaxEntries: config.retention.sessionMaxEntries,
     auditSuccesses: config.auditSuccesses,
     token,
     tokenTrust: {

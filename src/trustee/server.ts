@@ -25,7 +25,7 @@ import { createCryptoThread, inlineCryptoThread } from './crypto-thread.js';
 import { RESOURCE_POLICY_ID, type KbsContext } from './kbs/context.js';
 import { noMetrics, type MetricsHooks } from './kbs/metrics-hooks.js';
 import { createKbsApp } from './kbs/routes.js';
-import { SessionStore } from './kbs/session.js';
+import { SessionStore, sessionTableFor } from './kbs/session.js';
 import { ResourceRepository } from './resource/repository.js';
 import { ReferenceValues } from './rvps/reference-values.js';
 import type { KvStore } from './storage/kv.js';
@@ -73,6 +73,8 @@ export interface TrusteeOptions {
   /** AS policy ids the KBS requests (default `["default"]`). */
   policyIds?: string[];
   auditMaxEntries?: number;
+  /** Sessions kept at most when they live in this process's memory (a `MemoryStore` session store); default 100,000. */
+  sessionMaxEntries?: number;
   /** Audit successful attestations and releases too (default false: failures, and successes with notes). */
   auditSuccesses?: boolean;
   /** The clock (tests move it). */
@@ -138,7 +140,7 @@ export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
     insecureHeaderJwk: options.tokenTrust?.insecureHeaderJwk ?? false,
   });
   const context: KbsContext = {
-    sessions: new SessionStore(sessionStore, (options.sessionLifetimeMinutes ?? 5) * 60_000),
+    sessions: new SessionStore(sessionTableFor(sessionStore, options.sessionMaxEntries), (options.sessionLifetimeMinutes ?? 5) * 60_000),
     as: new AttestationService(asOptions),
     tokens,
     resources: new ResourceRepository(store),

@@ -70,7 +70,7 @@ export function createEarSigner(
       const bytes = utf8(input);
       const sig = key ? await options.thread!.signEs256(bytes, key) : new Uint8Array(sign('sha256', bytes, { key: privateKey, dsaEncoding: 'ieee-p1363' }));
       const token = `${input}.${toBase64Url(sig)}`;
-      if (options.issued && typeof claims.exp === 'number') options.issued.add(token, claims.exp);
+      if (options.issued && typeof claims.exp === 'number') options.issued.add(token, claims.exp, claims);
       return token;
     },
   };

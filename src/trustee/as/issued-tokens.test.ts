@@ -76,6 +76,51 @@ describe('TokenVerifier with the tokens our signer issued', () => {
   });
 });
 
+describe('IssuedTokens.claimsOf', () => {
+  test('returns the claims of exactly the newest tokens it was given, until they expire', () => {
+    const issued = new IssuedTokens(8, 2);
+    const claims = { exp, n: 1 };
+    issued.add('h.p.s1', exp, claims);
+    assert.equal(issued.claimsOf('h.p.s1', nowS), claims);
+    assert.equal(issued.claimsOf('h.q.s1', nowS), undefined, 'same signature, other payload');
+    assert.equal(issued.claimsOf('h.p.s1', exp + 1), undefined, 'expired');
+    issued.add('h.p.s2', exp, { exp });
+    issued.add('h.p.s3', exp, { exp });
+    assert.equal(issued.claimsOf('h.p.s1', nowS), undefined, 'only the newest two are kept whole');
+    assert.equal(issued.has('h.p.s1', nowS), true, 'the older one is still known by its digest');
+  });
+
+  test('keeps no claims for tokens added without them', () => {
+    const issued = new IssuedTokens();
+    issued.add('h.p.s', exp);
+    assert.equal(issued.claimsOf('h.p.s', nowS), undefined);
+    assert.equal(issued.has('h.p.s', nowS), true);
+  });
+
+  test('never returns claims for a token that differs from the one given (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }), fc.string(), (token, other) => {
+        const issued = new IssuedTokens();
+        issued.add(token, exp, { exp });
+        return other === token ? issued.claimsOf(other, nowS) !== undefined : issued.claimsOf(other, nowS) === undefined;
+      }),
+    );
+  });
+
+  test('lets the verifier return the signed claims of a fresh token without parsing it, times still checked', async () => {
+    const issued = new IssuedTokens();
+    const signer = createEarSigner({ issued });
+    const verifier = new TokenVerifier({ issued });
+    const claims = { exp, nbf: nowS - 10, hello: 'world' };
+    const token = await signer.sign(claims);
+    assert.equal(verifier.verify(token, NOW), claims, 'the very object that was signed');
+    assert.equal(await verifier.verifyAsync(token, NOW), claims);
+    assert.deepEqual(JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()), claims, 'and it is what the payload says');
+    const early = await signer.sign({ exp, nbf: nowS + 600 });
+    assert.throws(() => verifier.verify(early, NOW), { check: 'token.nbf' });
+  });
+});
+
 describe('IssuedTokens keyed by the whole text', () => {
   test('does not recognise a token that reuses a remembered signature with another header or payload', () => {
     const issued = new IssuedTokens();

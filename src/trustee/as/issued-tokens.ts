@@ -26,20 +26,51 @@ const DEFAULT_MAX_ENTRIES = 8_192;
  */
 const digestOf = (token: string) => createHash('sha256').update(token).digest('base64');
 
+/**
+ * The newest tokens are also kept whole with the claims they were signed from, so that the resource
+ * request that usually follows an attestation within milliseconds needs neither a digest nor a parse
+ * of the token. A small number: these are held in full, and the old generation should not fill up
+ * with claims that nobody will ask for again.
+ */
+const DEFAULT_RECENT_ENTRIES = 1_024;
+
+const signatureOf = (token: string) => token.slice(token.lastIndexOf('.') + 1);
+
 export class IssuedTokens {
   /** SHA-256 of the whole token → its expiry (epoch seconds), in signing order. */
   private readonly byDigest = new Map<string, number>();
+  /** Signature segment → the whole token and its claims, for the newest tokens, in signing order. */
+  private readonly recent = new Map<string, { token: string; claims: Readonly<Record<string, unknown>>; exp: number }>();
   private readonly maxEntries: number;
+  private readonly maxRecent: number;
 
-  constructor(maxEntries = DEFAULT_MAX_ENTRIES) {
+  constructor(maxEntries = DEFAULT_MAX_ENTRIES, maxRecent = Math.min(maxEntries, DEFAULT_RECENT_ENTRIES)) {
     this.maxEntries = maxEntries;
+    this.maxRecent = maxRecent;
   }
 
-  /** Remember a token we signed; `expiresAt` is its `exp` (epoch seconds). */
-  add(token: string, expiresAt: number): void {
+  /**
+   * Remember a token we signed; `expiresAt` is its `exp` (epoch seconds). With `claims` — the object
+   * whose JSON is the token's payload, which must not change afterwards — `claimsOf` can return them.
+   */
+  add(token: string, expiresAt: number, claims?: Readonly<Record<string, unknown>>): void {
     const map = this.byDigest;
     map.set(digestOf(token), expiresAt);
     if (map.size > this.maxEntries) map.delete(map.keys().next().value!);
+    if (claims && this.maxRecent > 0) {
+      this.recent.set(signatureOf(token), { token, claims, exp: expiresAt });
+      if (this.recent.size > this.maxRecent) this.recent.delete(this.recent.keys().next().value!);
+    }
+  }
+
+  /**
+   * The claims `token` was signed from, when it is exactly one of the newest tokens we signed and has
+   * not expired at `nowSeconds`; otherwise undefined (then `has` may still know it).
+   */
+  claimsOf(token: string, nowSeconds: number): Readonly<Record<string, unknown>> | undefined {
+    const e = this.recent.get(signatureOf(token));
+    if (e === undefined || e.token !== token || e.exp < nowSeconds) return undefined;
+    return e.claims;
   }
 
   /** True when `token` is exactly a token we signed that has not expired at `nowSeconds`. */

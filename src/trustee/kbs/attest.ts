@@ -61,6 +61,6 @@ export async function handleAttest(ctx: KbsContext, sessionId: string | undefine
     ...devices.map((d) => ({ tee: d.tee, evidence: d.evidence, runtimeData: deviceRuntimeData(nonce, teePubKey), hashAlgorithm })),
   ];
   const outcome = await ctx.as.evaluate(items, ctx.settings.policyIds, now);
-  const attested = await ctx.sessions.attested(session, outcome.token);
+  const attested = await ctx.sessions.attested(session, outcome.token, now.getTime());
   return { session: attested, token: outcome.token, outcome };
 }
