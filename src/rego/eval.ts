@@ -17,6 +17,7 @@ import { callFunction, nodeValue, PENDING } from './rules.js';
 import { hasValueRules, type RuleNode } from './tree.js';
 import { equal, RObject, RSet, type Value } from './value.js';
 import type { Explainer } from './explain.js';
+import type { ReadTracker } from './memo.js';
 import { evalWith, upsert } from './with.js';
 
 export type Env = Map<string, Value>;
@@ -34,6 +35,8 @@ export interface Shared {
   explain: Explainer | undefined;
   /** When false, builtin errors make the call undefined (OPA's default) instead of failing. */
   strict: boolean;
+  /** Records what the evaluation reads, for a memoized query (see memo.ts). */
+  track?: ReadTracker | undefined;
 }
 
 /** A function replaced with `with f as g`: a value, or another function's name. */
@@ -226,7 +229,10 @@ export class Evaluator {
       case 'scalar':
         return k(t.v);
       case 'var': {
-        if (t.name === 'input') return this.input === undefined ? false : k(this.input);
+        if (t.name === 'input') {
+          this.shared.track?.readAll(this.input);
+          return this.input === undefined ? false : k(this.input);
+        }
         if (t.name === 'data') return this.dataWalk(this.root, [], 0, env, k);
         const v = env.get(t.name);
         if (v === undefined) throw evalError(`var ${t.name} is unsafe (unbound) at ${t.loc.file}:${t.loc.line}:${t.loc.col}`);
@@ -310,7 +316,12 @@ export class Evaluator {
     const head = t.head;
     if (head.t === 'var') {
       if (head.name === 'data') return this.dataWalk(this.root, t.path, 0, env, k);
-      if (head.name === 'input') return this.input === undefined ? false : this.walk(this.input, t.path, 0, env, k);
+      if (head.name === 'input') {
+        const track = this.shared.track;
+        if (this.input === undefined) return track?.readAll(undefined), false;
+        track?.readRef(this.input, t, t.path);
+        return this.walk(this.input, t.path, 0, env, k);
+      }
     }
     return this.evalTerm(head, env, (v) => this.walk(v, t.path, 0, env, k));
   }
@@ -417,6 +428,7 @@ export class Evaluator {
     if (name === 'walk') return this.evalWalk(t, env, k);
     const def = this.shared.builtins.get(name);
     if (!def) throw evalError(`unknown function ${name} at ${t.loc.file}:${t.loc.line}:${t.loc.col}`);
+    if (def.volatile && this.shared.track) this.shared.track.volatile = true;
     if (def.lenient) return this.evalLenientCall(t, def, env, k);
     if (t.args.length !== def.arity && !(t.args.length === def.arity + 1 && t.args[def.arity]!.t === 'var')) {
       throw evalError(`\`${name}\` expects ${def.arity} argument${def.arity === 1 ? '' : 's'}, got ${t.args.length} at ${t.loc.file}:${t.loc.line}:${t.loc.col}`);

@@ -9,6 +9,7 @@ import { adaptHost, STANDARD_BUILTINS, type BuiltinDef, type HostBuiltin } from 
 import type { CompiledModules } from './compile.js';
 import { Evaluator, type BuiltinTable, type Env, type Shared } from './eval.js';
 import { Explainer, type ExplainEntry } from './explain.js';
+import { deepFreeze, findEntry, ReadTracker, type MemoEntry } from './memo.js';
 import { parseQuery } from './parser.js';
 import { bodyLocals, resolveBody } from './resolve.js';
 import { fromJson, RObject, toJson, type Value } from './value.js';
@@ -28,6 +29,12 @@ export interface EvalOptions {
   strictBuiltinErrors?: boolean;
   /** Clock in ms since the epoch: used by time.now_ns and by `limits.timeoutMs`. */
   now?: () => number;
+  /**
+   * `evalJson` only: remember the result with what the evaluation read of `input` and what its host
+   * builtins answered, and answer later calls whose input agrees on all of it from memory (see
+   * memo.ts). Ignored with `explain` or `print`. The result is then shared and deeply frozen.
+   */
+  memo?: boolean;
 }
 
 /** One solution of a query: the value of each expression and the variable bindings. */
@@ -48,6 +55,10 @@ export interface EvalResult {
 
 export const DEFAULT_MAX_STEPS = 10_000_000;
 
+/** Remembered evaluations per query (and `data`), newest first; and distinct memo keys kept. */
+const MEMO_ENTRIES = 16;
+const MEMO_KEYS = 64;
+
 export class CompiledPolicy {
   private readonly builtins: Map<string, BuiltinDef>;
   private readonly queryCache = new Map<string, { body: Expr[]; vars: string[] }>();
@@ -55,6 +66,9 @@ export class CompiledPolicy {
   private readonly compiled: CompiledModules;
 
   private readonly strict: boolean;
+
+  /** `query \0 strict \0 JSON(data)` → remembered evaluations (memo.ts). */
+  private readonly memo = new Map<string, MemoEntry[]>();
 
   constructor(compiled: CompiledModules, hostBuiltins: Record<string, HostBuiltin> | undefined, strict = true) {
     this.compiled = compiled;
@@ -68,27 +82,57 @@ export class CompiledPolicy {
   }
 
   evalJson(query: string, opts?: EvalOptions): unknown {
+    if (opts?.memo && !opts.explain && !opts.print) return this.evalJsonMemo(query, opts);
     const r = this.eval(query, opts);
     return r.value === undefined ? undefined : toJson(r.value);
   }
 
-  eval(query: string, opts: EvalOptions = {}): EvalResult {
+  private evalJsonMemo(query: string, opts: EvalOptions): unknown {
+    let dataKey: string;
     try {
-      return this.evalUnguarded(query, opts);
+      dataKey = opts.data === undefined ? '' : JSON.stringify(opts.data);
+    } catch {
+      return this.evalJson(query, { ...opts, memo: false });
+    }
+    const key = `${query}\0${opts.strictBuiltinErrors ?? this.strict}\0${dataKey}`;
+    const host = hostTable(opts.builtins);
+    const bctx = { now: opts.now, print: undefined };
+    let entries = this.memo.get(key);
+    const hit = entries && findEntry(entries, opts.input, host, bctx, opts.limits?.maxSteps ?? DEFAULT_MAX_STEPS);
+    if (hit) return hit.result;
+    const track = new ReadTracker();
+    const r = this.evalGuarded(query, opts, host, track);
+    const result = r.value === undefined ? undefined : deepFreeze(toJson(r.value));
+    if (!track.volatile) {
+      if (!entries) {
+        if (this.memo.size >= MEMO_KEYS) this.memo.delete(this.memo.keys().next().value!);
+        this.memo.set(key, (entries = []));
+      }
+      entries.unshift({ reads: track.reads, calls: track.calls, result, steps: r.steps });
+      if (entries.length > MEMO_ENTRIES) entries.pop();
+    }
+    return result;
+  }
+
+  eval(query: string, opts: EvalOptions = {}): EvalResult {
+    return this.evalGuarded(query, opts, hostTable(opts.builtins), undefined);
+  }
+
+  private evalGuarded(query: string, opts: EvalOptions, host: Map<string, BuiltinDef> | undefined, track: ReadTracker | undefined): EvalResult {
+    try {
+      return this.evalUnguarded(query, opts, host, track);
     } catch (err) {
       if (isStackOverflow(err)) throw new LimitExceeded('rego evaluation nested too deeply (stack exhausted)', { cause: err });
       throw err;
     }
   }
 
-  private evalUnguarded(query: string, opts: EvalOptions): EvalResult {
+  private evalUnguarded(query: string, opts: EvalOptions, host: Map<string, BuiltinDef> | undefined, track: ReadTracker | undefined): EvalResult {
     const { body, vars } = this.prepareQuery(query);
     let builtins: BuiltinTable = this.builtins;
-    if (opts.builtins) {
+    if (host) {
       // Per-call host builtins overlay the policy's table (copying its hundreds of entries per call would cost more than the evaluation).
-      const extra = new Map<string, BuiltinDef>();
-      for (const name in opts.builtins) extra.set(name, adaptHost(opts.builtins[name]!));
-      builtins = new OverlayBuiltins(extra, this.builtins);
+      builtins = new OverlayBuiltins(track ? trackedHost(host, track) : host, this.builtins);
     }
     const timeoutMs = opts.limits?.timeoutMs;
     if (timeoutMs !== undefined && !opts.now) throw new ConfigError('rego: limits.timeoutMs needs a clock (EvalOptions.now)', { key: 'now' });
@@ -101,6 +145,7 @@ export class CompiledPolicy {
       bctx: { now: opts.now, print: opts.print },
       explain: undefined,
       strict: opts.strictBuiltinErrors ?? this.strict,
+      track,
     };
     const input = opts.input === undefined ? undefined : fromJson(opts.input);
     const data = opts.data === undefined ? new RObject() : fromJson(opts.data);
@@ -194,6 +239,36 @@ function exprVars(e: Expr, out: Set<string>): void {
     if (e.key) termVars(e.key, out);
     termVars(e.value, out);
   } else if (e.e === 'some') for (const v of e.vars) out.add(v);
+}
+
+/** The per-call host builtins as builtin definitions, or undefined when there are none. */
+function hostTable(builtins: Record<string, HostBuiltin> | undefined): Map<string, BuiltinDef> | undefined {
+  if (!builtins) return undefined;
+  const out = new Map<string, BuiltinDef>();
+  for (const name in builtins) out.set(name, adaptHost(builtins[name]!));
+  return out;
+}
+
+/** Host builtins that tell `track` each call and answer; a call that throws makes the evaluation volatile. */
+function trackedHost(host: Map<string, BuiltinDef>, track: ReadTracker): Map<string, BuiltinDef> {
+  const out = new Map<string, BuiltinDef>();
+  for (const [name, def] of host) out.set(name, { arity: def.arity, fn: recordingCall(name, def, track) });
+  return out;
+}
+
+// A returned closure, not an object-literal method: tsx's keepNames would rename the latter per call.
+function recordingCall(name: string, def: BuiltinDef, track: ReadTracker): BuiltinDef['fn'] {
+  return (args, ctx) => {
+    let answer: Value | undefined;
+    try {
+      answer = def.fn(args, ctx);
+    } catch (err) {
+      track.volatile = true;
+      throw err;
+    }
+    track.hostCall(name, args, answer);
+    return answer;
+  };
 }
 
 class OverlayBuiltins implements BuiltinTable {

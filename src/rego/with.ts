@@ -17,6 +17,8 @@ function withValue(ev: Evaluator, t: Term, env: Env): Value | undefined {
 }
 
 export function evalWith(ev: Evaluator, e: Expr, env: Env, k: Cont): boolean {
+  // Substituted input and functions are not reads of the caller's input: not memoizable.
+  if (ev.shared.track) ev.shared.track.volatile = true;
   let input = ev.input;
   const overrides = new Map(ev.overrides ?? []);
   const fnOverrides = new Map(ev.fnOverrides ?? []);

@@ -119,6 +119,7 @@ export const bitsUnits: BuiltinTable = {
   },
   'uuid.rfc4122': {
     arity: 1,
+    volatile: true,
     fn: ([k], ctx) => {
       if (typeof k !== 'string') throw evalError(`\`uuid.rfc4122\` expects string argument. Got \`${JSON.stringify(k)}\` instead`);
       return cached(ctx, 'uuid:' + k, () => globalThis.crypto.randomUUID());
@@ -126,6 +127,7 @@ export const bitsUnits: BuiltinTable = {
   },
   'rand.intn': {
     arity: 2,
+    volatile: true,
     fn: ([k, n], ctx) => {
       const key = str('rand.intn', k!);
       const nv = num('rand.intn', n!, 2);

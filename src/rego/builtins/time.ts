@@ -80,6 +80,7 @@ function checked(ns: bigint): Value | undefined {
 export const time: BuiltinTable = {
   'time.now_ns': {
     arity: 0,
+    volatile: true,
     fn: (_a, ctx) => {
       if (ctx.nowNs === undefined) {
         if (!ctx.now) throw evalError('time.now_ns: no clock was given to the evaluation (EvalOptions.now)');

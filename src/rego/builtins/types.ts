@@ -22,6 +22,8 @@ export interface BuiltinDef {
   fn: (args: Value[], ctx: BuiltinContext) => Value | undefined;
   /** Receives undefined arguments instead of failing (print). */
   lenient?: boolean;
+  /** Not a function of its arguments (clock, randomness, output): an evaluation calling it is never memoized. */
+  volatile?: boolean;
 }
 
 export type BuiltinTable = Record<string, BuiltinDef>;

@@ -62,7 +62,7 @@ export async function appraise(
     // with some other rule that fails is evaluated rule by rule instead, as upstream does.
     let doc: unknown;
     try {
-      doc = policy.evalJson('data.policy', { input, builtins });
+      doc = policy.evalJson('data.policy', { input, builtins, memo: true });
     } catch {
       doc = undefined;
     }
@@ -70,8 +70,8 @@ export async function appraise(
       claims = (doc as Record<string, unknown>).trust_claims;
       extensions = (doc as Record<string, unknown>).extensions;
     } else {
-      claims = policy.evalJson('data.policy.trust_claims', { input, builtins });
-      extensions = policy.evalJson('data.policy.extensions', { input, builtins });
+      claims = policy.evalJson('data.policy.trust_claims', { input, builtins, memo: true });
+      extensions = policy.evalJson('data.policy.extensions', { input, builtins, memo: true });
     }
   } catch (cause) {
     throw new PolicyDenied(`appraisal policy ${policyId} failed to evaluate: ${(cause as Error).message}`, { rule: 'as.appraisal.evaluate', cause });

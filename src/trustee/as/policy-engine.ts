@@ -20,8 +20,12 @@ export interface ExplainedBody {
 }
 
 export interface CompiledPolicy {
-  /** Value of `query` (e.g. `data.policy.allow`) as plain JSON; `undefined` when the rule is not set. */
-  evalJson(query: string, options: { input?: unknown; data?: unknown; builtins?: HostBuiltins }): unknown;
+  /**
+   * Value of `query` (e.g. `data.policy.allow`) as plain JSON; `undefined` when the rule is not set.
+   * With `memo`, the engine may answer from an earlier evaluation that read the same values of the
+   * input and got the same host builtin answers; the result is then shared and must not be changed.
+   */
+  evalJson(query: string, options: { input?: unknown; data?: unknown; builtins?: HostBuiltins; memo?: boolean }): unknown;
   /** Evaluate with an explain trace (optional: an engine without one gives no explanations). */
   eval?(query: string, options: { input?: unknown; data?: unknown; builtins?: HostBuiltins; explain: true }): { explain?: readonly ExplainedBody[] };
 }

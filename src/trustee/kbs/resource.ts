@@ -62,7 +62,7 @@ export async function authorizeRelease(ctx: KbsContext, claims: Record<string, u
   const data = { plugin, 'resource-path': segments, query };
   try {
     policy = await ctx.resourcePolicy.get(RESOURCE_POLICY_ID);
-    allowed = policy.evalJson('data.policy.allow', { input: claims, data });
+    allowed = policy.evalJson('data.policy.allow', { input: claims, data, memo: true });
   } catch (err) {
     ctx.metrics.policy('error');
     throw withCheck(err as Error, 'kbs.resource.policy_error');
