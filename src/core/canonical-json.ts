@@ -23,11 +23,22 @@ function write(value: unknown, depth: number): string {
     case 'string':
       return JSON.stringify(value);
     case 'object': {
-      if (Array.isArray(value)) return `[${value.map((v) => write(v, depth + 1)).join(',')}]`;
+      let out: string;
+      if (Array.isArray(value)) {
+        out = '[';
+        for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + write(value[i], depth + 1);
+        return out + ']';
+      }
       const obj = value as Record<string, unknown>;
-      const keys = Object.keys(obj).filter((k) => obj[k] !== undefined);
+      const keys = Object.keys(obj);
       keys.sort(); // default sort compares UTF-16 code units, as RFC 8785 §3.2.3 requires
-      return `{${keys.map((k) => `${JSON.stringify(k)}:${write(obj[k], depth + 1)}`).join(',')}}`;
+      out = '{';
+      for (const k of keys) {
+        const v = obj[k];
+        if (v === undefined) continue;
+        out += (out.length > 1 ? ',' : '') + JSON.stringify(k) + ':' + write(v, depth + 1);
+      }
+      return out + '}';
     }
     default:
       throw new MalformedInput(`value of type ${typeof value} cannot be canonicalized`);

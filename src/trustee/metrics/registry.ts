@@ -75,6 +75,11 @@ function renderLabels(names: readonly string[], values: readonly string[], extra
   return parts.length ? `{${parts.join(',')}}` : '';
 }
 
+function isEmpty(labels: Labels): boolean {
+  for (const _ in labels) return false;
+  return true;
+}
+
 abstract class Metric<S> {
   readonly name: string;
   readonly help: string;
@@ -94,7 +99,17 @@ abstract class Metric<S> {
 
   protected abstract init(): S;
 
-  protected state(labels: Labels = {}): S {
+  /** The one series of a metric without labels, once it exists (the hot path: no key to build). */
+  private unlabeled: S | undefined;
+
+  protected state(labels?: Labels): S {
+    if (this.labelNames.length === 0 && this.unlabeled !== undefined && (labels === undefined || isEmpty(labels))) return this.unlabeled;
+    const s = this.lookup(labels ?? {});
+    if (this.labelNames.length === 0) this.unlabeled = s;
+    return s;
+  }
+
+  private lookup(labels: Labels): S {
     let values = this.labelNames.map((n) => {
       const v = labels[n];
       if (v === undefined) throw new TypeError(`${this.name}: missing label ${n}`);
