@@ -4,7 +4,8 @@ import { Worker } from 'node:worker_threads';
 import { generateKeyPairSync, verify } from 'node:crypto';
 import { flattenedDecrypt } from 'jose';
 import { MalformedInput, Unsupported, decryptJwe, fromUtf8, generateTeeKeyPair, utf8, type EcPublicJwk } from '../core/index.js';
-import { createCryptoThread, es256Key, inlineCryptoThread, type CryptoThread, type CryptoThreadOptions } from './crypto-thread.js';
+import { startModuleWorker } from './worker-thread.js';
+import { createCryptoThread, es256Key, inlineCryptoThread, offloadNext, type CryptoThread, type CryptoThreadOptions } from './crypto-thread.js';
 
 const KINDS = ['P-256', 'P-384', 'P-521', 'RSA'] as const;
 
@@ -18,6 +19,27 @@ async function withThread(options: CryptoThreadOptions, fn: (thread: CryptoThrea
   }
 }
 
+describe('offloadNext', () => {
+  test('starts offloading at busyAbove and stops only below idleBelow', () => {
+    // Under steady load the loop is ~0.9 busy in place and ~0.6 with the work offloaded: it must stay offloaded.
+    const trace = [0.3, 0.9, 0.6, 0.6, 0.45, 0.39, 0.6, 0.85];
+    let offloading = false;
+    const seen = trace.map((u) => (offloading = offloadNext(offloading, u, 0.8, 0.4)));
+    assert.deepEqual(seen, [false, true, true, true, true, false, false, true]);
+  });
+
+  test('never offloads below idleBelow nor stays in place at busyAbove or more (property)', () => {
+    for (let i = 0; i < 1000; i++) {
+      const u = Math.random();
+      const was = Math.random() < 0.5;
+      const next = offloadNext(was, u, 0.8, 0.4);
+      if (u < 0.4) assert.equal(next, false);
+      if (u >= 0.8) assert.equal(next, true);
+      if (u >= 0.4 && u < 0.8) assert.equal(next, was, 'in between, the mode is kept');
+    }
+  });
+});
+
 describe('createCryptoThread: seal', () => {
   test('encrypts on the worker thread, for jose and for decryptJwe, with every key type', async () => {
     await withThread({ busyAbove: 0 }, async (sealer) => {
@@ -29,6 +51,26 @@ describe('createCryptoThread: seal', () => {
         assert.equal(fromUtf8(plaintext), `secret for ${kind}`);
       }
       // The three EC releases went through the worker; the RSA one stayed on this thread.
+      assert.equal(sealer.offloaded, 3);
+    });
+  });
+
+  test('sends the jobs started together in one message and answers each of them', async () => {
+    let messages = 0;
+    const spawn = () => {
+      const w = startModuleWorker(new URL('./crypto-thread-worker.ts', import.meta.url));
+      const post = w.postMessage.bind(w);
+      w.postMessage = (m: unknown) => (messages++, post(m));
+      return w;
+    };
+    await withThread({ busyAbove: 0, spawn }, async (sealer) => {
+      const { privateKey, jwk } = generateTeeKeyPair('P-256');
+      const key = es256Key(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey);
+      const [a, b, s] = await Promise.all([sealer.seal(utf8('a'), jwk), sealer.seal(utf8('b'), jwk), sealer.signEs256(utf8('in'), key)]);
+      assert.equal(fromUtf8(decryptJwe(a, privateKey)), 'a');
+      assert.equal(fromUtf8(decryptJwe(b, privateKey)), 'b');
+      assert.equal(s.length, 64);
+      assert.equal(messages, 1);
       assert.equal(sealer.offloaded, 3);
     });
   });

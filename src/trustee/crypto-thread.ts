@@ -6,7 +6,11 @@
  * ≈ 25 µs, together about 40 % of a handshake's CPU on the event loop. Under load, moving them to a
  * worker thread lets the main thread serve more handshakes, using the other core. When the loop is
  * mostly idle the hop would only add latency and wake-ups, so the work then runs in place. "Busy" is
- * the event loop's utilisation over the last sampling period (`performance.eventLoopUtilization`).
+ * the event loop's utilisation over the last sampling period (`performance.eventLoopUtilization`),
+ * with hysteresis: offloading starts at `busyAbove` and stops only below `idleBelow`. A single
+ * threshold oscillates under steady load — offloading frees the loop, its utilisation drops under the
+ * threshold, the next period runs in place and the loop saturates again — and every in-place period
+ * is a stall for all requests in flight.
  *
  * A worker that fails (does not start, crashes) is not restarted: its pending jobs and all later
  * ones run in place, which is the same computation. RSA recipients are always encrypted in place (an
@@ -64,8 +68,14 @@ export function inlineCryptoThread(): CryptoThread {
 }
 
 export interface CryptoThreadOptions {
-  /** Offload while the loop's utilisation is at least this (0..1; 0 = always). Default 0.8. */
+  /** Start offloading once the loop's utilisation is at least this (0..1; 0 = always). Default 0.8. */
   busyAbove?: number;
+  /**
+   * Stop offloading once the utilisation (with the work offloaded) is below this. Default 0.4: with
+   * the public-key work gone the loop does roughly half as much, so a loop just busy enough to start
+   * offloading stays above it.
+   */
+  idleBelow?: number;
   /** How often utilisation is sampled, ms. Default 100. */
   sampleMs?: number;
   /** Worker factory (tests); default: `crypto-thread-worker.ts`. */
@@ -87,9 +97,15 @@ function errorFromWorker(e: { code: string; message: string }): Error {
   return new Unavailable(`crypto worker failed: ${e.message}`);
 }
 
+/** Whether to offload in the next sampling period, given the last one's loop utilisation (hysteresis). */
+export function offloadNext(offloading: boolean, utilization: number, busyAbove: number, idleBelow: number): boolean {
+  return offloading ? utilization >= idleBelow : utilization >= busyAbove;
+}
+
 /** One worker thread, started on first use, used while the event loop is busy. */
 export function createCryptoThread(options: CryptoThreadOptions = {}): CryptoThread {
   const busyAbove = options.busyAbove ?? 0.8;
+  const idleBelow = Math.min(options.idleBelow ?? 0.4, busyAbove);
   const spawn = options.spawn ?? (() => startModuleWorker(new URL('./crypto-thread-worker.ts', import.meta.url)));
   const pending = new Map<number, Pending>();
   const keyIds = new WeakMap<Es256Key, number>();
@@ -105,7 +121,7 @@ export function createCryptoThread(options: CryptoThreadOptions = {}): CryptoThr
     busyAbove > 0
       ? setInterval(() => {
           const now = performance.eventLoopUtilization();
-          busy = performance.eventLoopUtilization(now, last).utilization >= busyAbove;
+          busy = offloadNext(busy, performance.eventLoopUtilization(now, last).utilization, busyAbove, idleBelow);
           last = now;
         }, options.sampleMs ?? 100).unref()
       : undefined;
@@ -132,15 +148,17 @@ export function createCryptoThread(options: CryptoThreadOptions = {}): CryptoThr
     if (worker || failed) return worker;
     try {
       const w = spawn();
-      w.on('message', (m: Reply) => {
-        const p = pending.get(m.id);
-        if (!p) return;
-        pending.delete(m.id);
-        if ('error' in m) {
-          p.reject(errorFromWorker(m.error));
-        } else {
-          offloaded++;
-          p.resolve(('jwe' in m ? m.jwe : m.signature) as never);
+      w.on('message', (replies: Reply[]) => {
+        for (const m of replies) {
+          const p = pending.get(m.id);
+          if (!p) continue;
+          pending.delete(m.id);
+          if ('error' in m) {
+            p.reject(errorFromWorker(m.error));
+          } else {
+            offloaded++;
+            p.resolve(('jwe' in m ? m.jwe : m.signature) as never);
+          }
         }
         if (pending.size === 0) w.unref();
       });
@@ -154,7 +172,20 @@ export function createCryptoThread(options: CryptoThreadOptions = {}): CryptoThr
     return worker;
   };
 
-  /** Post `message` (plus an id) to the worker, or run `inPlace` when there is no worker. */
+  // Jobs queued during one run of microtasks go to the worker in one message (and come back in one):
+  // under load several handshakes reach their crypto step together, and each message costs a copy
+  // and a wake-up of the other thread.
+  let batch: Array<Record<string, unknown>> = [];
+  let flushQueued = false;
+  const flush = () => {
+    flushQueued = false;
+    const jobs = batch;
+    batch = [];
+    // A worker that failed meanwhile has already run these jobs' pending entries in place.
+    if (worker && jobs.length > 0) worker.postMessage(jobs);
+  };
+
+  /** Queue `message` (plus an id) for the worker, or run `inPlace` when there is no worker. */
   const offload = <T>(message: Record<string, unknown>, inPlace: () => T): Promise<T> => {
     const w = start();
     if (!w) return here(inPlace);
@@ -163,9 +194,16 @@ export function createCryptoThread(options: CryptoThreadOptions = {}): CryptoThr
       pending.set(id, { inPlace, resolve: resolve as (v: never) => void, reject });
       // Referenced while a job is outstanding, so its reply is not lost to an exiting process.
       if (pending.size === 1) w.ref();
-      w.postMessage({ ...message, id });
+      message.id = id;
+      batch.push(message);
+      if (!flushQueued) {
+        flushQueued = true;
+        queueMicrotask(flush);
+      }
     });
   };
+  /** Key ids whose PKCS#8 bytes the worker already has. */
+  const keysSent = new Set<number>();
 
   return {
     seal(plaintext, recipient) {
@@ -184,7 +222,12 @@ export function createCryptoThread(options: CryptoThreadOptions = {}): CryptoThr
       if (!busy) return here(inPlace);
       let keyId = keyIds.get(key);
       if (keyId === undefined) keyIds.set(key, (keyId = ++nextKeyId));
-      return offload({ op: 'sign', input, keyId, pkcs8: key.pkcs8 }, inPlace);
+      const job: Record<string, unknown> = { op: 'sign', input, keyId };
+      if (!keysSent.has(keyId)) {
+        keysSent.add(keyId);
+        job.pkcs8 = key.pkcs8;
+      }
+      return offload(job, inPlace);
     },
     get offloaded() {
       return offloaded;
