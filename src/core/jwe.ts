@@ -22,6 +22,7 @@ import {
 import { MalformedInput, Unsupported, VerificationFailed } from './errors.js';
 import { fromBase64Url, toBase64Url, utf8 } from './encoding.js';
 import { concatBytes } from './bytes.js';
+import { p256Native } from './p256-native.js';
 import { secureRandomBytes } from './random.js';
 
 export type EcCurve = 'P-256' | 'P-384' | 'P-521';
@@ -141,6 +142,15 @@ export function jweAlgFor(jwk: PublicJwk): 'ECDH-ES+A256KW' | 'RSA-OAEP-256' {
   return 'RSA-OAEP-256';
 }
 
+/** A fresh ephemeral key on `crv` agreed with the uncompressed point `recipient`: its public point and the shared secret. */
+function ephemeralAgreement(crv: EcCurve, recipient: Uint8Array): { epk: Uint8Array; z: Uint8Array } {
+  const native = crv === 'P-256' ? p256Native() : undefined;
+  if (native) return native.ecdhEphemeral(recipient);
+  const eph = createECDH(NODE_CURVE[crv]);
+  const epk = eph.generateKeys();
+  return { epk, z: eph.computeSecret(recipient) };
+}
+
 /** Encrypt `plaintext` to `recipient` as KBS does: flattened JWE, A256GCM, AAD = ASCII(protected). */
 export function encryptJwe(plaintext: Uint8Array, recipient: PublicJwk): FlattenedJwe {
   const alg = jweAlgFor(recipient);
@@ -155,11 +165,10 @@ export function encryptJwe(plaintext: Uint8Array, recipient: PublicJwk): Flatten
     const x = fromBase64Url((recipient as EcPublicJwk).x, 'jwk.x');
     const y = fromBase64Url((recipient as EcPublicJwk).y, 'jwk.y');
     if (x.length !== n || y.length !== n) throw new MalformedInput(`EC ${crv} coordinates must be ${n} bytes`, { where: 'jwk' });
-    const eph = createECDH(NODE_CURVE[crv]);
-    const ephPoint = eph.generateKeys();
+    let ephPoint: Uint8Array;
     let z: Uint8Array;
     try {
-      z = new Uint8Array(eph.computeSecret(concatBytes(new Uint8Array([4]), x, y)));
+      ({ epk: ephPoint, z } = ephemeralAgreement(crv, concatBytes(new Uint8Array([4]), x, y)));
     } catch (cause) {
       throw new MalformedInput('EC public key is not a point on the curve', { where: 'jwk', cause });
     }

@@ -9,7 +9,9 @@
  */
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
-import { CocoError, encryptJwe, type PublicJwk } from '../core/index.js';
+import { CocoError, disableNativeP256, encryptJwe, type PublicJwk } from '../core/index.js';
+
+if (process.env.COCO_NATIVE_P256 === '0') disableNativeP256();
 
 type Request =
   | { op: 'seal'; id: number; plaintext: Uint8Array; recipient: PublicJwk }

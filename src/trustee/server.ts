@@ -6,7 +6,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import type { SecureContextOptions } from 'node:tls';
-import { ConfigError, parseRange, satisfiesRange } from '../core/index.js';
+import { ConfigError, disableNativeP256, parseRange, satisfiesRange } from '../core/index.js';
 import type { Tee } from '../protocol/index.js';
 import { supportedTees, type Verifier, type VerifierEnv } from '../verifier/index.js';
 import { REFERENCE_VALUE_BUILTIN } from './as/appraisal.js';
@@ -96,6 +96,8 @@ export interface Trustee {
 
 /** Build Trustee: seeds the default policies (without overwrite) and returns the app. */
 export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
+  // COCO_NATIVE_P256=0: node:crypto for P-256 release encryption (comparisons; the crypto worker reads it too).
+  if (process.env.COCO_NATIVE_P256 === '0') disableNativeP256();
   const now = options.now ?? (() => new Date());
   const store = options.store;
   const sessionStore = options.sessionStore ?? store;

@@ -1,0 +1,38 @@
+/**
+ * The optional native P-256 key agreement (`native/p256_ecdh.c`, built by `npm install`): one scalar
+ * multiplication per derivation where node:crypto's ECDH does two or three (it re-validates keys on
+ * every call). When it is absent (no C toolchain at install time) or switched off with
+ * `disableNativeP256()` (Trustee does so for `COCO_NATIVE_P256=0`), callers use node:crypto instead;
+ * both give the same JWE.
+ * @module
+ */
+import { createRequire } from 'node:module';
+
+export interface P256Native {
+  /**
+   * A fresh ephemeral key agreed with `recipient` (65 bytes, `04 ‖ x ‖ y`): the ephemeral public point
+   * (65 bytes, uncompressed) and the shared x-coordinate `z` (32 bytes). Throws RangeError for a point
+   * that is not on P-256.
+   */
+  ecdhEphemeral(recipient: Uint8Array): { epk: Uint8Array; z: Uint8Array };
+}
+
+function load(): P256Native | undefined {
+  try {
+    return createRequire(import.meta.url)('../../build/Release/p256_ecdh.node') as P256Native;
+  } catch {
+    return undefined;
+  }
+}
+
+let addon: P256Native | undefined = load();
+
+/** The addon, or undefined when it is not built or was switched off in this thread. */
+export function p256Native(): P256Native | undefined {
+  return addon;
+}
+
+/** Use node:crypto for P-256 agreement in this thread from now on (comparisons, fallback tests). */
+export function disableNativeP256(): void {
+  addon = undefined;
+}
