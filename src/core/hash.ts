@@ -2,6 +2,7 @@
  * Digests by upstream algorithm name (`sha256`, `sha384`, `sha512`, with `sha-256`-style aliases).
  * @module
  */
+import * as nodeCrypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { Unsupported } from './errors.js';
 
@@ -28,9 +29,13 @@ export function digestLength(alg: HashAlgorithm): number {
   return alg === 'sha256' ? 32 : alg === 'sha384' ? 48 : 64;
 }
 
+/** node:crypto's one-shot `hash` (Node 20.12 and later): no Hash object per digest. */
+const oneShot = (nodeCrypto as { hash?: (alg: string, data: Uint8Array | string, encoding: 'buffer') => Buffer }).hash;
+
 /** Hash bytes or a UTF-8 string. */
 export function digest(alg: HashAlgorithm, data: Uint8Array | string): Uint8Array {
-  return new Uint8Array(createHash(alg).update(data).digest());
+  const out = oneShot ? oneShot(alg, data, 'buffer') : createHash(alg).update(data).digest();
+  return new Uint8Array(out);
 }
 
 export const sha256 = (data: Uint8Array | string): Uint8Array => digest('sha256', data);

@@ -50,16 +50,29 @@ export const TEE_PUBKEY_PATHS = [
   '/tee-pubkey',
 ] as const;
 
+/** Decoded reference tokens of the pointers resolved so far (a few fixed paths, in practice). */
+const pointerTokens = new Map<string, string[]>();
+
+function tokensOf(pointer: string): string[] {
+  let tokens = pointerTokens.get(pointer);
+  if (!tokens) {
+    tokens = pointer.slice(1).split('/').map((raw) => raw.replace(/~1/g, '/').replace(/~0/g, '~'));
+    if (pointerTokens.size < 256) pointerTokens.set(pointer, tokens);
+  }
+  return tokens;
+}
+
+const ARRAY_INDEX = /^(0|[1-9][0-9]*)$/;
+
 /** Resolve an RFC 6901 JSON pointer; undefined when any step is missing. */
 export function resolvePointer(doc: unknown, pointer: string): unknown {
   if (pointer === '') return doc;
   if (!pointer.startsWith('/')) return undefined;
   let cur: unknown = doc;
-  for (const raw of pointer.slice(1).split('/')) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+  for (const key of tokensOf(pointer)) {
     if (cur === null || typeof cur !== 'object') return undefined;
     if (Array.isArray(cur)) {
-      if (!/^(0|[1-9][0-9]*)$/.test(key)) return undefined;
+      if (!ARRAY_INDEX.test(key)) return undefined;
       cur = cur[Number(key)];
     } else {
       if (!Object.prototype.hasOwnProperty.call(cur, key)) return undefined;

@@ -21,5 +21,14 @@ export function parseCookies(header: string | undefined): Map<string, string> {
 
 /** `name=value; Expires=<IMF-fixdate>` as upstream KBS sends it (no Path/HttpOnly/Max-Age). */
 export function formatSetCookie(name: string, value: string, expires: Date): string {
-  return `${name}=${value}; Expires=${expires.toUTCString()}`;
+  return `${name}=${value}; Expires=${httpDate(expires)}`;
+}
+
+/** `toUTCString()` of the last second asked for (consecutive cookies mostly share it). */
+let lastDate = { second: NaN, text: '' };
+
+function httpDate(d: Date): string {
+  const second = Math.floor(d.getTime() / 1000);
+  if (second !== lastDate.second) lastDate = { second, text: d.toUTCString() };
+  return lastDate.text;
 }

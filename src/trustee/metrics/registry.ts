@@ -75,6 +75,12 @@ function renderLabels(names: readonly string[], values: readonly string[], extra
   return parts.length ? `{${parts.join(',')}}` : '';
 }
 
+function countKeys(labels: Labels): number {
+  let n = 0;
+  for (const _ in labels) n++;
+  return n;
+}
+
 function isEmpty(labels: Labels): boolean {
   for (const _ in labels) return false;
   return true;
@@ -110,20 +116,36 @@ abstract class Metric<S> {
   }
 
   private lookup(labels: Labels): S {
+    // One label (the usual case): the series key is its value, with no array or JSON to build.
+    if (this.labelNames.length === 1) {
+      const v = labels[this.labelNames[0]!];
+      if (v === undefined || countKeys(labels) !== 1) return this.lookupMany(labels);
+      const s = this.series.get(v);
+      if (s) return s.state;
+    }
+    return this.lookupMany(labels);
+  }
+
+  private lookupMany(labels: Labels): S {
     let values = this.labelNames.map((n) => {
       const v = labels[n];
       if (v === undefined) throw new TypeError(`${this.name}: missing label ${n}`);
       return v;
     });
     if (Object.keys(labels).length !== this.labelNames.length) throw new TypeError(`${this.name}: unexpected labels ${Object.keys(labels).join(',')}`);
-    let key = JSON.stringify(values);
+    let key = this.keyOf(values);
     if (!this.series.has(key) && this.series.size >= this.maxSeries) {
       values = this.labelNames.map(() => OVERFLOW_LABEL);
-      key = JSON.stringify(values);
+      key = this.keyOf(values);
     }
     let s = this.series.get(key);
     if (!s) this.series.set(key, (s = { values, state: this.init() }));
     return s.state;
+  }
+
+  /** Series key of label values: the value itself for one label, JSON of the list otherwise. */
+  private keyOf(values: string[]): string {
+    return values.length === 1 ? values[0]! : JSON.stringify(values);
   }
 
   /** The series as plain data (copies); a metric without labels always has its one series. */

@@ -67,7 +67,8 @@ export interface RvpsOptions {
 export class ReferenceValues {
   private readonly lifetimeMs: number;
   private readonly cacheMs: number;
-  private cache: { at: number; records: ReferenceValueRecord[] } | undefined;
+  /** Records read at `at`, and the snapshot derived from them, valid from `snapshotAt` until the first expiry. */
+  private cache: { at: number; records: ReferenceValueRecord[]; snapshot?: ReferenceValueSnapshot; snapshotAt?: number; snapshotUntil?: number } | undefined;
 
   private readonly store: KvStore;
 
@@ -106,7 +107,10 @@ export class ReferenceValues {
     return this.store.delete('reference_value', name);
   }
 
-  /** Values live at `now`, plus the names that exist but have expired. */
+  /**
+   * Values live at `now`, plus the names that exist but have expired. The snapshot is shared by the
+   * calls that fall in the same cache period and before the next expiry, and must not be changed.
+   */
   async snapshot(now: number): Promise<ReferenceValueSnapshot> {
     if (!this.cache || now - this.cache.at > this.cacheMs || now < this.cache.at) {
       const records: ReferenceValueRecord[] = [];
@@ -116,14 +120,22 @@ export class ReferenceValues {
       }
       this.cache = { at: now, records };
     }
+    const c = this.cache;
+    if (c.snapshot && now >= c.snapshotAt! && now < c.snapshotUntil!) return c.snapshot;
     const values = new Map<string, JsonValue>();
     const expired = new Set<string>();
-    for (const r of this.cache.records) {
+    let until = Infinity;
+    for (const r of c.records) {
       const exp = Date.parse(r.expiration);
-      if (Number.isFinite(exp) && exp > now) values.set(r.name, r.value);
-      else expired.add(r.name);
+      if (Number.isFinite(exp) && exp > now) {
+        values.set(r.name, r.value);
+        until = Math.min(until, exp);
+      } else expired.add(r.name);
     }
-    return { values, expired };
+    c.snapshot = { values, expired };
+    c.snapshotAt = now;
+    c.snapshotUntil = until;
+    return c.snapshot;
   }
 }
 
