@@ -26,6 +26,8 @@ export interface EarSigner {
   sign(claims: Record<string, unknown>): Promise<string>;
 }
 
+const DOT = Buffer.from('.');
+
 /** Split a PEM bundle into certificates (leaf first, as written). */
 export function parsePemCertificates(pem: string): X509Certificate[] {
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
@@ -64,12 +66,18 @@ export function createEarSigner(
     jwk,
     publicKey,
     async sign(claims) {
-      const input = `${headerB64}.${toBase64Url(utf8(JSON.stringify(claims)))}`;
+      // The signing input as bytes (header, dot, payload), written once; the token is then one flat
+      // string made from those bytes and the signature, rather than nested concatenations that keep
+      // copies of the ~2 KB text alive for as long as a session holds the token.
+      const payload = Buffer.from(JSON.stringify(claims), 'utf8').toString('base64url');
+      const bytes = Buffer.allocUnsafe(headerB64.length + 1 + payload.length);
+      bytes.write(headerB64, 0, 'latin1');
+      bytes[headerB64.length] = 0x2e; // '.'
+      bytes.write(payload, headerB64.length + 1, 'latin1');
       // Not on the libuv thread pool: a P-256 signature is ~20 µs of CPU, and the pool's wake-ups cost
       // more than that. The crypto thread, when given, takes it only while the event loop is busy.
-      const bytes = utf8(input);
       const sig = key ? await options.thread!.signEs256(bytes, key) : new Uint8Array(sign('sha256', bytes, { key: privateKey, dsaEncoding: 'ieee-p1363' }));
-      const token = `${input}.${toBase64Url(sig)}`;
+      const token = Buffer.concat([bytes, DOT, Buffer.from(toBase64Url(sig), 'latin1')]).toString('latin1');
       if (options.issued && typeof claims.exp === 'number') options.issued.add(token, claims.exp, claims);
       return token;
     },

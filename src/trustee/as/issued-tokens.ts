@@ -29,10 +29,10 @@ const digestOf = (token: string) => createHash('sha256').update(token).digest('b
 /**
  * The newest tokens are also kept whole with the claims they were signed from, so that the resource
  * request that usually follows an attestation within milliseconds needs neither a digest nor a parse
- * of the token. A small number: these are held in full, and the old generation should not fill up
- * with claims that nobody will ask for again.
+ * of the token. A small number, a few times the requests a loaded server has in flight: these entries
+ * should die young, not fill the old generation with claims that nobody will ask for again.
  */
-const DEFAULT_RECENT_ENTRIES = 1_024;
+const DEFAULT_RECENT_ENTRIES = 256;
 
 const signatureOf = (token: string) => token.slice(token.lastIndexOf('.') + 1);
 
