@@ -31,7 +31,7 @@ function keyFor(keyId: number, pkcs8: Uint8Array | undefined): KeyObject {
 function run(m: Request): Record<string, unknown> {
   try {
     if (m.op === 'seal') return { id: m.id, jwe: encryptJwe(m.plaintext, m.recipient) };
-    return { id: m.id, signature: sign('sha256', m.input, { key: keyFor(m.keyId, m.pkcs8), dsaEncoding: 'ieee-p1363' }) };
+    return { id: m.id, signature: new Uint8Array(sign('sha256', m.input, { key: keyFor(m.keyId, m.pkcs8), dsaEncoding: 'ieee-p1363' })) };
   } catch (err) {
     const code = err instanceof CocoError ? err.code : 'ERR_UNAVAILABLE';
     return { id: m.id, error: { code, message: (err as Error).message } };

@@ -46,6 +46,14 @@ export function es256Key(key: KeyObject): Es256Key {
   return { key, pkcs8: new Uint8Array(key.export({ format: 'der', type: 'pkcs8' })) };
 }
 
+/**
+ * Bytes that own their whole ArrayBuffer. A message copies the entire buffer behind a typed array,
+ * and small Buffers are views of Node's shared 8 KiB pool: posting one copies the whole pool slab.
+ */
+function own(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
+}
+
 /** The job done in place, as a promise: its errors reject rather than throw. */
 function here<T>(job: () => T): Promise<T> {
   try {
@@ -215,14 +223,14 @@ export function createCryptoThread(options: CryptoThreadOptions = {}): CryptoThr
       } catch (err) {
         return Promise.reject(err as Error);
       }
-      return offload({ op: 'seal', plaintext, recipient }, inPlace);
+      return offload({ op: 'seal', plaintext: own(plaintext), recipient }, inPlace);
     },
     signEs256(input, key) {
       const inPlace = () => signHere(input, key);
       if (!busy) return here(inPlace);
       let keyId = keyIds.get(key);
       if (keyId === undefined) keyIds.set(key, (keyId = ++nextKeyId));
-      const job: Record<string, unknown> = { op: 'sign', input, keyId };
+      const job: Record<string, unknown> = { op: 'sign', input: own(input), keyId };
       if (!keysSent.has(keyId)) {
         keysSent.add(keyId);
         job.pkcs8 = key.pkcs8;
