@@ -11,8 +11,10 @@
  *
  * ecdhEphemeral(recipient: Uint8Array of 65 bytes, 04 || x || y)
  *   -> { epk: Buffer (65 bytes, uncompressed ephemeral public point), z: Buffer (32 bytes) }
- * Throws a TypeError for a wrong argument, a RangeError for a point off the curve, an Error when
- * OpenSSL fails.
+ * ecdh(scalar: Uint8Array of 32 bytes, peer: Uint8Array of 65 bytes) -> z: Buffer (32 bytes)
+ *   (the recipient's side: its private scalar, which must be in 1..n-1, and the sender's point)
+ * Throws a TypeError for a wrong argument, a RangeError for a point off the curve or a scalar out of
+ * range, an Error when OpenSSL fails.
  */
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <node_api.h>
@@ -44,26 +46,85 @@ static napi_value fail(napi_env env, const char *code, const char *message, int 
   return NULL;
 }
 
-static napi_value ecdh_ephemeral(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
+/* The bytes of a Uint8Array argument, or NULL after throwing a TypeError. */
+static const unsigned char *uint8_arg(napi_env env, napi_value v, size_t *length, const char *what) {
+  bool is_typed = false;
+  napi_typedarray_type type;
+  void *bytes = NULL;
+  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, v, &type, length, &bytes, NULL, NULL) != napi_ok || type != napi_uint8_array) {
+    fail(env, "ERR_INVALID_ARG_TYPE", what, 1);
+    return NULL;
+  }
+  return bytes != NULL ? bytes : (const unsigned char *)"";
+}
+
+static Instance *instance_of(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
   Instance *inst = NULL;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || napi_get_instance_data(env, (void **)&inst) != napi_ok || inst == NULL) {
-    return fail(env, "ERR_NATIVE", "p256 addon is not initialised", 0);
+    fail(env, "ERR_NATIVE", "p256 addon is not initialised", 0);
+    return NULL;
   }
-  bool is_typed = false;
-  if (argc < 1 || napi_is_typedarray(env, argv[0], &is_typed) != napi_ok || !is_typed) {
-    return fail(env, "ERR_INVALID_ARG_TYPE", "recipient point must be a Uint8Array", 1);
-  }
-  napi_typedarray_type type;
+  for (size_t i = argc; i < want; i++) napi_get_undefined(env, &argv[i]);
+  return inst;
+}
+
+/* Decode an uncompressed point; 0 after throwing. Decoding checks that the point lies on the curve. */
+static int decode_point(napi_env env, Instance *inst, napi_value v, EC_POINT *out, const char *what) {
   size_t length = 0;
-  void *bytes = NULL;
-  if (napi_get_typedarray_info(env, argv[0], &type, &length, &bytes, NULL, NULL) != napi_ok || type != napi_uint8_array) {
-    return fail(env, "ERR_INVALID_ARG_TYPE", "recipient point must be a Uint8Array", 1);
+  const unsigned char *bytes = uint8_arg(env, v, &length, what);
+  if (bytes == NULL) return 0;
+  if (length != POINT_BYTES || bytes[0] != 0x04 || EC_POINT_oct2point(inst->group, out, bytes, length, NULL) != 1 ||
+      EC_POINT_is_at_infinity(inst->group, out)) {
+    fail(env, "ERR_INVALID_ARG_VALUE", "point must be 65 bytes, uncompressed, on P-256", 2);
+    return 0;
   }
-  if (length != POINT_BYTES || ((const unsigned char *)bytes)[0] != 0x04) {
-    return fail(env, "ERR_INVALID_ARG_VALUE", "recipient point must be 65 bytes, uncompressed", 2);
+  return 1;
+}
+
+static napi_value ecdh_static(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  Instance *inst = instance_of(env, info, 2, argv);
+  if (inst == NULL) return NULL;
+  size_t scalar_len = 0;
+  const unsigned char *scalar = uint8_arg(env, argv[0], &scalar_len, "private scalar must be a Uint8Array");
+  if (scalar == NULL) return NULL;
+  if (scalar_len != FIELD_BYTES) return fail(env, "ERR_INVALID_ARG_VALUE", "private scalar must be 32 bytes", 2);
+  napi_value result = NULL;
+  unsigned char z[FIELD_BYTES];
+  EC_POINT *peer = EC_POINT_new(inst->group);
+  EC_KEY *key = EC_KEY_new();
+  BIGNUM *d = BN_bin2bn(scalar, FIELD_BYTES, NULL);
+  if (peer == NULL || key == NULL || d == NULL || EC_KEY_set_group(key, inst->group) != 1) {
+    fail(env, "ERR_NATIVE", "out of memory", 0);
+    goto done;
   }
+  if (BN_is_zero(d) || BN_cmp(d, EC_GROUP_get0_order(inst->group)) >= 0) {
+    fail(env, "ERR_INVALID_ARG_VALUE", "private scalar is out of range", 2);
+    goto done;
+  }
+  if (!decode_point(env, inst, argv[1], peer, "peer point must be a Uint8Array")) goto done;
+  if (EC_KEY_set_private_key(key, d) != 1 || ECDH_compute_key(z, FIELD_BYTES, peer, key, NULL) != FIELD_BYTES) {
+    fail(env, "ERR_NATIVE", "P-256 key agreement failed", 0);
+    goto done;
+  }
+  void *copy;
+  napi_value out;
+  if (napi_create_buffer_copy(env, FIELD_BYTES, z, &copy, &out) == napi_ok) result = out;
+  else fail(env, "ERR_NATIVE", "could not build the result", 0);
+done:
+  OPENSSL_cleanse(z, sizeof z);
+  BN_clear_free(d);
+  EC_KEY_free(key);
+  EC_POINT_free(peer);
+  return result;
+}
+
+static napi_value ecdh_ephemeral(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  Instance *inst = instance_of(env, info, 1, argv);
+  if (inst == NULL) return NULL;
 
   napi_value result = NULL;
   unsigned char z[FIELD_BYTES];
@@ -74,11 +135,7 @@ static napi_value ecdh_ephemeral(napi_env env, napi_callback_info info) {
     fail(env, "ERR_NATIVE", "out of memory", 0);
     goto done;
   }
-  /* Decoding checks that the point lies on the curve (and is not the point at infinity). */
-  if (EC_POINT_oct2point(inst->group, peer, bytes, length, NULL) != 1 || EC_POINT_is_at_infinity(inst->group, peer)) {
-    fail(env, "ERR_INVALID_ARG_VALUE", "recipient point is not on P-256", 2);
-    goto done;
-  }
+  if (!decode_point(env, inst, argv[0], peer, "recipient point must be a Uint8Array")) goto done;
   if (EC_KEY_generate_key(eph) != 1 ||
       ECDH_compute_key(z, FIELD_BYTES, peer, eph, NULL) != FIELD_BYTES ||
       EC_POINT_point2oct(inst->group, EC_KEY_get0_public_key(eph), POINT_CONVERSION_UNCOMPRESSED, epk, POINT_BYTES, NULL) != POINT_BYTES) {
@@ -111,9 +168,11 @@ NAPI_MODULE_INIT() {
     napi_throw_error(env, "ERR_NATIVE", "could not create the P-256 group");
     return NULL;
   }
-  napi_value fn;
+  napi_value fn, fn2;
   if (napi_create_function(env, "ecdhEphemeral", NAPI_AUTO_LENGTH, ecdh_ephemeral, NULL, &fn) != napi_ok ||
-      napi_set_named_property(env, exports, "ecdhEphemeral", fn) != napi_ok) {
+      napi_set_named_property(env, exports, "ecdhEphemeral", fn) != napi_ok ||
+      napi_create_function(env, "ecdh", NAPI_AUTO_LENGTH, ecdh_static, NULL, &fn2) != napi_ok ||
+      napi_set_named_property(env, exports, "ecdh", fn2) != napi_ok) {
     return NULL;
   }
   return exports;

@@ -151,6 +151,42 @@ function ephemeralAgreement(crv: EcCurve, recipient: Uint8Array): { epk: Uint8Ar
   return { epk, z: eph.computeSecret(recipient) };
 }
 
+/** P-256 private scalars of the keys seen so far (the guest keeps its TEE key for its whole life). */
+const p256Scalars = new WeakMap<KeyObject, Uint8Array>();
+
+/**
+ * The 32-byte scalar of a P-256 private key, from its SEC1 DER (`ECPrivateKey`: SEQUENCE { INTEGER 1,
+ * OCTET STRING d, ... }), never through a JWK export (Node 20 deadlock).
+ */
+function p256Scalar(key: KeyObject): Uint8Array | undefined {
+  let d = p256Scalars.get(key);
+  if (d) return d;
+  if (key.type !== 'private' || key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== NODE_CURVE['P-256']) return undefined;
+  const der = key.export({ format: 'der', type: 'sec1' });
+  const at = der[1]! & 0x80 ? 2 + (der[1]! & 0x7f) : 2; // past the SEQUENCE header
+  if (der[0] !== 0x30 || der[at] !== 0x02 || der[at + 1] !== 0x01 || der[at + 2] !== 0x01 || der[at + 3] !== 0x04 || der[at + 4] !== 32) return undefined;
+  d = new Uint8Array(der.subarray(at + 5, at + 5 + 32));
+  p256Scalars.set(key, d);
+  return d;
+}
+
+/** The recipient's ECDH shared secret with the sender's ephemeral key `epk`. */
+function recipientAgreement(privateKey: KeyObject, epk: EcPublicJwk): Uint8Array {
+  const native = epk.crv === 'P-256' ? p256Native() : undefined;
+  const d = native ? p256Scalar(privateKey) : undefined;
+  if (native && d) {
+    const x = fromBase64Url(epk.x, 'jwk.x');
+    const y = fromBase64Url(epk.y, 'jwk.y');
+    if (x.length !== 32 || y.length !== 32) throw new MalformedInput('EC P-256 coordinates must be 32 bytes', { where: 'jwk' });
+    try {
+      return native.ecdh(d, concatBytes(new Uint8Array([4]), x, y));
+    } catch (cause) {
+      throw new MalformedInput('EC public key is not a point on the curve', { where: 'jwk', cause });
+    }
+  }
+  return new Uint8Array(diffieHellman({ privateKey, publicKey: publicKeyFromJwk(epk) }));
+}
+
 /** Encrypt `plaintext` to `recipient` as KBS does: flattened JWE, A256GCM, AAD = ASCII(protected). */
 export function encryptJwe(plaintext: Uint8Array, recipient: PublicJwk): FlattenedJwe {
   const alg = jweAlgFor(recipient);
@@ -209,7 +245,7 @@ export function decryptJwe(jwe: FlattenedJwe, privateKey: KeyObject): Uint8Array
   if (header.alg === 'ECDH-ES+A256KW') {
     const epk = header.epk as EcPublicJwk | undefined;
     if (!epk || epk.kty !== 'EC') throw new MalformedInput('jwe.protected.epk: missing EC key', { where: 'jwe.protected.epk' });
-    const z = new Uint8Array(diffieHellman({ privateKey, publicKey: publicKeyFromJwk(epk) }));
+    const z = recipientAgreement(privateKey, epk);
     cek = aesKeyUnwrap(concatKdf(z, 'ECDH-ES+A256KW'), encryptedKey);
   } else if (header.alg === 'RSA-OAEP-256') {
     try {

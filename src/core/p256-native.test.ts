@@ -4,7 +4,7 @@ import { createECDH, randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { decryptJwe, generateTeeKeyPair } from './index.js';
+import { decryptJwe, encryptJwe, generateTeeKeyPair, utf8 } from './index.js';
 import { p256Native } from './p256-native.js';
 
 /** Skip locally when the addon is not built; in CI it must be (npm ci builds it). */
@@ -55,6 +55,32 @@ describe('p256Native.ecdhEphemeral', { skip: requireNative() }, () => {
     assert.throws(() => native.ecdhEphemeral(p384.generateKeys().subarray(0, 65)), RangeError);
   });
 
+  test('ecdh: the recipient side agrees with node:crypto and with ecdhEphemeral (property)', () => {
+    fc.assert(
+      fc.property(fc.integer(), () => {
+        const r = recipient();
+        const { epk, z } = native.ecdhEphemeral(r.getPublicKey());
+        assert.deepEqual(Buffer.from(native.ecdh(r.getPrivateKey(), epk)), Buffer.from(z));
+        const s = recipient();
+        assert.deepEqual(Buffer.from(native.ecdh(r.getPrivateKey(), s.getPublicKey())), s.computeSecret(r.getPublicKey()));
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  test('ecdh: refuses scalars out of 1..n-1 or of another length, and points off the curve', () => {
+    const peer = recipient().getPublicKey();
+    const n = Buffer.from('ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551', 'hex');
+    for (const d of [Buffer.alloc(32), n, Buffer.alloc(32, 0xff)]) assert.throws(() => native.ecdh(d, peer), RangeError);
+    assert.throws(() => native.ecdh(Buffer.alloc(31, 1), peer), RangeError);
+    assert.throws(() => native.ecdh(Buffer.alloc(33, 1), peer), RangeError);
+    const off = Buffer.from(peer);
+    off[64]! ^= 1;
+    assert.throws(() => native.ecdh(recipient().getPrivateKey(), off), RangeError);
+    assert.throws(() => native.ecdh('d' as unknown as Uint8Array, peer), TypeError);
+    assert.throws(() => native.ecdh(recipient().getPrivateKey(), undefined as unknown as Uint8Array), TypeError);
+  });
+
   test('refuses arguments that are not a Uint8Array', () => {
     for (const bad of [undefined, null, 'x'.repeat(65), 65, {}, new Uint16Array(65), new Int8Array(65)]) {
       assert.throws(() => native.ecdhEphemeral(bad as unknown as Uint8Array), TypeError);
@@ -91,5 +117,22 @@ process.stdout.write(JSON.stringify(encryptJwe(utf8('fallback'), ${JSON.stringif
     });
     assert.equal(run.status, 0, run.stderr);
     assert.equal(Buffer.from(decryptJwe(JSON.parse(run.stdout), privateKey)).toString(), 'fallback');
+  });
+
+  test('decrypts a P-256 JWE made with the addon (node:crypto ECDH on the recipient side)', () => {
+    const { privateKey, jwk } = generateTeeKeyPair('P-256');
+    const jwe = encryptJwe(utf8('made natively'), jwk);
+    const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const script = `import { createPrivateKey } from 'node:crypto';
+import { decryptJwe } from ${JSON.stringify(new URL('./index.ts', import.meta.url).href)};
+import { disableNativeP256 } from ${JSON.stringify(new URL('./p256-native.ts', import.meta.url).href)};
+disableNativeP256();
+process.stdout.write(Buffer.from(decryptJwe(${JSON.stringify(jwe)}, createPrivateKey(${JSON.stringify(pem)}))).toString());`;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+    });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, 'made natively');
   });
 });

@@ -15,6 +15,12 @@ export interface P256Native {
    * that is not on P-256.
    */
   ecdhEphemeral(recipient: Uint8Array): { epk: Uint8Array; z: Uint8Array };
+  /**
+   * The recipient's side: the shared x-coordinate (32 bytes) of private scalar `scalar` (32 bytes,
+   * 1..n-1) and the sender's point `peer` (65 bytes, uncompressed). Throws RangeError for a point off
+   * the curve or a scalar out of range.
+   */
+  ecdh(scalar: Uint8Array, peer: Uint8Array): Uint8Array;
 }
 
 function load(): P256Native | undefined {
