@@ -9,6 +9,7 @@
  * - `kbs`: Trustee on the memory store;
  * - `kbs-sqlite`: the `npm start` layout, SQLite (WAL, synchronous=FULL) for state, sessions in memory;
  * - `kbs-sqlite-sessions`: sessions in the same SQLite file too (two durable writes per handshake);
+ * - `kbs-node-ecdh`: `kbs` with node:crypto's P-256 ECDH instead of the native addon (`COCO_NATIVE_P256=0`);
  * - `kbs-cluster`: what `coco trustee serve` runs with `worker_count = 2` (`runTrusteeCluster` /
  *   `runTrusteeWorker`): two `node:cluster` workers sharing a SQLite state file, the SQLite session
  *   file on tmpfs the primary makes (config `session_storage_type = "Memory"`) and the signer key,
@@ -164,6 +165,7 @@ if (mode === 'echo' || mode.startsWith('echo-spin:')) {
   process.on('SIGTERM', () => void c.close().then(() => (cleanup(), process.exit(0))));
   console.log(JSON.stringify({ url: c.url, engine: `${ENGINE}, 2 cluster workers` }));
 } else {
+  if (mode === 'kbs-node-ecdh') process.env.COCO_NATIVE_P256 = '0';
   const store = mode.startsWith('kbs-sqlite') ? await openStore({ type: 'sqlite', path: sqliteFile() }) : new MemoryStore();
   const server = await serveTrustee(store, mode === 'kbs-sqlite-sessions' ? store : new MemoryStore());
   await seed(server.url);

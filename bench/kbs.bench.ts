@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { createECDH, generateKeyPairSync, sign } from 'node:crypto';
 import { createKbsMetrics, createTrustee, insecureAllowAllAdmin, MemoryStore, regoPolicyEngine } from '../src/trustee/index.js';
 import { ALLOW_RESOURCE_PLUGIN, SAMPLE_AFFIRMING_RVS, b64url, sampleAttestation, sampleGuest, sampleRvMessage, type SampleGuest } from '../test/support/trustee.js';
-import { decryptJwe, fromUtf8, type FlattenedJwe } from '../src/core/index.js';
+import { decryptJwe, fromUtf8, p256Native, type FlattenedJwe } from '../src/core/index.js';
 import { RawHttpConnection } from './raw-http.js';
 import { fmt } from './util.js';
 
@@ -159,7 +159,7 @@ async function cpuPerCall(fn: () => unknown, n: number): Promise<number> {
  * public-key work a handshake cannot avoid, measured in the same run: the JWE's ephemeral P-256 key and
  * ECDH shared secret, and the token's ES256 signature.
  */
-async function inProcess(guests: SampleGuest[]): Promise<{ handshake: number; floor: number }> {
+async function inProcess(guests: SampleGuest[]): Promise<{ handshake: number; floor: number; native: boolean }> {
   const enc = new TextEncoder();
   const t = await createTrustee({
     store: new MemoryStore(),
@@ -190,13 +190,18 @@ async function inProcess(guests: SampleGuest[]): Promise<{ handshake: number; fl
   const peerPoint = peer.getPublicKey();
   const signer = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
   const payload = Buffer.alloc(1500, 1);
+  // The same agreement Trustee does: the native addon's single scalar multiplication when it is built.
+  const native = p256Native();
   const floor = await cpuPerCall(() => {
-    const e = createECDH('prime256v1');
-    e.generateKeys();
-    e.computeSecret(peerPoint);
+    if (native) native.ecdhEphemeral(peerPoint);
+    else {
+      const e = createECDH('prime256v1');
+      e.generateKeys();
+      e.computeSecret(peerPoint);
+    }
     sign('sha256', payload, { key: signer, dsaEncoding: 'ieee-p1363' });
   }, 8000);
-  return { handshake, floor };
+  return { handshake, floor, native: native !== undefined };
 }
 
 /** Server layouts compared at every level above 1 client (memory is always measured). */
@@ -204,6 +209,7 @@ async function inProcess(guests: SampleGuest[]): Promise<{ handshake: number; fl
 const EXTRA_MODES: Array<{ mode: string; label: string }> = [
   { mode: 'kbs-sqlite', label: 'SQLite' },
   { mode: 'kbs-sqlite-sessions', label: 'SQLite + sessions' },
+  { mode: 'kbs-node-ecdh', label: 'memory, node:crypto ECDH' },
   { mode: 'kbs-cluster', label: '2 workers (SQLite)' },
 ].filter((m) => process.env.KBS_BENCH_EXTRAS === undefined || process.env.KBS_BENCH_EXTRAS.split(',').includes(m.mode));
 
@@ -278,7 +284,8 @@ export async function run(): Promise<{ title: string; body: string }> {
     body: [
       `Policy engine: ${kbs.engine}. Store: memory; SQLite with sessions in memory (the \`npm start\` layout); or SQLite`,
       'holding the sessions too (each handshake then makes two durable writes, group-committed); or `worker_count = 2`',
-      '(two processes, SQLite state, sessions in a shared SQLite file on tmpfs). Metrics are on.',
+      '(two processes, SQLite state, sessions in a shared SQLite file on tmpfs); or memory with node:crypto\'s P-256 ECDH',
+      'in place of the native addon (`COCO_NATIVE_P256=0`). Metrics are on.',
       'Each handshake is 3 HTTP requests on one keep-alive connection per client. The client runs in this process',
       '(a minimal HTTP/1.1 client): it parses the challenge, builds sample evidence bound to the runtime-data digest,',
       `checks the released JWE's header and decrypts the first release on each connection and every ${DECRYPT_EVERY}th after it with`,
@@ -291,7 +298,7 @@ export async function run(): Promise<{ title: string; body: string }> {
       '"slowest client" is the mean handshake time of the slowest connection.',
       '',
       `In process (Trustee's app called directly, no sockets, one handshake at a time): ${fmt(inproc.handshake)} µs of CPU per handshake,`,
-      `${fmt(inproc.handshake / inproc.floor, 2)}× the ${fmt(inproc.floor)} µs of public-key work it cannot avoid (ephemeral P-256 key + ECDH for the JWE,`,
+      `${fmt(inproc.handshake / inproc.floor, 2)}× the ${fmt(inproc.floor)} µs of public-key work it cannot avoid (ephemeral P-256 key + ECDH for the JWE${inproc.native ? ', through the native addon as Trustee does' : ', node:crypto (the native addon is not built)'},`,
       'ES256 signature of the token), measured in the same run.',
       '',
       '| store | clients | handshakes/s | p50 ms | p90 ms | p99 ms | slowest client ms | server CPU µs | client CPU µs | echo triples/s | echo p50 ms | echo p99 ms | echo CPU µs | KBS / echo |',
