@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { compile } from './index.js';
-import { sameAsJson } from './memo.js';
+import { MEMO_FIRST_PAUSE, MEMO_MISSES_BEFORE_PAUSE, sameAsJson } from './memo.js';
 import { fromJson, RSet } from './value.js';
 
 const POLICY = `package t
@@ -116,6 +116,23 @@ w := x if x := input.a with input.a as input.b
     assert.equal(p.evalJson('data.d.allow', { data: { plugin: 'other' }, memo: true }), undefined);
     assert.equal(p.evalJson('data.d.sum', { memo: true }), 200);
     assert.throws(() => p.evalJson('data.d.sum', { memo: true, limits: { maxSteps: 10 } }), { code: 'ERR_LIMIT_EXCEEDED' });
+  });
+
+  test('pauses after a run of misses, longer each time, and resumes remembering afterwards', () => {
+    const p = compile({ 'p.rego': 'package p\nimport rego.v1\nv := input.x' });
+    const ev = (x: number) => p.evalJson('data.p', { input: { x }, memo: true }) as object;
+    for (let i = 0; i < MEMO_MISSES_BEFORE_PAUSE; i++) ev(1000 + i);
+    // Paused: answers are evaluated afresh (not the shared frozen objects), even for a known input.
+    const a = ev(1000);
+    assert.equal(Object.isFrozen(a), false);
+    for (let i = 1; i < MEMO_FIRST_PAUSE; i++) ev(i);
+    // The pause is over; another run of misses pauses for twice as long.
+    for (let i = 0; i < MEMO_MISSES_BEFORE_PAUSE; i++) ev(5000 + i);
+    for (let i = 0; i < 2 * MEMO_FIRST_PAUSE; i++) assert.equal(Object.isFrozen(ev(7)), false);
+    // Then the memo remembers again, and a hit resets the pause length.
+    const b = ev(7);
+    assert.equal(ev(7), b);
+    assert.ok(Object.isFrozen(b));
   });
 
   test('is ignored with explain or print', () => {

@@ -36,8 +36,8 @@ interface InputRead {
 interface HostCall {
   name: string;
   args: Value[];
-  /** `keyOf` of the answer, or undefined when there was none. */
-  answer: string | undefined;
+  /** The answer, or undefined when there was none (compared by `keyOf` on replay only). */
+  answer: Value | undefined;
 }
 
 /** What one evaluation read; filled by the evaluator while `Shared.track` is set. */
@@ -69,9 +69,29 @@ export class ReadTracker {
   }
 
   hostCall(name: string, args: Value[], answer: Value | undefined): void {
-    this.calls.push({ name, args, answer: answer === undefined ? undefined : keyOf(answer) });
+    this.calls.push({ name, args, answer });
   }
 }
+
+/**
+ * The remembered evaluations of one query (and `data`), newest first, with how lookups have gone: a
+ * run of misses (inputs that differ in what the policy reads, such as per-guest measurements)
+ * pauses memoization for a while, so that such workloads pay the recording and the lookups rarely.
+ */
+export interface MemoSlot {
+  entries: MemoEntry[];
+  /** Misses since the last hit or pause. */
+  misses: number;
+  /** Evaluations left to run without the memo. */
+  paused: number;
+  /** Length of the next pause (doubles while lookups keep missing, back to the start after a hit). */
+  nextPause: number;
+}
+
+/** Misses in a row that pause memoization, and the first and longest pauses (evaluations). */
+export const MEMO_MISSES_BEFORE_PAUSE = 32;
+export const MEMO_FIRST_PAUSE = 256;
+export const MEMO_LONGEST_PAUSE = 16_384;
 
 /** A remembered evaluation. */
 export interface MemoEntry {
@@ -161,7 +181,7 @@ function callsMatch(entry: MemoEntry, host: ReadonlyMap<string, BuiltinDef> | un
     } catch {
       return false;
     }
-    if ((answer === undefined ? undefined : keyOf(answer)) !== c.answer) return false;
+    if (answer === undefined || c.answer === undefined ? answer !== c.answer : keyOf(answer) !== keyOf(c.answer)) return false;
   }
   return true;
 }

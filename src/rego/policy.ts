@@ -9,7 +9,7 @@ import { adaptHost, STANDARD_BUILTINS, type BuiltinDef, type HostBuiltin } from 
 import type { CompiledModules } from './compile.js';
 import { Evaluator, type BuiltinTable, type Env, type Shared } from './eval.js';
 import { Explainer, type ExplainEntry } from './explain.js';
-import { deepFreeze, findEntry, ReadTracker, type MemoEntry } from './memo.js';
+import { deepFreeze, findEntry, MEMO_FIRST_PAUSE, MEMO_LONGEST_PAUSE, MEMO_MISSES_BEFORE_PAUSE, ReadTracker, type MemoSlot } from './memo.js';
 import { parseQuery } from './parser.js';
 import { bodyLocals, resolveBody } from './resolve.js';
 import { fromJson, RObject, toJson, type Value } from './value.js';
@@ -68,7 +68,7 @@ export class CompiledPolicy {
   private readonly strict: boolean;
 
   /** `query \0 strict \0 JSON(data)` → remembered evaluations (memo.ts). */
-  private readonly memo = new Map<string, MemoEntry[]>();
+  private readonly memo = new Map<string, MemoSlot>();
 
   constructor(compiled: CompiledModules, hostBuiltins: Record<string, HostBuiltin> | undefined, strict = true) {
     this.compiled = compiled;
@@ -95,21 +95,34 @@ export class CompiledPolicy {
       return this.evalJson(query, { ...opts, memo: false });
     }
     const key = `${query}\0${opts.strictBuiltinErrors ?? this.strict}\0${dataKey}`;
+    let slot = this.memo.get(key);
+    if (slot && slot.paused > 0) {
+      slot.paused--;
+      return this.evalJson(query, { ...opts, memo: false });
+    }
     const host = hostTable(opts.builtins);
     const bctx = { now: opts.now, print: undefined };
-    let entries = this.memo.get(key);
-    const hit = entries && findEntry(entries, opts.input, host, bctx, opts.limits?.maxSteps ?? DEFAULT_MAX_STEPS);
-    if (hit) return hit.result;
+    const hit = slot && findEntry(slot.entries, opts.input, host, bctx, opts.limits?.maxSteps ?? DEFAULT_MAX_STEPS);
+    if (hit) {
+      slot!.misses = 0;
+      slot!.nextPause = MEMO_FIRST_PAUSE;
+      return hit.result;
+    }
     const track = new ReadTracker();
     const r = this.evalGuarded(query, opts, host, track);
     const result = r.value === undefined ? undefined : deepFreeze(toJson(r.value));
     if (!track.volatile) {
-      if (!entries) {
+      if (!slot) {
         if (this.memo.size >= MEMO_KEYS) this.memo.delete(this.memo.keys().next().value!);
-        this.memo.set(key, (entries = []));
+        this.memo.set(key, (slot = { entries: [], misses: 0, paused: 0, nextPause: MEMO_FIRST_PAUSE }));
       }
-      entries.unshift({ reads: track.reads, calls: track.calls, result, steps: r.steps });
-      if (entries.length > MEMO_ENTRIES) entries.pop();
+      slot.entries.unshift({ reads: track.reads, calls: track.calls, result, steps: r.steps });
+      if (slot.entries.length > MEMO_ENTRIES) slot.entries.pop();
+      if (++slot.misses >= MEMO_MISSES_BEFORE_PAUSE) {
+        slot.misses = 0;
+        slot.paused = slot.nextPause;
+        slot.nextPause = Math.min(slot.nextPause * 2, MEMO_LONGEST_PAUSE);
+      }
     }
     return result;
   }
