@@ -19,8 +19,11 @@ export function parsePolicyId(id: string): string {
 
 export class PolicyStore {
   private readonly compiled = new Map<string, CompiledPolicy>();
-  /** Per id, the stored bytes last seen and their compiled policy: an unchanged policy is neither decoded nor re-hashed. */
-  private readonly lastSeen = new Map<string, { raw: Uint8Array; policy: CompiledPolicy }>();
+  /**
+   * Per id, the stored bytes (or the store's revision of them) last seen and their compiled policy: an
+   * unchanged policy is neither decoded nor compiled again.
+   */
+  private readonly lastSeen = new Map<string, { raw?: Uint8Array; revision?: number; policy: CompiledPolicy }>();
 
   private readonly store: KvStore;
   private readonly ns: Namespace;
@@ -69,13 +72,18 @@ export class PolicyStore {
 
   /** The compiled policy `id`; throws `NotFound`. */
   async get(id: string): Promise<CompiledPolicy> {
-    const raw = await this.store.get(this.ns, `${parsePolicyId(id)}.rego`);
-    if (!raw) throw new NotFound(`policy ${id} not found`);
+    const key = `${parsePolicyId(id)}.rego`;
     const seen = this.lastSeen.get(id);
-    if (seen && bytesEqual(seen.raw, raw)) return seen.policy;
+    // A store that tracks revisions says whether the policy changed without handing its text over.
+    const revision = this.store.revision?.(this.ns, key);
+    if (this.store.revision && revision === undefined) throw new NotFound(`policy ${id} not found`);
+    if (seen && revision !== undefined && seen.revision === revision) return seen.policy;
+    const raw = await this.store.get(this.ns, key);
+    if (!raw) throw new NotFound(`policy ${id} not found`);
+    if (seen?.raw && bytesEqual(seen.raw, raw)) return seen.policy;
     const policy = this.compile(fromUtf8(raw));
     if (this.lastSeen.size >= CACHE_LIMIT) this.lastSeen.delete(this.lastSeen.keys().next().value!);
-    this.lastSeen.set(id, { raw: raw.slice(), policy });
+    this.lastSeen.set(id, revision !== undefined ? { revision, policy } : { raw: raw.slice(), policy });
     return policy;
   }
 }

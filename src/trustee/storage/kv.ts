@@ -31,6 +31,11 @@ export interface KvStore {
   delete(ns: Namespace, key: string): Promise<boolean>;
   /** Keys in `ns` (optionally under `prefix`), sorted, expired keys excluded. */
   list(ns: Namespace, prefix?: string): Promise<string[]>;
+  /**
+   * Optional: a number that changes whenever the value of `key` changes (undefined when absent or
+   * expired), without reading the value. A store that cannot tell this cheaply does not have it.
+   */
+  revision?(ns: Namespace, key: string): number | undefined;
   /** Delete expired keys; keep at most `maxEntries` newest keys of `ns` when given. Resolves the number removed. */
   sweep(ns: Namespace, maxEntries?: number): Promise<number>;
   close(): Promise<void>;

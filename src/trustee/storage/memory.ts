@@ -43,6 +43,11 @@ export class MemoryStore implements KvStore {
     return new Uint8Array(copy.buffer, copy.byteOffset, copy.byteLength);
   }
 
+  revision(ns: Namespace, key: string): number | undefined {
+    const e = this.space(ns).get(key);
+    return this.live(e) ? e.seq : undefined;
+  }
+
   async set(ns: Namespace, key: string, value: Uint8Array, options: SetOptions = {}): Promise<boolean> {
     const s = this.space(ns);
     if (options.overwrite === false && this.live(s.get(key))) return false;
