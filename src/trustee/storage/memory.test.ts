@@ -1,10 +1,9 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import { MemoryStore } from './memory.js';
 import { kvConformance } from '../../../test/support/kv-conformance.js';
 
 kvConformance({ name: 'memory', durable: false, open: async (_id, now) => new MemoryStore(now) });
-
-import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
 
 describe('MemoryStore.revision', () => {
   test('changes with every write of a key and is undefined once it is deleted or expired', async () => {
