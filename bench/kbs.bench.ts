@@ -27,7 +27,7 @@ const SECONDS = Number(process.env.KBS_BENCH_SECONDS ?? 4);
  */
 const WARM_UP_MS = 1500;
 
-export interface BenchServer {
+interface BenchServer {
   child: ChildProcess;
   url: string;
   engine: string;
@@ -35,7 +35,7 @@ export interface BenchServer {
   cpu(): Promise<number>;
 }
 
-export async function startServer(mode: string): Promise<BenchServer> {
+async function startServer(mode: string): Promise<BenchServer> {
   // KBS_BENCH_NODE_FLAGS: extra node flags for the server, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
   const flags = (process.env.KBS_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   const args = [...flags, '--import', 'tsx', join(here, 'kbs-server.ts'), mode];
@@ -104,7 +104,7 @@ interface LoadResult {
   clientCpu: number;
 }
 
-export async function load(server: BenchServer, concurrency: number, echo: boolean, guests: SampleGuest[]): Promise<LoadResult> {
+async function load(server: BenchServer, concurrency: number, echo: boolean, guests: SampleGuest[]): Promise<LoadResult> {
   const u = new URL(server.url);
   const conns = await Promise.all(Array.from({ length: concurrency }, () => RawHttpConnection.open(u.hostname, Number(u.port))));
   const cpu0 = await server.cpu();

@@ -52,6 +52,15 @@ export interface FlattenedJwe {
 const CURVE_BYTES: Record<EcCurve, number> = { 'P-256': 32, 'P-384': 48, 'P-521': 66 };
 const NODE_CURVE: Record<EcCurve, string> = { 'P-256': 'prime256v1', 'P-384': 'secp384r1', 'P-521': 'secp521r1' };
 
+/** `04 ‖ x ‖ y` of an EC public JWK on `crv`, with both coordinates exactly the curve's size. */
+function uncompressedPoint(jwk: EcPublicJwk, crv: EcCurve): Uint8Array {
+  const n = CURVE_BYTES[crv];
+  const x = fromBase64Url(jwk.x, 'jwk.x');
+  const y = fromBase64Url(jwk.y, 'jwk.y');
+  if (x.length !== n || y.length !== n) throw new MalformedInput(`EC ${crv} coordinates must be ${n} bytes`, { where: 'jwk' });
+  return concatBytes(new Uint8Array([4]), x, y);
+}
+
 function curveOfSize(n: number): EcCurve | undefined {
   return (Object.keys(CURVE_BYTES) as EcCurve[]).find((c) => CURVE_BYTES[c] === n);
 }
@@ -175,11 +184,9 @@ function recipientAgreement(privateKey: KeyObject, epk: EcPublicJwk): Uint8Array
   const native = epk.crv === 'P-256' ? p256Native() : undefined;
   const d = native ? p256Scalar(privateKey) : undefined;
   if (native && d) {
-    const x = fromBase64Url(epk.x, 'jwk.x');
-    const y = fromBase64Url(epk.y, 'jwk.y');
-    if (x.length !== 32 || y.length !== 32) throw new MalformedInput('EC P-256 coordinates must be 32 bytes', { where: 'jwk' });
+    const point = uncompressedPoint(epk, 'P-256');
     try {
-      return native.ecdh(d, concatBytes(new Uint8Array([4]), x, y));
+      return native.ecdh(d, point);
     } catch (cause) {
       throw new MalformedInput('EC public key is not a point on the curve', { where: 'jwk', cause });
     }
@@ -198,13 +205,11 @@ export function encryptJwe(plaintext: Uint8Array, recipient: PublicJwk): Flatten
     const { crv } = recipient as EcPublicJwk;
     const n = CURVE_BYTES[crv];
     if (!n) throw new Unsupported(`unsupported curve ${String(crv)}`);
-    const x = fromBase64Url((recipient as EcPublicJwk).x, 'jwk.x');
-    const y = fromBase64Url((recipient as EcPublicJwk).y, 'jwk.y');
-    if (x.length !== n || y.length !== n) throw new MalformedInput(`EC ${crv} coordinates must be ${n} bytes`, { where: 'jwk' });
+    const point = uncompressedPoint(recipient as EcPublicJwk, crv);
     let ephPoint: Uint8Array;
     let z: Uint8Array;
     try {
-      ({ epk: ephPoint, z } = ephemeralAgreement(crv, concatBytes(new Uint8Array([4]), x, y)));
+      ({ epk: ephPoint, z } = ephemeralAgreement(crv, point));
     } catch (cause) {
       throw new MalformedInput('EC public key is not a point on the curve', { where: 'jwk', cause });
     }

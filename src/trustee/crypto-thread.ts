@@ -180,6 +180,9 @@ export function createCryptoThread(options: CryptoThreadOptions = {}): CryptoThr
     return worker;
   };
 
+  /** Key ids whose PKCS#8 bytes the worker already has. */
+  const keysSent = new Set<number>();
+
   // Jobs queued during one run of microtasks go to the worker in one message (and come back in one):
   // under load several handshakes reach their crypto step together, and each message costs a copy
   // and a wake-up of the other thread.
@@ -210,8 +213,6 @@ export function createCryptoThread(options: CryptoThreadOptions = {}): CryptoThr
       }
     });
   };
-  /** Key ids whose PKCS#8 bytes the worker already has. */
-  const keysSent = new Set<number>();
 
   return {
     seal(plaintext, recipient) {

@@ -181,10 +181,7 @@ export class TokenVerifier {
 
   /** Verify a compact JWS token at `now`; returns its claims or throws `VerificationFailed` (`token.*`). */
   verify(token: string, now: Date): Record<string, unknown> {
-    const known = this.recentlyIssued(token, now);
-    if (known) return known;
-    if (this.issuedByUs(token, now)) return this.checkIssued(token, now);
-    return this.check(token, now, undefined);
+    return this.ownToken(token, now) ?? this.check(token, now, undefined);
   }
 
   /** Verify a token against one known key, whatever its header says (admin tokens). */
@@ -197,22 +194,24 @@ export class TokenVerifier {
    * pool so the event loop can serve other requests meanwhile (the hot path of resource releases).
    */
   async verifyAsync(token: string, now: Date): Promise<Record<string, unknown>> {
-    const known = this.recentlyIssued(token, now);
-    if (known) return known;
-    if (this.issuedByUs(token, now)) return this.checkIssued(token, now);
+    const own = this.ownToken(token, now);
+    if (own) return own;
     const { jws, alg, key } = this.prepare(token, now, undefined);
     if (!(await verifySignatureAsync(alg, key, jws.signingInput, jws.signature))) fail('signature', 'token signature does not verify');
     return checkTimes(jws.payload, now);
   }
 
-  /** One of the newest tokens our signer issued, byte for byte: the claims it was signed from, times checked. */
-  private recentlyIssued(token: string, now: Date): Record<string, unknown> | undefined {
-    const claims = this.trust.issued?.claimsOf(token, now.getTime() / 1000);
-    return claims === undefined ? undefined : checkTimes(claims as Record<string, unknown>, now);
-  }
-
-  private issuedByUs(token: string, now: Date): boolean {
-    return this.trust.issued !== undefined && this.trust.issued.has(token, now.getTime() / 1000);
+  /**
+   * The claims of a token our signer issued, byte for byte, with its times checked; undefined for any
+   * other token. One of the newest gives back the claims it was signed from; an older one is parsed.
+   */
+  private ownToken(token: string, now: Date): Record<string, unknown> | undefined {
+    const issued = this.trust.issued;
+    if (!issued) return undefined;
+    const nowS = now.getTime() / 1000;
+    const claims = issued.claimsOf(token, nowS);
+    if (claims !== undefined) return checkTimes(claims as Record<string, unknown>, now);
+    return issued.has(token, nowS) ? this.checkIssued(token, now) : undefined;
   }
 
   /** A token our signer issued, byte for byte: its signature is ours by construction; times are still checked. */

@@ -55,8 +55,6 @@ export interface SessionTable {
   /** The session, or undefined when unknown or forgotten at `now`. */
   get(id: string, now: number): Promise<Session | undefined>;
   delete(id: string): Promise<void>;
-  /** Sessions currently held (memory tables; a shared store reports undefined). */
-  readonly size: number | undefined;
 }
 
 function encode(s: Session): Uint8Array {
@@ -87,7 +85,6 @@ function decode(raw: Uint8Array): Session {
 
 /** Sessions encoded in a `KvStore` namespace (shared by every process on that store). */
 export class KvSessionTable implements SessionTable {
-  readonly size = undefined;
   private readonly store: KvStore;
   constructor(store: KvStore) {
     this.store = store;
@@ -117,6 +114,7 @@ export class MemorySessionTable implements SessionTable {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a positive integer');
     this.maxEntries = maxEntries;
   }
+  /** Sessions held. */
   get size(): number {
     return this.map.size;
   }
@@ -159,11 +157,6 @@ export class SessionStore {
   constructor(table: SessionTable, lifetimeMs: number) {
     this.table = table;
     this.lifetimeMs = lifetimeMs;
-  }
-
-  /** Sessions held in memory (undefined for a shared store). */
-  get size(): number | undefined {
-    return this.table.size;
   }
 
   /** Create and store an `Authed` session. */

@@ -81,11 +81,6 @@ function countKeys(labels: Labels): number {
   return n;
 }
 
-function isEmpty(labels: Labels): boolean {
-  for (const _ in labels) return false;
-  return true;
-}
-
 abstract class Metric<S> {
   readonly name: string;
   readonly help: string;
@@ -109,7 +104,7 @@ abstract class Metric<S> {
   private unlabeled: S | undefined;
 
   protected state(labels?: Labels): S {
-    if (this.labelNames.length === 0 && this.unlabeled !== undefined && (labels === undefined || isEmpty(labels))) return this.unlabeled;
+    if (this.labelNames.length === 0 && this.unlabeled !== undefined && (labels === undefined || countKeys(labels) === 0)) return this.unlabeled;
     const s = this.lookup(labels ?? {});
     if (this.labelNames.length === 0) this.unlabeled = s;
     return s;

@@ -68,7 +68,7 @@ export class ReferenceValues {
   private readonly lifetimeMs: number;
   private readonly cacheMs: number;
   /** Records read at `at`, and the snapshot derived from them, valid from `snapshotAt` until the first expiry. */
-  private cache: { at: number; records: ReferenceValueRecord[]; snapshot?: ReferenceValueSnapshot; snapshotAt?: number; snapshotUntil?: number } | undefined;
+  private cache: { at: number; records: ReferenceValueRecord[]; derived?: { snapshot: ReferenceValueSnapshot; from: number; until: number } } | undefined;
 
   private readonly store: KvStore;
 
@@ -121,7 +121,7 @@ export class ReferenceValues {
       this.cache = { at: now, records };
     }
     const c = this.cache;
-    if (c.snapshot && now >= c.snapshotAt! && now < c.snapshotUntil!) return c.snapshot;
+    if (c.derived && now >= c.derived.from && now < c.derived.until) return c.derived.snapshot;
     const values = new Map<string, JsonValue>();
     const expired = new Set<string>();
     let until = Infinity;
@@ -132,10 +132,8 @@ export class ReferenceValues {
         until = Math.min(until, exp);
       } else expired.add(r.name);
     }
-    c.snapshot = { values, expired };
-    c.snapshotAt = now;
-    c.snapshotUntil = until;
-    return c.snapshot;
+    c.derived = { snapshot: { values, expired }, from: now, until };
+    return c.derived.snapshot;
   }
 }
 
