@@ -21,6 +21,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 // KBS_BENCH_LEVELS=64 (comma-separated) narrows the run, e.g. while profiling.
 const LEVELS = (process.env.KBS_BENCH_LEVELS ?? '1,16,64').split(',').map(Number);
 const SECONDS = Number(process.env.KBS_BENCH_SECONDS ?? 4);
+/** The issue's target: ≥ 2,000 handshakes/s with p99 < 25 ms at 64 clients. */
+const TARGET_RATE = 2000;
+const TARGET_P99_MS = 25;
+// KBS_BENCH_RATES=2000,3000: the paced rates at 64 clients (the target rate is always one of them).
+const PACED_RATES = [...new Set([TARGET_RATE, ...(process.env.KBS_BENCH_RATES ?? '2500,3000').split(',').filter(Boolean).map(Number)])];
 /**
  * Handshakes are timed only after this warm-up, ms: the server's JIT, heap and worker thread settle at
  * each new load level within about a second, and steady state is what the table reports.
@@ -145,6 +150,86 @@ async function load(server: BenchServer, concurrency: number, echo: boolean, gue
   };
 }
 
+/** The verdict on the target: the paced run at the target rate must complete it and keep p99 under the bound. */
+function targetLine(mem: PacedResult | undefined, sqlite: PacedResult | undefined): string {
+  if (!mem) return '';
+  // Completions counted inside the window fall a hair short of the offered rate (the last ones end after it).
+  const ok = (r: PacedResult) => r.rate >= TARGET_RATE * 0.99 && r.p99 < TARGET_P99_MS;
+  const one = (r: PacedResult) => `${ok(r) ? 'met' : 'not met'} (${fmt(r.rate)} of ${fmt(r.offered)} handshakes/s completed, p99 ${fmt(r.p99, 1)} ms)`;
+  return [
+    `Target at 64 clients (≥ ${fmt(TARGET_RATE)} handshakes/s with p99 < ${TARGET_P99_MS} ms), paced at ${fmt(TARGET_RATE)}/s: memory ${one(mem)}`,
+    sqlite ? `; the \`npm start\` layout (SQLite) ${one(sqlite)}.` : '.',
+  ].join('');
+}
+
+interface PacedResult {
+  /** Handshakes/s the schedule offered. */
+  offered: number;
+  /** Handshakes completed in the timed window per second. */
+  rate: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  /** Share of handshakes that could not start on time because their connection was still busy. */
+  late: number;
+  cpuPerHandshake: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Latency at a given throughput: the same keep-alive connections, but each starts its handshakes on a
+ * fixed schedule so that together they offer `rate` handshakes/s (connection i owns the slots i, i + c,
+ * i + 2c, … at t0 + slot / rate, evenly spaced as wrk2 paces). A handshake's latency runs from its
+ * scheduled start, not from when it was sent: when the server falls behind, a connection starts late and
+ * the wait counts (no coordinated omission). Every scheduled handshake runs to completion.
+ */
+async function paced(server: BenchServer, concurrency: number, rate: number, echo: boolean, guests: SampleGuest[]): Promise<PacedResult> {
+  const u = new URL(server.url);
+  const conns = await Promise.all(Array.from({ length: concurrency }, () => RawHttpConnection.open(u.hostname, Number(u.port))));
+  const cpu0 = await server.cpu();
+  const interval = 1000 / rate;
+  const t0 = performance.now() + 20;
+  const warmEnd = t0 + WARM_UP_MS;
+  const end = warmEnd + SECONDS * 1000;
+  const times: number[] = [];
+  let inWindow = 0;
+  let late = 0;
+  let started = 0;
+  let i = 0;
+  const worker = async (conn: RawHttpConnection, first: number) => {
+    for (let slot = first, own = 0; ; slot += concurrency, own++) {
+      const due = t0 + slot * interval;
+      if (due >= end) return;
+      const wait = due - performance.now();
+      if (wait > 0) await sleep(wait);
+      else if (due >= warmEnd && wait < -1) late++;
+      started++;
+      await handshake(conn, guests[i++ % guests.length]!, echo, own % DECRYPT_EVERY === 0);
+      const done = performance.now();
+      if (due < warmEnd) continue;
+      times.push(done - due);
+      if (done < end) inWindow++;
+    }
+  };
+  await Promise.all(conns.map((c, k) => worker(c, k)));
+  const serverCpuMicros = (await server.cpu()) - cpu0;
+  for (const c of conns) c.close();
+  times.sort((a, b) => a - b);
+  const q = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))] ?? 0;
+  return {
+    offered: rate,
+    rate: inWindow / SECONDS,
+    p50: q(0.5),
+    p90: q(0.9),
+    p99: q(0.99),
+    max: times[times.length - 1] ?? 0,
+    late: late / Math.max(1, times.length),
+    cpuPerHandshake: serverCpuMicros / Math.max(1, started),
+  };
+}
+
 /** CPU µs per call of `fn`, run `n` times after a warm-up of `n / 4`. */
 async function cpuPerCall(fn: () => unknown, n: number): Promise<number> {
   for (let i = 0; i < n / 4; i++) await fn();
@@ -221,6 +306,11 @@ export async function run(): Promise<{ title: string; body: string }> {
   const extras = await Promise.all(EXTRA_MODES.map(async (m) => ({ ...m, server: await startServer(m.mode) })));
   const echo = await startServer('echo');
   const rows: string[] = [];
+  const pacedRows: string[] = [];
+  let targetRun: PacedResult | undefined;
+  let targetSqlite: PacedResult | undefined;
+  const pacedRow = (label: string, r: PacedResult, base: PacedResult) =>
+    `| ${label} | ${fmt(r.offered)} | ${fmt(r.rate)} | ${fmt(r.p50, 2)} | ${fmt(r.p90, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.max, 1)} | ${fmt(r.late * 100, 1)} | ${fmt(r.cpuPerHandshake)} | ${fmt(base.p50, 2)} | ${fmt(base.p99, 2)} |`;
   let verdict = '';
   let spinLine = '';
   const row = (label: string, c: number, real: LoadResult, base: LoadResult) =>
@@ -231,7 +321,6 @@ export async function run(): Promise<{ title: string; body: string }> {
       const mem = await load(kbs, c, false, guests);
       rows.push(row('memory', c, mem, base));
       if (c === 64) {
-        const met = mem.rate >= 2000 && mem.p99 < 25;
         // What the CPU times allow if nothing else ran: server and client share the machine's CPUs.
         const boxCap = (cpus().length * 1e6) / (mem.cpuPerHandshake + mem.clientCpu);
         // The same closed loop against an echo server made as costly per request as Trustee.
@@ -256,21 +345,32 @@ export async function run(): Promise<{ title: string; body: string }> {
           "arrivals, so the connection answered last in a batch misses the next batch every time); that sets the p99.",
         ].join(' ');
         verdict = [
-          `Target at 64 clients (≥ 2,000 handshakes/s, p99 < 25 ms): ${met ? 'met' : 'not met'} (${fmt(mem.rate)}/s, p99 ${fmt(mem.p99, 1)} ms).`,
+          `Saturated closed loop at 64 clients: ${fmt(mem.rate)} handshakes/s, p99 ${fmt(mem.p99, 1)} ms.`,
           `The server used ${fmt(mem.cpuPerHandshake)} µs of CPU per handshake (all its threads and its kernel time; its event loop`,
           `does most of it) and the client ${fmt(mem.clientCpu)} µs, so the ${cpus().length} CPUs they share allow at most ${fmt(boxCap)} handshakes/s`,
-          `on an otherwise idle machine. With 64 clients each waiting for its previous handshake, the mean latency is 64 / rate`,
-          `(Little's law), so p99 < 25 ms needs well over 2,560 handshakes/s.`,
+          `on an otherwise idle machine. With 64 clients each sending its next handshake as soon as the last one ends, the`,
+          `mean latency is 64 / rate (Little's law): this loop measures capacity, and its latency is queueing for it.`,
         ].join(' ');
       }
       if (c !== 1) {
         for (const x of extras) {
           const r = await load(x.server, c, false, guests);
           rows.push(row(x.label, c, r, base));
-          if (c === 64 && x.mode === 'kbs-sqlite') {
-            const ok = r.rate >= 2000 && r.p99 < 25;
-            verdict += ` The \`npm start\` layout (SQLite, sessions in memory): ${ok ? 'met' : 'not met'} (${fmt(r.rate)}/s, p99 ${fmt(r.p99, 1)} ms).`;
-          }
+          if (c === 64 && x.mode === 'kbs-sqlite') verdict += ` The \`npm start\` layout (SQLite, sessions in memory): ${fmt(r.rate)}/s, p99 ${fmt(r.p99, 1)} ms.`;
+        }
+      }
+    }
+    if (LEVELS.includes(64)) {
+      const sqlite = extras.find((x) => x.mode === 'kbs-sqlite');
+      for (const rate of PACED_RATES) {
+        const base = await paced(echo, 64, rate, true, guests);
+        const mem = await paced(kbs, 64, rate, false, guests);
+        pacedRows.push(pacedRow('memory', mem, base));
+        if (rate === TARGET_RATE) targetRun = mem;
+        if (sqlite && rate === TARGET_RATE) {
+          const r = await paced(sqlite.server, 64, rate, false, guests);
+          pacedRows.push(pacedRow('SQLite', r, base));
+          targetSqlite = r;
         }
       }
     }
@@ -308,6 +408,25 @@ export async function run(): Promise<{ title: string; body: string }> {
       verdict,
       '',
       spinLine,
+      ...(pacedRows.length === 0
+        ? []
+        : [
+            '',
+            '### Latency at a given rate (64 clients, paced)',
+            '',
+            'The same 64 keep-alive connections, each starting its handshakes on a fixed schedule so that together they',
+            'offer the stated rate, evenly spaced (as wrk2 paces). Latency runs from each handshake\'s scheduled start, so',
+            'a connection that starts late because its previous handshake was slow has that wait counted (no coordinated',
+            'omission); every scheduled handshake runs to completion, and "completed/s" counts those that ended inside the window.',
+            '"late" is the share of handshakes that started more than 1 ms after their slot. Same warm-up and window',
+            'as above; the echo columns are the echo server paced at the same rate (the loop and client floor).',
+            '',
+            '| store | offered/s | completed/s | p50 ms | p90 ms | p99 ms | max ms | late % | server CPU µs | echo p50 ms | echo p99 ms |',
+            '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+            ...pacedRows,
+            '',
+            targetLine(targetRun, targetSqlite),
+          ]),
     ].join('\n'),
   };
 }
