@@ -133,6 +133,12 @@ describe('loadConfig defaults', () => {
     assert.equal(satisfiesRange('0.4.0', c.protocolVersion), true);
     assert.equal(satisfiesRange('0.3.0', c.protocolVersion), false);
     assert.equal(c.verboseErrors, false);
+    assert.equal(c.attestationToken.refreshSec, 300);
+  });
+
+  test('kbs.jwk_sets_refresh_sec sets how often the trusted JWK sets are reloaded; 0 means at startup only', () => {
+    const c = load('[kbs]\njwk_sets_refresh_sec = 0\n');
+    assert.equal(c.attestationToken.refreshSec, 0);
   });
 
   test('a file without [storage_backend] keeps upstream’s Memory default and TLS on', () => {
@@ -205,6 +211,8 @@ describe('loadConfig errors', () => {
     fails('[storage_backend]\nstorage_type = "Floppy"\n', 'storage_backend.storage_type');
     fails('[kbs]\nversion_range = "=0.4"\n[kbs.x]\n', 'kbs.x');
     fails('[kbs]\nversion_range = "v4"\n', 'kbs.version_range');
+    fails('[kbs]\njwk_sets_refresh_sec = -1\n', 'kbs.jwk_sets_refresh_sec');
+    fails('[kbs]\njwk_sets_refresh_sec = "5m"\n', 'kbs.jwk_sets_refresh_sec');
     fails('[admin]\nauthorization_mode = "Maybe"\n', 'admin.authorization_mode');
   });
 

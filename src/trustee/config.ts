@@ -104,6 +104,7 @@ function build(root: Section, options: LoadConfigOptions, source: string | undef
     sessionMaxEntries: ext.int('session_max_entries', 100_000, 1),
     sweepIntervalSec: ext.int('sweep_interval_sec', 60, 1, 86_400),
   };
+  const jwkSetsRefreshSec = ext.int('jwk_sets_refresh_sec', 300, 0, 86_400);
   ext.done();
 
   // Upstream's default store is Memory; ours, with no config file, is SQLite in the data dir.
@@ -130,7 +131,7 @@ function build(root: Section, options: LoadConfigOptions, source: string | undef
   if (workers !== undefined) http.workerCount = workers;
 
   const admin = readAdmin(root.optSection('admin'), dataDir);
-  const attestationToken = readAttestationToken(root.section('attestation_token'));
+  const attestationToken = { ...readAttestationToken(root.section('attestation_token')), refreshSec: jwkSetsRefreshSec };
   const attestationService = readAttestationService(root.section('attestation_service'), backends, unsupported);
   const plugins = readPlugins(root.sections('plugins'), unsupported);
   root.done();

@@ -11,7 +11,7 @@ import { createAdminAuthorizer, ensureAdminKeyPair, mintAdminToken, readPem, ADM
 import type { TrusteeConfig } from './config.js';
 import { verifierEnvFromConfig } from './config/verifier-env.js';
 import { tlsOptionsFor } from './config/tls.js';
-import { loadTrustedJwkSets, readLocalJwkSets, type JwkSetFetchOptions, type TrustedJwk } from './config/jwk-sets.js';
+import { JwkSetRefresher, loadTrustedJwkSets, readLocalJwkSets, type JwkSetFetchOptions, type TrustedJwk } from './config/jwk-sets.js';
 import type { Listening } from './http/adapter.js';
 import type { MetricsHooks } from './kbs/metrics-hooks.js';
 import { createKbsMetrics, type BuildInfo, type KbsMetrics } from './metrics.js';
@@ -27,6 +27,11 @@ export interface RunningTrustee {
   adminToken?: string;
   /** Run the retention pass now (it also runs every `kbs.sweep_interval_sec`). */
   sweepNow(): Promise<void>;
+  /**
+   * Reload `attestation_token.trusted_jwk_sets` now (it also happens every `kbs.jwk_sets_refresh_sec`
+   * and on an unknown kid); true when the keys changed. Absent when no sets are configured.
+   */
+  refreshJwkSets?(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -110,14 +115,19 @@ export interface WorkerShare {
 export interface RunTrusteeDeps {
   policyEngine: PolicyEngine;
   build: BuildInfo;
-  /** How `https://` entries of `trusted_jwk_sets` are fetched (an extra CA, limits); tests use it. */
-  jwkSets?: JwkSetFetchOptions;
+  /**
+   * How `https://` entries of `trusted_jwk_sets` are fetched (an extra CA, limits), and the smallest gap
+   * between reloads caused by unknown kids (`minGapMs`, default 30 s); tests use it.
+   */
+  jwkSets?: JwkSetFetchOptions & { minGapMs?: number };
+  /** Where operational warnings go (a failed JWK set reload); default stderr. */
+  log?: (line: string) => void;
   /** Set in a cluster worker: the admin token is then the primary's business, not this process's. */
   worker?: WorkerShare;
 }
 
 /**
- * Load the trust material (remote JWK sets are fetched here, once), open stores, build the app and
+ * Load the trust material (remote JWK sets are fetched here, then kept current), open stores, build the app and
  * listen on the first configured socket.
  */
 export async function runTrustee(config: TrusteeConfig, deps: RunTrusteeDeps): Promise<RunningTrustee> {
@@ -150,6 +160,7 @@ export async function runTrustee(config: TrusteeConfig, deps: RunTrusteeDeps): P
 
   const hooks = worker ? worker.metrics(metrics) : metrics;
   const trustee = await createTrustee({ ...options, store, sessionStore, policyEngine: deps.policyEngine, admin, metrics: hooks, verifierEnv });
+  const refresher = watchJwkSets(config, deps, jwks, trustee);
   const socket = config.http.sockets[0]!;
   const listening = await listen(trustee, { host: socket.host, port: socket.port, bodyLimitBytes: config.http.payloadRequestSizeBytes, ...(tls ? { tls } : {}) });
   listening.server.on('connection', (s) => {
@@ -164,11 +175,33 @@ export async function runTrustee(config: TrusteeConfig, deps: RunTrusteeDeps): P
       await Promise.all(retention.map((r) => r.sweepNow()));
     },
     async close() {
+      refresher?.stop();
       await listening.close();
       await Promise.all(retention.map((r) => r.stop()));
       await trustee.close();
     },
   };
   if (adminToken) out.adminToken = adminToken;
+  if (refresher) out.refreshJwkSets = () => refresher.refresh();
   return out;
+}
+
+/**
+ * Keep the token verifier's `kid` keys current: reload the configured sets every
+ * `kbs.jwk_sets_refresh_sec` and when a token names an unknown kid (see `JwkSetRefresher`).
+ */
+function watchJwkSets(config: TrusteeConfig, deps: RunTrusteeDeps, initial: TrustedJwk[], trustee: Trustee): JwkSetRefresher | undefined {
+  const t = config.attestationToken;
+  if (t.trustedJwkSets.length === 0) return undefined;
+  const log = deps.log ?? ((line: string) => console.error(`coco trustee: ${line}`));
+  const tokens = trustee.context.tokens;
+  const refresher = new JwkSetRefresher(
+    t.trustedJwkSets,
+    initial,
+    { ...deps.jwkSets, intervalMs: t.refreshSec * 1000 },
+    (keys) => tokens.replaceJwks(keys),
+    (err) => log(`trusted JWK sets not reloaded, the last loaded keys stay trusted: ${err.message}`),
+  );
+  tokens.setUnknownKidHook(() => refresher.refreshIfDue());
+  return refresher.start();
 }

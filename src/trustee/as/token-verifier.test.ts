@@ -196,3 +196,80 @@ describe('TokenVerifier.verifyAsync', () => {
     );
   });
 });
+
+describe('TokenVerifier with reloaded JWK sets', () => {
+  const exp = Math.floor(NOW.getTime() / 1000) + 300;
+  const keyPair = () => generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const kidToken = (privateKey: ReturnType<typeof keyPair>['privateKey'], kid: string) => {
+    const header = Buffer.from(JSON.stringify({ alg: 'ES256', kid })).toString('base64url');
+    const body = Buffer.from(JSON.stringify({ exp, kid })).toString('base64url');
+    const sig = sign('sha256', Buffer.from(`${header}.${body}`), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+    return `${header}.${body}.${sig}`;
+  };
+
+  test('replaceJwks trusts a new kid and forgets a dropped one, even after it was looked up', async () => {
+    const k1 = keyPair();
+    const k2 = keyPair();
+    const v = new TokenVerifier({ jwks: [{ ...publicJwkOf(k1.publicKey), kid: 'k1' }] });
+    const t1 = kidToken(k1.privateKey, 'k1');
+    const t2 = kidToken(k2.privateKey, 'k2');
+    assert.equal(v.verify(t1, NOW).kid, 'k1'); // its key is now cached
+    assert.throws(() => v.verify(t2, NOW), { check: 'token.kid' });
+    v.replaceJwks([{ ...publicJwkOf(k2.publicKey), kid: 'k2' }]);
+    assert.equal((await v.verifyAsync(t2, NOW)).kid, 'k2');
+    assert.throws(() => v.verify(t1, NOW), { check: 'token.kid' });
+    await assert.rejects(v.verifyAsync(t1, NOW), { check: 'token.kid' });
+  });
+
+  test('replaceJwks does not change the trust of the options object it was built from', () => {
+    const k1 = keyPair();
+    const trust = { jwks: [{ ...publicJwkOf(k1.publicKey), kid: 'k1' }] };
+    new TokenVerifier(trust).replaceJwks([]);
+    assert.equal(new TokenVerifier(trust).verify(kidToken(k1.privateKey, 'k1'), NOW).kid, 'k1');
+  });
+
+  test('verifyAsync reloads once on an unknown kid and looks again only when the sets changed', async () => {
+    const k2 = keyPair();
+    const t2 = kidToken(k2.privateKey, 'k2');
+    let calls = 0;
+    const v = new TokenVerifier({ jwks: [] });
+    v.setUnknownKidHook(async () => {
+      calls++;
+      return false; // nothing new at the identity provider
+    });
+    await assert.rejects(v.verifyAsync(t2, NOW), { check: 'token.kid' });
+    assert.equal(calls, 1);
+    v.setUnknownKidHook(async () => {
+      calls++;
+      v.replaceJwks([{ ...publicJwkOf(k2.publicKey), kid: 'k2' }]);
+      return true;
+    });
+    assert.equal((await v.verifyAsync(t2, NOW)).kid, 'k2');
+    assert.equal(calls, 2);
+    // A known kid, a bad signature or a token without kid never triggers a reload.
+    assert.equal((await v.verifyAsync(t2, NOW)).kid, 'k2');
+    const [h, p, s] = t2.split('.');
+    const sig = Buffer.from(s!, 'base64url');
+    sig[3] ^= 1;
+    await assert.rejects(v.verifyAsync(`${h}.${p}.${sig.toString('base64url')}`, NOW), { check: 'token.signature' });
+    await assert.rejects(v.verifyAsync('a.b', NOW), { check: 'token.format' });
+    assert.equal(calls, 2);
+  });
+
+  test('verifyAsync refuses a kid the reload still does not know, and a hook can be cleared', async () => {
+    const k3 = keyPair();
+    const t3 = kidToken(k3.privateKey, 'k3');
+    const v = new TokenVerifier({ jwks: [] });
+    let calls = 0;
+    v.setUnknownKidHook(async () => {
+      calls++;
+      v.replaceJwks([{ ...publicJwkOf(keyPair().publicKey), kid: 'other' }]);
+      return true;
+    });
+    await assert.rejects(v.verifyAsync(t3, NOW), { check: 'token.kid' });
+    assert.equal(calls, 1); // one reload per request, no loop
+    v.setUnknownKidHook(undefined);
+    await assert.rejects(v.verifyAsync(t3, NOW), { check: 'token.kid' });
+    assert.equal(calls, 1);
+  });
+});

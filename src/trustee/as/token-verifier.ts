@@ -32,6 +32,11 @@ export interface TokenTrust {
   insecureHeaderJwk?: boolean;
   /** Tokens our own signer issued: one presented byte for byte needs no signature check (see issued-tokens.ts). */
   issued?: IssuedTokens;
+  /**
+   * Called by `verifyAsync` when a header `kid` is not in `jwks`: may reload the sets (through
+   * `replaceJwks`) and resolves true when they changed, after which the kid is looked up once more.
+   */
+  onUnknownKid?: () => Promise<boolean>;
 }
 
 type Jwk = Record<string, unknown>;
@@ -140,8 +145,23 @@ export class TokenVerifier {
   private readonly trust: TokenTrust;
 
   constructor(trust: TokenTrust) {
-    this.trust = trust;
+    this.trust = { ...trust };
     this.anchors = trust.trustedCerts ?? [];
+  }
+
+  /**
+   * Trust exactly these `kid` keys from now on (reloaded `trusted_jwk_sets`). Keys already looked up
+   * are forgotten, so a key dropped from the sets stops verifying at once.
+   */
+  replaceJwks(jwks: Array<Record<string, unknown>>): void {
+    this.trust.jwks = jwks;
+    this.keyCache.clear();
+  }
+
+  /** Set or clear the hook `verifyAsync` calls on an unknown `kid` (see `TokenTrust.onUnknownKid`). */
+  setUnknownKidHook(hook: (() => Promise<boolean>) | undefined): void {
+    if (hook) this.trust.onUnknownKid = hook;
+    else delete this.trust.onUnknownKid;
   }
 
   /** True when some trust material is configured (upstream refuses to start without it). */
@@ -196,7 +216,16 @@ export class TokenVerifier {
   async verifyAsync(token: string, now: Date): Promise<Record<string, unknown>> {
     const own = this.ownToken(token, now);
     if (own) return own;
-    const { jws, alg, key } = this.prepare(token, now, undefined);
+    let prepared: ReturnType<TokenVerifier['prepare']>;
+    try {
+      prepared = this.prepare(token, now, undefined);
+    } catch (err) {
+      // A kid we do not know may be a key the identity provider has just rotated in: reload, look again.
+      const reload = this.trust.onUnknownKid;
+      if (!(err instanceof VerificationFailed && err.check === 'token.kid' && reload && (await reload()))) throw err;
+      prepared = this.prepare(token, now, undefined);
+    }
+    const { jws, alg, key } = prepared;
     if (!(await verifySignatureAsync(alg, key, jws.signingInput, jws.signature))) fail('signature', 'token signature does not verify');
     return checkTimes(jws.payload, now);
   }

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { ConfigError } from '../../core/index.js';
-import { discoveryUrlOf, loadTrustedJwkSets, parseJwkSet, readLocalJwkSets, JWK_SETS_KEY } from './jwk-sets.js';
+import { discoveryUrlOf, loadTrustedJwkSets, parseJwkSet, readLocalJwkSets, JwkSetRefresher, JWK_SETS_KEY, type TrustedJwk } from './jwk-sets.js';
 import { REPO_ROOT } from '../../../test/support/fixtures.js';
 import { answer, startHttpsRoutes, type HttpsRoutes } from '../../../test/support/https-routes.js';
 import { requireTools } from '../../../test/support/system-tools.js';
@@ -219,5 +219,101 @@ describe('loadTrustedJwkSets', { skip: SKIP }, () => {
     const origin = gone.origin;
     await gone.close();
     await assert.rejects(loadTrustedJwkSets([`${origin}/jwks`], opts), configError(/\/jwks: unreachable \(.*ECONNREFUSED/));
+  });
+});
+
+describe('JwkSetRefresher', () => {
+  /** A refresher over one local file, with a clock the test moves and every change and error recorded. */
+  const setUp = (name: string, initial: TrustedJwk[], minGapMs = 1000) => {
+    const file = join(dir, name);
+    writeFileSync(file, JSON.stringify({ keys: initial }));
+    let clock = 0;
+    const changes: TrustedJwk[][] = [];
+    const errors: Error[] = [];
+    const r = new JwkSetRefresher([file], initial, { intervalMs: 0, minGapMs, now: () => clock }, (k) => changes.push(k), (e) => errors.push(e));
+    return { file, r, changes, errors, tick: (ms: number) => (clock += ms) };
+  };
+
+  test('hands over the keys when a reload finds them changed, and only then', async () => {
+    const { file, r, changes } = setUp('refresh-change.json', [KEY_A]);
+    assert.equal(await r.refresh(), false);
+    assert.deepEqual(changes, []);
+    writeFileSync(file, JSON.stringify({ keys: [KEY_A, KEY_B] }));
+    assert.equal(await r.refresh(), true);
+    assert.equal(await r.refresh(), false);
+    assert.deepEqual(changes, [[KEY_A, KEY_B]]);
+  });
+
+  test('keeps the last good keys when a reload fails, reports why, and recovers on the next good one', async () => {
+    const { file, r, changes, errors } = setUp('refresh-broken.json', [KEY_A]);
+    writeFileSync(file, '{"keys": [');
+    assert.equal(await r.refresh(), false);
+    writeFileSync(file, JSON.stringify({ keys: [] }));
+    assert.equal(await r.refresh(), false);
+    assert.deepEqual(changes, []);
+    assert.equal(errors.length, 2);
+    assert.ok(errors.every((e) => e instanceof ConfigError && e.key === JWK_SETS_KEY));
+    assert.match(errors[0]!.message, /refresh-broken\.json is not JSON/);
+    assert.match(errors[1]!.message, /refresh-broken\.json has no key with a "kid"/);
+    writeFileSync(file, JSON.stringify({ keys: [KEY_B] }));
+    assert.equal(await r.refresh(), true);
+    assert.deepEqual(changes, [[KEY_B]]);
+  });
+
+  test('reloads on demand at most once per minimum gap, counting the startup load, and shares a reload under way', async () => {
+    const { file, r, changes, tick } = setUp('refresh-gap.json', [KEY_A], 1000);
+    writeFileSync(file, JSON.stringify({ keys: [KEY_B] }));
+    assert.equal(await r.refreshIfDue(), false); // right after startup
+    tick(999);
+    assert.equal(await r.refreshIfDue(), false);
+    tick(1);
+    const first = r.refreshIfDue();
+    assert.equal(r.refreshIfDue(), first);
+    assert.equal(r.refresh(), first);
+    assert.equal(await first, true);
+    writeFileSync(file, JSON.stringify({ keys: [KEY_A] }));
+    assert.equal(await r.refreshIfDue(), false); // the gap starts again
+    assert.equal(await r.refresh(), true); // an explicit reload is not limited
+    assert.deepEqual(changes, [[KEY_B], [KEY_A]]);
+  });
+
+  test('reloads every interval once started, and not after stop', async () => {
+    const file = join(dir, 'refresh-interval.json');
+    writeFileSync(file, JSON.stringify({ keys: [KEY_A] }));
+    let seen!: (keys: TrustedJwk[]) => void;
+    const changed = new Promise<TrustedJwk[]>((resolve) => (seen = resolve));
+    const r = new JwkSetRefresher([file], [KEY_A], { intervalMs: 20 }, (k) => seen(k), (e) => assert.fail(e));
+    const guard = setTimeout(() => assert.fail('no reload within 5 s'), 5000); // also keeps the loop alive
+    r.start();
+    writeFileSync(file, JSON.stringify({ keys: [KEY_B] }));
+    assert.deepEqual(await changed, [KEY_B]);
+    r.stop();
+    clearTimeout(guard);
+    let after = 0;
+    const r2 = new JwkSetRefresher([file], [KEY_B], { intervalMs: 10 }, () => after++, () => after++);
+    r2.start().stop();
+    writeFileSync(file, JSON.stringify({ keys: [KEY_A] }));
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    assert.equal(after, 0);
+  });
+});
+
+describe('JwkSetRefresher over https', { skip: SKIP }, () => {
+  test('follows a rotation at the identity provider and rides out its outage', async () => {
+    srv.route('/rotating/jwks', answer(200, { keys: [KEY_A] }));
+    const url = `${srv.origin}/rotating/jwks`;
+    const initial = await loadTrustedJwkSets([url], opts);
+    const changes: TrustedJwk[][] = [];
+    const errors: Error[] = [];
+    const r = new JwkSetRefresher([url], initial, { ...opts, intervalMs: 0 }, (k) => changes.push(k), (e) => errors.push(e));
+    srv.route('/rotating/jwks', answer(200, { keys: [KEY_B, KEY_A] }));
+    assert.equal(await r.refresh(), true);
+    srv.route('/rotating/jwks', answer(503, 'down for maintenance'));
+    assert.equal(await r.refresh(), false);
+    assert.match(errors[0]!.message, /rotating\/jwks is not a JWK set \(HTTP 503\)/);
+    srv.route('/rotating/jwks', answer(200, { keys: [KEY_B] }));
+    assert.equal(await r.refresh(), true);
+    assert.deepEqual(changes, [[KEY_B, KEY_A], [KEY_B]]);
+    assert.equal(srv.hits('/rotating/jwks'), 4);
   });
 });

@@ -2,7 +2,8 @@
  * Loads `[attestation_token] trusted_jwk_sets` (reference/trustee.md §1.12): each entry is a plain
  * path, a `file://` URL or an `https://` URL. An https URL is first read as a JWK set; when the answer
  * is not one, `<url>/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §4) is fetched and
- * its `jwks_uri` followed. Sets are loaded once, at startup, as upstream KBS does.
+ * its `jwks_uri` followed. Sets are loaded at startup, as upstream KBS does, and reloaded while Trustee
+ * runs (`JwkSetRefresher`, beyond upstream).
  *
  * Keys are looked up by header `kid` (token-verifier.ts), so a key without a string `kid` can
  * never be selected: such keys are skipped, and a set left with no key at all is refused. `http://`
@@ -187,7 +188,7 @@ async function getOnce(url: URL, o: JwkSetFetchOptions): Promise<{ status: numbe
   try {
     const res = await httpsGetOnce(url, {
       accept: 'application/json',
-      noKeepAlive: true, // the sets are fetched once, at startup
+      noKeepAlive: true, // the sets are fetched minutes apart: no idle connection is kept
       ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
       ...(o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}),
       ...(o.extraCaPem !== undefined ? { ca: [...rootCertificates, o.extraCaPem] } : {}),
@@ -253,4 +254,93 @@ async function fetchJwkSet(url: string, o: JwkSetFetchOptions): Promise<TrustedJ
   const set = setShapeOf(await get(target.href, o));
   if ('problem' in set) throw configError(`${target.href} (jwks_uri of ${discovery}) is not a JWK set (${set.problem})`);
   return keysWithKid(set.keys, target.href);
+}
+
+export interface JwkSetRefreshOptions extends JwkSetFetchOptions {
+  /** Reload all sets every this many ms; 0 reloads only on demand (`refreshIfDue`). */
+  intervalMs: number;
+  /** On-demand reloads start at most once per this many ms (default 30 000). */
+  minGapMs?: number;
+  /** The clock in ms (tests move it). */
+  now?: () => number;
+}
+
+/**
+ * Keeps the trusted JWK sets current after startup, so that a key the identity provider rotates in is
+ * trusted without a restart. Every reload reads all sources again, in configuration order, exactly as
+ * startup does; only a reload that succeeds for every source replaces the keys, and only when they
+ * differ. A failed reload keeps the last good keys (a network blip must not lock guests out) and is
+ * reported through `onError`.
+ *
+ * Reloads happen every `intervalMs`, and on demand (`refreshIfDue`, called when a token names a kid
+ * we do not know) at most once per `minGapMs`, so tokens with made-up kids cannot make Trustee fetch
+ * more often than that. Concurrent callers share one reload.
+ */
+export class JwkSetRefresher {
+  private readonly sources: readonly string[];
+  private readonly options: JwkSetRefreshOptions;
+  private readonly onChange: (keys: TrustedJwk[]) => void;
+  private readonly onError: (err: Error) => void;
+  private readonly now: () => number;
+  private fingerprint: string;
+  private inFlight: Promise<boolean> | undefined;
+  private lastStart = Number.NEGATIVE_INFINITY;
+  private timer: NodeJS.Timeout | undefined;
+
+  /** `initial`: the keys loaded at startup; `onChange` gets each new set of keys. */
+  constructor(sources: readonly string[], initial: readonly TrustedJwk[], options: JwkSetRefreshOptions, onChange: (keys: TrustedJwk[]) => void, onError: (err: Error) => void) {
+    this.sources = [...sources];
+    this.options = options;
+    this.onChange = onChange;
+    this.onError = onError;
+    this.now = options.now ?? Date.now;
+    this.fingerprint = JSON.stringify(initial);
+    // The startup load counts as the latest: an unknown kid right after it waits `minGapMs` too.
+    this.lastStart = this.now();
+  }
+
+  /** Start the periodic reloads (the timer does not keep the process alive). */
+  start(): this {
+    if (this.options.intervalMs > 0 && !this.timer) {
+      this.timer = setInterval(() => void this.refresh(), this.options.intervalMs);
+      this.timer.unref();
+    }
+    return this;
+  }
+
+  /** Reload now (or join the reload under way); true when the keys changed. Never rejects. */
+  refresh(): Promise<boolean> {
+    if (this.inFlight) return this.inFlight;
+    this.lastStart = this.now();
+    const run = loadTrustedJwkSets(this.sources, this.options).then(
+      (keys) => {
+        const fingerprint = JSON.stringify(keys);
+        if (fingerprint === this.fingerprint) return false;
+        this.fingerprint = fingerprint;
+        this.onChange(keys);
+        return true;
+      },
+      (err: unknown) => {
+        this.onError(err as Error);
+        return false;
+      },
+    );
+    this.inFlight = run.finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  /** Reload unless one started less than `minGapMs` ago; true when the keys changed. Never rejects. */
+  refreshIfDue(): Promise<boolean> {
+    if (this.inFlight) return this.inFlight;
+    if (this.now() - this.lastStart < (this.options.minGapMs ?? 30_000)) return Promise.resolve(false);
+    return this.refresh();
+  }
+
+  /** Stop the periodic reloads; a reload under way still finishes. */
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
 }

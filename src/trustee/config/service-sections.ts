@@ -54,7 +54,7 @@ export function readHttpServer(sec: Section, defaults: { insecureHttp: boolean }
   return out;
 }
 
-export function readAttestationToken(sec: Section): AttestationTokenConfig {
+export function readAttestationToken(sec: Section): Omit<AttestationTokenConfig, 'refreshSec'> {
   // `insecure_key` is the pre-v0.21 name of `insecure_header_jwk`.
   if (sec.has('insecure_key') && sec.has('insecure_header_jwk')) {
     throw new ConfigError('attestation_token: set insecure_header_jwk only (insecure_key is its old name)', { key: sec.key('insecure_key') });

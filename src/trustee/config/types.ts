@@ -23,6 +23,8 @@ export interface HttpServerConfig {
 export interface AttestationTokenConfig {
   trustedCertsPaths: string[];
   trustedJwkSets: string[];
+  /** Reload `trusted_jwk_sets` every this many seconds; 0 = at startup only (`kbs.jwk_sets_refresh_sec`). */
+  refreshSec: number;
   insecureHeaderJwk: boolean;
   extraTeekeyPaths: string[];
 }
