@@ -13,6 +13,14 @@
  *   -> { epk: Buffer (65 bytes, uncompressed ephemeral public point), z: Buffer (32 bytes) }
  * ecdh(scalar: Uint8Array of 32 bytes, peer: Uint8Array of 65 bytes) -> z: Buffer (32 bytes)
  *   (the recipient's side: its private scalar, which must be in 1..n-1, and the sender's point)
+ * sealJwe(recipient: Uint8Array of 65 bytes, plaintext: Uint8Array)
+ *   -> { protected, encrypted_key, iv, ciphertext, tag } (strings, base64url without padding)
+ *   the whole KBS resource JWE in one call: the agreement above, Concat KDF (RFC 7518 §4.6.2, SHA-256,
+ *   empty apu/apv), a random CEK wrapped with AES-256 key wrap (RFC 3394), and AES-256-GCM under a
+ *   random 96-bit IV with the ASCII of `protected` as AAD. The header is
+ *   {"alg":"ECDH-ES+A256KW","enc":"A256GCM","epk":{"crv":"P-256","kty":"EC","x":..,"y":..}}, member for
+ *   member what src/core/jwe.ts builds. The hash and ciphers are fetched once, at load: node:crypto
+ *   looks each one up again on every createCipheriv, which costs more than the work on a short secret.
  * Throws a TypeError for a wrong argument, a RangeError for a point off the curve or a scalar out of
  * range, an Error when OpenSSL fails.
  */
@@ -21,14 +29,26 @@
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/ecdh.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/obj_mac.h>
+#include <openssl/rand.h>
+#include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define POINT_BYTES 65
 #define FIELD_BYTES 32
+#define CEK_BYTES 32
+#define WRAPPED_BYTES 40
+#define IV_BYTES 12
+#define TAG_BYTES 16
 
 typedef struct {
   EC_GROUP *group;
+  EVP_MD *sha256;
+  EVP_CIPHER *aes_wrap;
+  EVP_CIPHER *aes_gcm;
 } Instance;
 
 static void free_instance(napi_env env, void *data, void *hint) {
@@ -36,6 +56,9 @@ static void free_instance(napi_env env, void *data, void *hint) {
   (void)hint;
   Instance *inst = data;
   EC_GROUP_free(inst->group);
+  EVP_MD_free(inst->sha256);
+  EVP_CIPHER_free(inst->aes_wrap);
+  EVP_CIPHER_free(inst->aes_gcm);
   free(inst);
 }
 
@@ -118,6 +141,8 @@ done:
   BN_clear_free(d);
   EC_KEY_free(key);
   EC_POINT_free(peer);
+  /* Leave OpenSSL's per-thread error queue as found: Node's own crypto asserts on stale entries. */
+  ERR_clear_error();
   return result;
 }
 
@@ -155,6 +180,158 @@ done:
   OPENSSL_cleanse(z, sizeof z);
   EC_KEY_free(eph); /* frees (and clears) the ephemeral private key */
   EC_POINT_free(peer);
+  /* Leave OpenSSL's per-thread error queue as found: Node's own crypto asserts on stale entries. */
+  ERR_clear_error();
+  return result;
+}
+
+static const char B64URL[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* base64url without padding of `n` bytes into `out` (room for 4 * ceil(n / 3) bytes); returns the length. */
+static size_t b64url(const unsigned char *in, size_t n, char *out) {
+  size_t o = 0, i = 0;
+  for (; i + 3 <= n; i += 3) {
+    unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
+    out[o++] = B64URL[v >> 18];
+    out[o++] = B64URL[(v >> 12) & 63];
+    out[o++] = B64URL[(v >> 6) & 63];
+    out[o++] = B64URL[v & 63];
+  }
+  if (n - i == 1) {
+    unsigned v = (unsigned)in[i] << 16;
+    out[o++] = B64URL[v >> 18];
+    out[o++] = B64URL[(v >> 12) & 63];
+  } else if (n - i == 2) {
+    unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8;
+    out[o++] = B64URL[v >> 18];
+    out[o++] = B64URL[(v >> 12) & 63];
+    out[o++] = B64URL[(v >> 6) & 63];
+  }
+  return o;
+}
+
+/* Set out[name] to the base64url of `n` bytes; 0 on failure. `scratch` has room for the encoding. */
+static int set_b64url(napi_env env, napi_value out, const char *name, const unsigned char *bytes, size_t n, char *scratch) {
+  napi_value v;
+  size_t len = b64url(bytes, n, scratch);
+  return napi_create_string_latin1(env, scratch, len, &v) == napi_ok && napi_set_named_property(env, out, name, v) == napi_ok;
+}
+
+/* Concat KDF for ECDH-ES+A256KW: SHA-256(00000001 || Z || 0000000e || "ECDH-ES+A256KW" || 00000000 || 00000000 || 00000100). */
+static int concat_kdf(Instance *inst, const unsigned char *z, unsigned char kek[32]) {
+  static const unsigned char ALG[] = "ECDH-ES+A256KW";
+  unsigned char in[4 + FIELD_BYTES + 4 + 14 + 4 + 4 + 4];
+  size_t o = 0;
+  memcpy(in + o, "\x00\x00\x00\x01", 4), o += 4;
+  memcpy(in + o, z, FIELD_BYTES), o += FIELD_BYTES;
+  memcpy(in + o, "\x00\x00\x00\x0e", 4), o += 4;
+  memcpy(in + o, ALG, 14), o += 14;
+  memcpy(in + o, "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00", 12), o += 12;
+  unsigned int len = 0;
+  int ok = EVP_Digest(in, o, kek, &len, inst->sha256, NULL) == 1 && len == 32;
+  OPENSSL_cleanse(in, sizeof in);
+  return ok;
+}
+
+/* AES-256 key wrap (RFC 3394, default IV A6A6A6A6A6A6A6A6) of the 32-byte CEK into 40 bytes. */
+static int key_wrap(Instance *inst, const unsigned char kek[32], const unsigned char cek[CEK_BYTES], unsigned char out[WRAPPED_BYTES]) {
+  static const unsigned char IV[8] = {0xA6, 0xA6, 0xA6, 0xA6, 0xA6, 0xA6, 0xA6, 0xA6};
+  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+  int n = 0, m = 0;
+  int ok = ctx != NULL && EVP_EncryptInit_ex2(ctx, inst->aes_wrap, kek, IV, NULL) == 1 && EVP_EncryptUpdate(ctx, out, &n, cek, CEK_BYTES) == 1 &&
+           EVP_EncryptFinal_ex(ctx, out + n, &m) == 1 && n + m == WRAPPED_BYTES;
+  EVP_CIPHER_CTX_free(ctx);
+  return ok;
+}
+
+/* AES-256-GCM of `pt` under `cek`/`iv` with `aad`: ciphertext into `ct` (same length), tag into `tag`. */
+static int gcm_seal(Instance *inst, const unsigned char *cek, const unsigned char *iv, const unsigned char *aad, int aad_len, const unsigned char *pt,
+                    int pt_len, unsigned char *ct, unsigned char tag[TAG_BYTES]) {
+  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+  int n = 0, m = 0, a = 0;
+  int ok = ctx != NULL && EVP_EncryptInit_ex2(ctx, inst->aes_gcm, cek, iv, NULL) == 1 && EVP_EncryptUpdate(ctx, NULL, &a, aad, aad_len) == 1 &&
+           (pt_len == 0 || EVP_EncryptUpdate(ctx, ct, &n, pt, pt_len) == 1) && EVP_EncryptFinal_ex(ctx, ct + n, &m) == 1 && n + m == pt_len &&
+           EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, TAG_BYTES, tag) == 1;
+  EVP_CIPHER_CTX_free(ctx);
+  return ok;
+}
+
+#define HEADER_HEAD "{\"alg\":\"ECDH-ES+A256KW\",\"enc\":\"A256GCM\",\"epk\":{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\""
+#define HEADER_MID "\",\"y\":\""
+#define HEADER_TAIL "\"}}"
+#define COORD_B64 43 /* base64url of 32 bytes */
+#define HEADER_BYTES (sizeof HEADER_HEAD - 1 + COORD_B64 + sizeof HEADER_MID - 1 + COORD_B64 + sizeof HEADER_TAIL - 1)
+#define PROTECTED_B64 ((HEADER_BYTES * 4 + 2) / 3)
+
+static napi_value seal_jwe(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  Instance *inst = instance_of(env, info, 2, argv);
+  if (inst == NULL) return NULL;
+  size_t pt_len = 0;
+  const unsigned char *pt = uint8_arg(env, argv[1], &pt_len, "plaintext must be a Uint8Array");
+  if (pt == NULL) return NULL;
+  if (pt_len > (size_t)INT_MAX - 32) return fail(env, "ERR_INVALID_ARG_VALUE", "plaintext is too large", 2);
+
+  napi_value result = NULL;
+  unsigned char z[FIELD_BYTES], kek[32], cek[CEK_BYTES], wrapped[WRAPPED_BYTES], iv[IV_BYTES], tag[TAG_BYTES];
+  unsigned char epk[POINT_BYTES];
+  char header[HEADER_BYTES];
+  char protected_b64[PROTECTED_B64];
+  unsigned char *ct = NULL;
+  char *ct_b64 = NULL;
+  char scratch[64];
+  EC_POINT *peer = EC_POINT_new(inst->group);
+  EC_KEY *eph = EC_KEY_new();
+  if (peer == NULL || eph == NULL || EC_KEY_set_group(eph, inst->group) != 1) {
+    fail(env, "ERR_NATIVE", "out of memory", 0);
+    goto done;
+  }
+  if (!decode_point(env, inst, argv[0], peer, "recipient point must be a Uint8Array")) goto done;
+  if (EC_KEY_generate_key(eph) != 1 || ECDH_compute_key(z, FIELD_BYTES, peer, eph, NULL) != FIELD_BYTES ||
+      EC_POINT_point2oct(inst->group, EC_KEY_get0_public_key(eph), POINT_CONVERSION_UNCOMPRESSED, epk, POINT_BYTES, NULL) != POINT_BYTES) {
+    fail(env, "ERR_NATIVE", "P-256 key agreement failed", 0);
+    goto done;
+  }
+  size_t h = 0;
+  memcpy(header, HEADER_HEAD, sizeof HEADER_HEAD - 1), h += sizeof HEADER_HEAD - 1;
+  h += b64url(epk + 1, FIELD_BYTES, header + h);
+  memcpy(header + h, HEADER_MID, sizeof HEADER_MID - 1), h += sizeof HEADER_MID - 1;
+  h += b64url(epk + 1 + FIELD_BYTES, FIELD_BYTES, header + h);
+  memcpy(header + h, HEADER_TAIL, sizeof HEADER_TAIL - 1), h += sizeof HEADER_TAIL - 1;
+  size_t p = b64url((const unsigned char *)header, h, protected_b64);
+
+  ct = malloc(pt_len + 1);
+  ct_b64 = malloc((pt_len + 2) / 3 * 4 + 1);
+  if (ct == NULL || ct_b64 == NULL) {
+    fail(env, "ERR_NATIVE", "out of memory", 0);
+    goto done;
+  }
+  if (!concat_kdf(inst, z, kek) || RAND_bytes(cek, CEK_BYTES) != 1 || RAND_bytes(iv, IV_BYTES) != 1 || !key_wrap(inst, kek, cek, wrapped) ||
+      !gcm_seal(inst, cek, iv, (const unsigned char *)protected_b64, (int)p, pt, (int)pt_len, ct, tag)) {
+    fail(env, "ERR_NATIVE", "JWE encryption failed", 0);
+    goto done;
+  }
+  napi_value out, prot, ctv;
+  size_t ct_len = b64url(ct, pt_len, ct_b64);
+  if (napi_create_object(env, &out) != napi_ok || napi_create_string_latin1(env, protected_b64, p, &prot) != napi_ok ||
+      napi_set_named_property(env, out, "protected", prot) != napi_ok || !set_b64url(env, out, "encrypted_key", wrapped, WRAPPED_BYTES, scratch) ||
+      !set_b64url(env, out, "iv", iv, IV_BYTES, scratch) || napi_create_string_latin1(env, ct_b64, ct_len, &ctv) != napi_ok ||
+      napi_set_named_property(env, out, "ciphertext", ctv) != napi_ok || !set_b64url(env, out, "tag", tag, TAG_BYTES, scratch)) {
+    fail(env, "ERR_NATIVE", "could not build the result", 0);
+    goto done;
+  }
+  result = out;
+done:
+  OPENSSL_cleanse(z, sizeof z);
+  OPENSSL_cleanse(kek, sizeof kek);
+  OPENSSL_cleanse(cek, sizeof cek);
+  if (ct != NULL) OPENSSL_cleanse(ct, pt_len);
+  free(ct);
+  free(ct_b64);
+  EC_KEY_free(eph);
+  EC_POINT_free(peer);
+  /* Leave OpenSSL's per-thread error queue as found: Node's own crypto asserts on stale entries. */
+  ERR_clear_error();
   return result;
 }
 
@@ -162,17 +339,23 @@ NAPI_MODULE_INIT() {
   Instance *inst = calloc(1, sizeof *inst);
   if (inst == NULL) return NULL;
   inst->group = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
-  if (inst->group == NULL || napi_set_instance_data(env, inst, free_instance, NULL) != napi_ok) {
-    EC_GROUP_free(inst->group);
-    free(inst);
-    napi_throw_error(env, "ERR_NATIVE", "could not create the P-256 group");
+  inst->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+  inst->aes_wrap = EVP_CIPHER_fetch(NULL, "AES-256-WRAP", NULL);
+  inst->aes_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+  ERR_clear_error();
+  if (inst->group == NULL || inst->sha256 == NULL || inst->aes_wrap == NULL || inst->aes_gcm == NULL ||
+      napi_set_instance_data(env, inst, free_instance, NULL) != napi_ok) {
+    free_instance(env, inst, NULL);
+    napi_throw_error(env, "ERR_NATIVE", "could not create the P-256 group or fetch SHA-256 / AES-256-WRAP / AES-256-GCM");
     return NULL;
   }
-  napi_value fn, fn2;
+  napi_value fn, fn2, fn3;
   if (napi_create_function(env, "ecdhEphemeral", NAPI_AUTO_LENGTH, ecdh_ephemeral, NULL, &fn) != napi_ok ||
       napi_set_named_property(env, exports, "ecdhEphemeral", fn) != napi_ok ||
       napi_create_function(env, "ecdh", NAPI_AUTO_LENGTH, ecdh_static, NULL, &fn2) != napi_ok ||
-      napi_set_named_property(env, exports, "ecdh", fn2) != napi_ok) {
+      napi_set_named_property(env, exports, "ecdh", fn2) != napi_ok ||
+      napi_create_function(env, "sealJwe", NAPI_AUTO_LENGTH, seal_jwe, NULL, &fn3) != napi_ok ||
+      napi_set_named_property(env, exports, "sealJwe", fn3) != napi_ok) {
     return NULL;
   }
   return exports;

@@ -151,10 +151,11 @@ export function jweAlgFor(jwk: PublicJwk): 'ECDH-ES+A256KW' | 'RSA-OAEP-256' {
   return 'RSA-OAEP-256';
 }
 
-/** A fresh ephemeral key on `crv` agreed with the uncompressed point `recipient`: its public point and the shared secret. */
+/**
+ * A fresh ephemeral key on `crv` agreed with the uncompressed point `recipient`: its public point and the
+ * shared secret (node:crypto; P-256 goes through the native `sealJwe` when the addon is built).
+ */
 function ephemeralAgreement(crv: EcCurve, recipient: Uint8Array): { epk: Uint8Array; z: Uint8Array } {
-  const native = crv === 'P-256' ? p256Native() : undefined;
-  if (native) return native.ecdhEphemeral(recipient);
   const eph = createECDH(NODE_CURVE[crv]);
   const epk = eph.generateKeys();
   return { epk, z: eph.computeSecret(recipient) };
@@ -197,7 +198,7 @@ function recipientAgreement(privateKey: KeyObject, epk: EcPublicJwk): Uint8Array
 /** Encrypt `plaintext` to `recipient` as KBS does: flattened JWE, A256GCM, AAD = ASCII(protected). */
 export function encryptJwe(plaintext: Uint8Array, recipient: PublicJwk): FlattenedJwe {
   const alg = jweAlgFor(recipient);
-  const cek = secureRandomBytes(32);
+  let cek: Uint8Array;
   let header: Record<string, unknown>;
   let encryptedKey: Uint8Array;
   if (alg === 'ECDH-ES+A256KW') {
@@ -206,6 +207,17 @@ export function encryptJwe(plaintext: Uint8Array, recipient: PublicJwk): Flatten
     const n = CURVE_BYTES[crv];
     if (!n) throw new Unsupported(`unsupported curve ${String(crv)}`);
     const point = uncompressedPoint(recipient as EcPublicJwk, crv);
+    const native = crv === 'P-256' ? p256Native() : undefined;
+    if (native) {
+      // The same JWE in one native call: agreement, KDF, key wrap and GCM (native/p256_ecdh.c).
+      try {
+        return native.sealJwe(point, plaintext);
+      } catch (cause) {
+        if (cause instanceof RangeError) throw new MalformedInput('EC public key is not a point on the curve', { where: 'jwk', cause });
+        throw cause;
+      }
+    }
+    cek = secureRandomBytes(32);
     let ephPoint: Uint8Array;
     let z: Uint8Array;
     try {
@@ -218,6 +230,7 @@ export function encryptJwe(plaintext: Uint8Array, recipient: PublicJwk): Flatten
     header = { alg, enc: 'A256GCM', epk };
   } else {
     const recipientKey = publicKeyFromJwk(recipient);
+    cek = secureRandomBytes(32);
     encryptedKey = new Uint8Array(publicEncrypt({ key: recipientKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, cek));
     header = { alg, enc: 'A256GCM' };
   }

@@ -4,7 +4,8 @@ import { createECDH, randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { decryptJwe, encryptJwe, generateTeeKeyPair, utf8 } from './index.js';
+import { flattenedDecrypt } from 'jose';
+import { decryptJwe, encryptJwe, generateTeeKeyPair, utf8, type EcPublicJwk } from './index.js';
 import { p256Native } from './p256-native.js';
 
 /** Skip locally when the addon is not built; in CI it must be (npm ci builds it). */
@@ -106,6 +107,110 @@ describe('p256Native.ecdhEphemeral', { skip: requireNative() }, () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('p256Native.sealJwe', { skip: requireNative() }, () => {
+  const native = p256Native()!;
+  const B64URL = /^[A-Za-z0-9_-]*$/;
+  /** A TEE key pair, its JWK and its uncompressed point. */
+  const teeKey = () => {
+    const { privateKey, jwk } = generateTeeKeyPair('P-256');
+    const ec = jwk as EcPublicJwk & { alg: string };
+    return { privateKey, jwk: ec, point: Buffer.concat([Buffer.from([4]), Buffer.from(ec.x, 'base64url'), Buffer.from(ec.y, 'base64url')]) };
+  };
+
+  test('makes JWEs that jose and decryptJwe open, for any plaintext, with fresh keys, CEK and IV each time (property)', async () => {
+    const { privateKey, point } = teeKey();
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 3000 }), async (plaintext) => {
+        const a = native.sealJwe(point, plaintext);
+        const b = native.sealJwe(point, plaintext);
+        assert.deepEqual(Object.keys(a), ['protected', 'encrypted_key', 'iv', 'ciphertext', 'tag']);
+        for (const v of Object.values(a)) assert.match(v, B64URL);
+        assert.equal(Buffer.from(a.encrypted_key, 'base64url').length, 40);
+        assert.equal(Buffer.from(a.iv, 'base64url').length, 12);
+        assert.equal(Buffer.from(a.tag, 'base64url').length, 16);
+        assert.equal(Buffer.from(a.ciphertext, 'base64url').length, plaintext.length);
+        assert.notEqual(a.protected, b.protected);
+        assert.notEqual(a.iv, b.iv);
+        assert.notEqual(a.encrypted_key, b.encrypted_key);
+        const opened = await flattenedDecrypt(a, privateKey);
+        assert.deepEqual(Buffer.from(opened.plaintext), Buffer.from(plaintext));
+        assert.deepEqual(Buffer.from(decryptJwe(b, privateKey)), Buffer.from(plaintext));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  test('writes the protected header member for member as the node:crypto path does', () => {
+    const { point } = teeKey();
+    for (let i = 0; i < 20; i++) {
+      const text = Buffer.from(native.sealJwe(point, utf8('x')).protected, 'base64url').toString('utf8');
+      const header = JSON.parse(text) as { epk: { x: string; y: string } };
+      assert.equal(text, JSON.stringify({ alg: 'ECDH-ES+A256KW', enc: 'A256GCM', epk: { crv: 'P-256', kty: 'EC', x: header.epk.x, y: header.epk.y } }));
+      assert.equal(Buffer.from(header.epk.x, 'base64url').length, 32);
+      assert.equal(Buffer.from(header.epk.y, 'base64url').length, 32);
+    }
+  });
+
+  test('a flipped byte in any member of its JWE makes decryption fail', () => {
+    const { privateKey, point } = teeKey();
+    const jwe = native.sealJwe(point, utf8('the secret'));
+    for (const member of ['protected', 'encrypted_key', 'iv', 'ciphertext', 'tag'] as const) {
+      const bytes = Buffer.from(jwe[member], 'base64url');
+      bytes[bytes.length >> 1]! ^= 0x10;
+      assert.throws(() => decryptJwe({ ...jwe, [member]: bytes.toString('base64url') }, privateKey), `${member} flipped`);
+    }
+  });
+
+  test('refuses recipients off the curve or of the wrong shape, and arguments that are not bytes', () => {
+    const good = recipient().getPublicKey();
+    const offCurve = Buffer.from(good);
+    offCurve[33]! ^= 1;
+    assert.throws(() => native.sealJwe(offCurve, utf8('x')), RangeError);
+    assert.throws(() => native.sealJwe(good.subarray(0, 64), utf8('x')), RangeError);
+    assert.throws(() => native.sealJwe(new Uint8Array(65), utf8('x')), RangeError);
+    assert.throws(() => native.sealJwe(recipient().getPublicKey(null, 'compressed'), utf8('x')), RangeError);
+    for (const bad of [undefined, 'x', 3, {}, new Uint16Array(4)]) {
+      assert.throws(() => native.sealJwe(good, bad as unknown as Uint8Array), TypeError);
+      assert.throws(() => native.sealJwe(bad as unknown as Uint8Array, utf8('x')), TypeError);
+    }
+  });
+
+  test('random 65-byte recipients either fail with RangeError or give a JWE (fuzz)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 64, maxLength: 64 }), fc.uint8Array({ maxLength: 64 }), (tail, plaintext) => {
+        try {
+          const jwe = native.sealJwe(Buffer.concat([Buffer.from([4]), tail]), plaintext);
+          return Buffer.from(jwe.ciphertext, 'base64url').length === plaintext.length;
+        } catch (err) {
+          return err instanceof RangeError;
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test("leaves OpenSSL's error queue empty after refusing input (a stale entry aborts Node's next WebCrypto AES job)", async () => {
+    const { subtle } = globalThis.crypto;
+    const key = await subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt']);
+    const bad = new Uint8Array(65).fill(4); // 04 prefix, not on the curve: OpenSSL queues an error
+    const peer = recipient().getPublicKey();
+    const refusals = [() => native.sealJwe(bad, utf8('x')), () => native.ecdhEphemeral(bad), () => native.ecdh(scalarOf(recipient()), bad), () => native.ecdh(new Uint8Array(32), peer)];
+    for (const refuse of refusals) {
+      assert.throws(refuse, RangeError);
+      // Before the fix this aborted the process (node::crypto::CipherJob<AESCipherTraits>::ToResult, errors->Empty()).
+      const ct = await subtle.encrypt({ name: 'AES-GCM', iv: new Uint8Array(12) }, key, new Uint8Array(4));
+      assert.equal(ct.byteLength, 20);
+    }
+  });
+
+  test('encryptJwe turns a recipient off the curve into MalformedInput', () => {
+    const { jwk } = teeKey();
+    const y = Buffer.from(jwk.y, 'base64url');
+    y[5]! ^= 1;
+    assert.throws(() => encryptJwe(utf8('x'), { ...jwk, y: y.toString('base64url') }), { name: 'MalformedInput', message: /not a point on the curve/ });
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * The optional native P-256 key agreement (`native/p256_ecdh.c`, built by `npm install`): one scalar
  * multiplication per derivation where node:crypto's ECDH does two or three (it re-validates keys on
- * every call). When it is absent (no C toolchain at install time) or switched off with
+ * every call), and the whole release JWE in one call. When it is absent (no C toolchain at install time) or switched off with
  * `disableNativeP256()` (Trustee does so for `COCO_NATIVE_P256=0`), callers use node:crypto instead;
  * both give the same JWE.
  * @module
@@ -21,6 +21,13 @@ export interface P256Native {
    * the curve or a scalar out of range.
    */
   ecdh(scalar: Uint8Array, peer: Uint8Array): Uint8Array;
+  /**
+   * The whole ECDH-ES+A256KW / A256GCM flattened JWE of `plaintext` to `recipient` (65 bytes,
+   * uncompressed), as `encryptJwe` builds it: fresh ephemeral key, Concat KDF, random CEK wrapped with
+   * AES-256 key wrap, AES-256-GCM with a random IV and the protected header as AAD. Throws RangeError
+   * for a point that is not on P-256.
+   */
+  sealJwe(recipient: Uint8Array, plaintext: Uint8Array): { protected: string; encrypted_key: string; iv: string; ciphertext: string; tag: string };
 }
 
 function load(): P256Native | undefined {
