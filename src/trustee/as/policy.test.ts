@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { MalformedInput, NotFound, utf8 } from '../../core/index.js';
 import { MemoryStore } from '../storage/memory.js';
+import { SqliteStore } from '../storage/sqlite.js';
 import { regoPolicyEngine } from '../rego-engine.js';
 import type { CompiledPolicy, PolicyEngine } from './policy-engine.js';
 import { PolicyStore, parsePolicyId } from './policy.js';
@@ -44,6 +48,35 @@ describe('PolicyStore.get', () => {
     // A write straight into storage (another implementation sharing it) is seen too.
     await shared.set('kbs', 'resource-policy.rego', utf8(allow(true)));
     assert.equal((await here.get('resource-policy')).evalJson('data.policy.allow', {}), true);
+  });
+
+  test('on SQLite, reads the policy text again only after something was written, here or by another process', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coco-policy-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, 'kbs.sqlite');
+    const store = new SqliteStore({ path });
+    const other = new SqliteStore({ path }); // another replica's connection to the same file
+    let reads = 0;
+    const get = store.get.bind(store);
+    store.get = (ns, key) => (reads++, get(ns, key));
+    try {
+      const here = new PolicyStore(store, 'kbs', regoPolicyEngine);
+      await here.set('resource-policy', allow(true));
+      for (let i = 0; i < 5; i++) assert.equal((await here.get('resource-policy')).evalJson('data.policy.allow', {}), true);
+      assert.equal(reads, 1, 'read once, then known unchanged');
+      await new PolicyStore(other, 'kbs', regoPolicyEngine).set('resource-policy', allow(false));
+      assert.equal((await here.get('resource-policy')).evalJson('data.policy.allow', {}), false);
+      assert.equal(reads, 2);
+      await store.set('audit', 'unrelated', utf8('{}')); // any write makes the next call look again
+      assert.equal((await here.get('resource-policy')).evalJson('data.policy.allow', {}), false);
+      assert.equal((await here.get('resource-policy')).evalJson('data.policy.allow', {}), false);
+      assert.equal(reads, 3);
+      await other.delete('kbs', 'resource-policy.rego');
+      await assert.rejects(here.get('resource-policy'), NotFound);
+    } finally {
+      await store.close();
+      await other.close();
+    }
   });
 
   test('keeps policies of different ids apart', async () => {

@@ -23,7 +23,7 @@ export class PolicyStore {
    * Per id, the stored bytes (or the store's revision of them) last seen and their compiled policy: an
    * unchanged policy is neither decoded nor compiled again.
    */
-  private readonly lastSeen = new Map<string, { raw?: Uint8Array; revision?: number; policy: CompiledPolicy }>();
+  private readonly lastSeen = new Map<string, { raw?: Uint8Array; revision?: number; stamp?: number; policy: CompiledPolicy }>();
 
   private readonly store: KvStore;
   private readonly ns: Namespace;
@@ -78,12 +78,19 @@ export class PolicyStore {
     const revision = this.store.revision?.(this.ns, key);
     if (this.store.revision && revision === undefined) throw new NotFound(`policy ${id} not found`);
     if (seen && revision !== undefined && seen.revision === revision) return seen.policy;
+    // Otherwise a store-wide change stamp (SQLite): nothing was written anywhere since the last read.
+    // Read before the value, so a write landing in between only makes the next call read again.
+    const stamp = revision === undefined ? this.store.changeStamp?.() : undefined;
+    if (seen?.raw && stamp !== undefined && seen.stamp === stamp) return seen.policy;
     const raw = await this.store.get(this.ns, key);
     if (!raw) throw new NotFound(`policy ${id} not found`);
-    if (seen?.raw && bytesEqual(seen.raw, raw)) return seen.policy;
+    if (seen?.raw && bytesEqual(seen.raw, raw)) {
+      if (stamp !== undefined) seen.stamp = stamp;
+      return seen.policy;
+    }
     const policy = this.compile(fromUtf8(raw));
     if (this.lastSeen.size >= CACHE_LIMIT) this.lastSeen.delete(this.lastSeen.keys().next().value!);
-    this.lastSeen.set(id, revision !== undefined ? { revision, policy } : { raw: raw.slice(), policy });
+    this.lastSeen.set(id, revision !== undefined ? { revision, policy } : { raw: raw.slice(), ...(stamp !== undefined ? { stamp } : {}), policy });
     return policy;
   }
 }

@@ -36,6 +36,12 @@ export interface KvStore {
    * expired), without reading the value. A store that cannot tell this cheaply does not have it.
    */
   revision?(ns: Namespace, key: string): number | undefined;
+  /**
+   * Optional: a number that changes whenever anything stored changes, whether this object or (for a
+   * shared store) another process wrote it, without reading any value. Keys expiring with time do not
+   * change it. A store that cannot tell this cheaply does not have it.
+   */
+  changeStamp?(): number;
   /** Delete expired keys; keep at most `maxEntries` newest keys of `ns` when given. Resolves the number removed. */
   sweep(ns: Namespace, maxEntries?: number): Promise<number>;
   close(): Promise<void>;

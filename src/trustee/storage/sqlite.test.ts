@@ -37,6 +37,39 @@ describe('SqliteStore', () => {
     }
   });
 
+  test('changeStamp moves with each committed write, ours or another connection\'s, and not with reads', async () => {
+    const path = join(dir, 'change-stamp.db');
+    const a = new SqliteStore({ path });
+    const b = new SqliteStore({ path });
+    try {
+      const s0 = a.changeStamp();
+      await a.get('kbs', 'x');
+      await a.list('kbs');
+      assert.equal(a.changeStamp(), s0, 'reads change nothing');
+      const pending = a.set('kbs', 'x', new Uint8Array([1]));
+      assert.equal(a.changeStamp(), s0, 'a write waiting for its group commit is not visible yet');
+      await pending;
+      const s1 = a.changeStamp();
+      assert.notEqual(s1, s0);
+      assert.equal(a.changeStamp(), s1, 'stable while nothing is written');
+      await b.set('kbs', 'y', new Uint8Array([2])); // another connection, as another process would
+      const s2 = a.changeStamp();
+      assert.notEqual(s2, s1);
+      await b.delete('kbs', 'y');
+      assert.notEqual(a.changeStamp(), s2);
+      const s3 = a.changeStamp();
+      await a.delete('kbs', 'x');
+      assert.notEqual(a.changeStamp(), s3);
+      const s4 = a.changeStamp();
+      await b.sweep('kbs');
+      await a.sweep('kbs');
+      assert.notEqual(a.changeStamp(), s4, 'a sweep counts as a write');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   test('writes of one turn apply in issue order', async () => {
     const s = new SqliteStore({ path: join(dir, 'order.db') });
     const results = await Promise.all([

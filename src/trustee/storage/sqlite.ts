@@ -51,6 +51,9 @@ export class SqliteStore implements KvStore {
   private readonly now: () => number;
   private readonly stmt;
   private pending: PendingWrite[] = [];
+  /** `changeStamp` state: SQLite's data_version last seen, and the stamp handed out. */
+  private lastDataVersion = -1;
+  private stamp = 0;
 
   constructor(options: SqliteOptions) {
     this.now = options.now ?? Date.now;
@@ -86,6 +89,8 @@ export class SqliteStore implements KvStore {
       list: db.prepare<{ ns: string; prefix: string; now: number }, { key: string }>(
         `SELECT key FROM kv WHERE ns = @ns AND substr(key, 1, length(@prefix)) = @prefix AND ${LIVE} ORDER BY key`,
       ),
+      // Changes when another connection (another process on the same file) commits; not for our own commits.
+      dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
       sweepExpired: db.prepare('DELETE FROM kv WHERE ns = @ns AND expires_at IS NOT NULL AND expires_at <= @now'),
       sweepOldest: db.prepare(
         'DELETE FROM kv WHERE ns = @ns AND seq NOT IN (SELECT seq FROM kv WHERE ns = @ns ORDER BY seq DESC LIMIT @max)',
@@ -114,6 +119,8 @@ export class SqliteStore implements KvStore {
     this.pending = [];
     if (batch.length === 0) return;
     let results: unknown[];
+    // Our own commits do not move data_version: count them here (a rolled-back batch counts too, harmlessly).
+    this.stamp++;
     try {
       results = this.db.transaction(() => batch.map((w) => w.fn()))();
     } catch {
@@ -128,6 +135,16 @@ export class SqliteStore implements KvStore {
       return;
     }
     batch.forEach((w, i) => w.resolve(results[i] as never));
+  }
+
+  /** See `KvStore.changeStamp`: our commits, and other connections' through SQLite's `PRAGMA data_version`. */
+  changeStamp(): number {
+    const dataVersion = this.stmt.dataVersion.get() as number;
+    if (dataVersion !== this.lastDataVersion) {
+      this.lastDataVersion = dataVersion;
+      this.stamp++;
+    }
+    return this.stamp;
   }
 
   get(ns: Namespace, key: string): Promise<Uint8Array | undefined> {
