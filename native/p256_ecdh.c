@@ -146,6 +146,27 @@ done:
   return result;
 }
 
+/*
+ * A fresh ephemeral key agreed with the recipient point `v`: the shared x-coordinate into `z` and the
+ * uncompressed ephemeral public point into `epk`. 0 after throwing; the ephemeral private key is freed
+ * (and cleared) either way.
+ */
+static int ephemeral_agreement(napi_env env, Instance *inst, napi_value v, unsigned char z[FIELD_BYTES], unsigned char epk[POINT_BYTES]) {
+  int ok = 0;
+  EC_POINT *peer = EC_POINT_new(inst->group);
+  EC_KEY *eph = EC_KEY_new();
+  if (peer == NULL || eph == NULL || EC_KEY_set_group(eph, inst->group) != 1) {
+    fail(env, "ERR_NATIVE", "out of memory", 0);
+  } else if (decode_point(env, inst, v, peer, "recipient point must be a Uint8Array")) {
+    ok = EC_KEY_generate_key(eph) == 1 && ECDH_compute_key(z, FIELD_BYTES, peer, eph, NULL) == FIELD_BYTES &&
+         EC_POINT_point2oct(inst->group, EC_KEY_get0_public_key(eph), POINT_CONVERSION_UNCOMPRESSED, epk, POINT_BYTES, NULL) == POINT_BYTES;
+    if (!ok) fail(env, "ERR_NATIVE", "P-256 key agreement failed", 0);
+  }
+  EC_KEY_free(eph);
+  EC_POINT_free(peer);
+  return ok;
+}
+
 static napi_value ecdh_ephemeral(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   Instance *inst = instance_of(env, info, 1, argv);
@@ -154,19 +175,7 @@ static napi_value ecdh_ephemeral(napi_env env, napi_callback_info info) {
   napi_value result = NULL;
   unsigned char z[FIELD_BYTES];
   unsigned char epk[POINT_BYTES];
-  EC_POINT *peer = EC_POINT_new(inst->group);
-  EC_KEY *eph = EC_KEY_new();
-  if (peer == NULL || eph == NULL || EC_KEY_set_group(eph, inst->group) != 1) {
-    fail(env, "ERR_NATIVE", "out of memory", 0);
-    goto done;
-  }
-  if (!decode_point(env, inst, argv[0], peer, "recipient point must be a Uint8Array")) goto done;
-  if (EC_KEY_generate_key(eph) != 1 ||
-      ECDH_compute_key(z, FIELD_BYTES, peer, eph, NULL) != FIELD_BYTES ||
-      EC_POINT_point2oct(inst->group, EC_KEY_get0_public_key(eph), POINT_CONVERSION_UNCOMPRESSED, epk, POINT_BYTES, NULL) != POINT_BYTES) {
-    fail(env, "ERR_NATIVE", "P-256 key agreement failed", 0);
-    goto done;
-  }
+  if (!ephemeral_agreement(env, inst, argv[0], z, epk)) goto done;
   napi_value out, epk_buf, z_buf;
   void *copy;
   if (napi_create_object(env, &out) != napi_ok || napi_create_buffer_copy(env, POINT_BYTES, epk, &copy, &epk_buf) != napi_ok ||
@@ -178,8 +187,6 @@ static napi_value ecdh_ephemeral(napi_env env, napi_callback_info info) {
   result = out;
 done:
   OPENSSL_cleanse(z, sizeof z);
-  EC_KEY_free(eph); /* frees (and clears) the ephemeral private key */
-  EC_POINT_free(peer);
   /* Leave OpenSSL's per-thread error queue as found: Node's own crypto asserts on stale entries. */
   ERR_clear_error();
   return result;
@@ -280,18 +287,7 @@ static napi_value seal_jwe(napi_env env, napi_callback_info info) {
   unsigned char *ct = NULL;
   char *ct_b64 = NULL;
   char scratch[64];
-  EC_POINT *peer = EC_POINT_new(inst->group);
-  EC_KEY *eph = EC_KEY_new();
-  if (peer == NULL || eph == NULL || EC_KEY_set_group(eph, inst->group) != 1) {
-    fail(env, "ERR_NATIVE", "out of memory", 0);
-    goto done;
-  }
-  if (!decode_point(env, inst, argv[0], peer, "recipient point must be a Uint8Array")) goto done;
-  if (EC_KEY_generate_key(eph) != 1 || ECDH_compute_key(z, FIELD_BYTES, peer, eph, NULL) != FIELD_BYTES ||
-      EC_POINT_point2oct(inst->group, EC_KEY_get0_public_key(eph), POINT_CONVERSION_UNCOMPRESSED, epk, POINT_BYTES, NULL) != POINT_BYTES) {
-    fail(env, "ERR_NATIVE", "P-256 key agreement failed", 0);
-    goto done;
-  }
+  if (!ephemeral_agreement(env, inst, argv[0], z, epk)) goto done;
   size_t h = 0;
   memcpy(header, HEADER_HEAD, sizeof HEADER_HEAD - 1), h += sizeof HEADER_HEAD - 1;
   h += b64url(epk + 1, FIELD_BYTES, header + h);
@@ -328,8 +324,6 @@ done:
   if (ct != NULL) OPENSSL_cleanse(ct, pt_len);
   free(ct);
   free(ct_b64);
-  EC_KEY_free(eph);
-  EC_POINT_free(peer);
   /* Leave OpenSSL's per-thread error queue as found: Node's own crypto asserts on stale entries. */
   ERR_clear_error();
   return result;
