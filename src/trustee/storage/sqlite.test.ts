@@ -68,6 +68,9 @@ describe('SqliteStore', () => {
       await a.close();
       await b.close();
     }
+    // Closed: the stamp moves on every call, so a caller reads and gets the store's Unavailable.
+    assert.notEqual(a.changeStamp(), a.changeStamp());
+    await assert.rejects(a.get('kbs', 'x'), Unavailable);
   });
 
   test('writes of one turn apply in issue order', async () => {

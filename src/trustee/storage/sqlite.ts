@@ -139,7 +139,13 @@ export class SqliteStore implements KvStore {
 
   /** See `KvStore.changeStamp`: our commits, and other connections' through SQLite's `PRAGMA data_version`. */
   changeStamp(): number {
-    const dataVersion = this.stmt.dataVersion.get() as number;
+    let dataVersion: number;
+    try {
+      dataVersion = this.stmt.dataVersion.get() as number;
+    } catch {
+      // Closed or failing: a new stamp sends the caller to read, which reports the failure as Unavailable.
+      return ++this.stamp;
+    }
     if (dataVersion !== this.lastDataVersion) {
       this.lastDataVersion = dataVersion;
       this.stamp++;
