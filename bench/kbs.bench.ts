@@ -27,6 +27,11 @@ const TARGET_P99_MS = 25;
 // KBS_BENCH_RATES=2000,3000: the paced rates at 64 clients (the target rate is always one of them).
 const PACED_RATES = [...new Set([TARGET_RATE, ...(process.env.KBS_BENCH_RATES ?? '2500,3000').split(',').filter(Boolean).map(Number)])];
 /**
+ * Runs at the target rate (each with its own echo run): this VM's speed changes from minute to minute,
+ * so the verdict takes the median run, and the table shows every one.
+ */
+const TARGET_RUNS = Number(process.env.KBS_BENCH_TARGET_RUNS ?? 3);
+/**
  * Handshakes are timed only after this warm-up, ms: the server's JIT, heap and worker thread settle at
  * each new load level within about a second, and steady state is what the table reports.
  */
@@ -150,15 +155,24 @@ async function load(server: BenchServer, concurrency: number, echo: boolean, gue
   };
 }
 
-/** The verdict on the target: the paced run at the target rate must complete it and keep p99 under the bound. */
-function targetLine(mem: PacedResult | undefined, sqlite: PacedResult | undefined): string {
-  if (!mem) return '';
+/** The run with the median p99 (the upper one of an even count). */
+function medianRun(runs: PacedResult[]): PacedResult {
+  return [...runs].sort((a, b) => a.p99 - b.p99)[Math.floor(runs.length / 2)]!;
+}
+
+/** The verdict on the target: the median paced run at the target rate must complete it and keep p99 under the bound. */
+function targetLine(mem: PacedResult[], sqlite: PacedResult[]): string {
+  if (mem.length === 0) return '';
   // Completions counted inside the window fall a hair short of the offered rate (the last ones end after it).
   const ok = (r: PacedResult) => r.rate >= TARGET_RATE * 0.99 && r.p99 < TARGET_P99_MS;
-  const one = (r: PacedResult) => `${ok(r) ? 'met' : 'not met'} (${fmt(r.rate)} of ${fmt(r.offered)} handshakes/s completed, p99 ${fmt(r.p99, 1)} ms)`;
+  const one = (runs: PacedResult[]) => {
+    const m = medianRun(runs);
+    const all = runs.map((r) => fmt(r.p99, 1)).join(', ');
+    return `${ok(m) ? 'met' : 'not met'} (median run: ${fmt(m.rate)} of ${fmt(m.offered)} handshakes/s completed, p99 ${fmt(m.p99, 1)} ms; p99 of the ${runs.length} runs: ${all} ms)`;
+  };
   return [
     `Target at 64 clients (≥ ${fmt(TARGET_RATE)} handshakes/s with p99 < ${TARGET_P99_MS} ms), paced at ${fmt(TARGET_RATE)}/s: memory ${one(mem)}`,
-    sqlite ? `; the \`npm start\` layout (SQLite) ${one(sqlite)}.` : '.',
+    sqlite.length ? `; the \`npm start\` layout (SQLite) ${one(sqlite)}.` : '.',
   ].join('');
 }
 
@@ -307,8 +321,8 @@ export async function run(): Promise<{ title: string; body: string }> {
   const echo = await startServer('echo');
   const rows: string[] = [];
   const pacedRows: string[] = [];
-  let targetRun: PacedResult | undefined;
-  let targetSqlite: PacedResult | undefined;
+  const targetRuns: PacedResult[] = [];
+  const targetSqlite: PacedResult[] = [];
   const pacedRow = (label: string, r: PacedResult, base: PacedResult) =>
     `| ${label} | ${fmt(r.offered)} | ${fmt(r.rate)} | ${fmt(r.p50, 2)} | ${fmt(r.p90, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.max, 1)} | ${fmt(r.late * 100, 1)} | ${fmt(r.cpuPerHandshake)} | ${fmt(base.p50, 2)} | ${fmt(base.p99, 2)} |`;
   let verdict = '';
@@ -363,14 +377,18 @@ export async function run(): Promise<{ title: string; body: string }> {
     if (LEVELS.includes(64)) {
       const sqlite = extras.find((x) => x.mode === 'kbs-sqlite');
       for (const rate of PACED_RATES) {
-        const base = await paced(echo, 64, rate, true, guests);
-        const mem = await paced(kbs, 64, rate, false, guests);
-        pacedRows.push(pacedRow('memory', mem, base));
-        if (rate === TARGET_RATE) targetRun = mem;
-        if (sqlite && rate === TARGET_RATE) {
-          const r = await paced(sqlite.server, 64, rate, false, guests);
-          pacedRows.push(pacedRow('SQLite', r, base));
-          targetSqlite = r;
+        const runs = rate === TARGET_RATE ? Math.max(1, TARGET_RUNS) : 1;
+        for (let run = 0; run < runs; run++) {
+          const base = await paced(echo, 64, rate, true, guests);
+          const mem = await paced(kbs, 64, rate, false, guests);
+          pacedRows.push(pacedRow('memory', mem, base));
+          if (rate !== TARGET_RATE) continue;
+          targetRuns.push(mem);
+          if (sqlite) {
+            const r = await paced(sqlite.server, 64, rate, false, guests);
+            pacedRows.push(pacedRow('SQLite', r, base));
+            targetSqlite.push(r);
+          }
         }
       }
     }
@@ -419,13 +437,15 @@ export async function run(): Promise<{ title: string; body: string }> {
             'a connection that starts late because its previous handshake was slow has that wait counted (no coordinated',
             'omission); every scheduled handshake runs to completion, and "completed/s" counts those that ended inside the window.',
             '"late" is the share of handshakes that started more than 1 ms after their slot. Same warm-up and window',
-            'as above; the echo columns are the echo server paced at the same rate (the loop and client floor).',
+            'as above; the echo columns are the echo server paced at the same rate just before (the loop and client floor).',
+            `The target rate is run ${TARGET_RUNS} times, each time after its own echo run, because this VM's speed changes from`,
+            'minute to minute; the verdict takes the run with the median p99.',
             '',
             '| store | offered/s | completed/s | p50 ms | p90 ms | p99 ms | max ms | late % | server CPU µs | echo p50 ms | echo p99 ms |',
             '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
             ...pacedRows,
             '',
-            targetLine(targetRun, targetSqlite),
+            targetLine(targetRuns, targetSqlite),
           ]),
     ].join('\n'),
   };
