@@ -55,10 +55,14 @@ export function utf8(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, 'utf8'));
 }
 
+// One decoder for every call: without `stream` each decode starts afresh, and a decoder per call can
+// allocate a native converter that the garbage collector must then track.
+const UTF8_DECODER = new TextDecoder('utf-8', { fatal: true });
+
 /** UTF-8 decode; throws `MalformedInput` on invalid sequences. */
 export function fromUtf8(bytes: Uint8Array, where?: string): string {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return UTF8_DECODER.decode(bytes);
   } catch (cause) {
     throw new MalformedInput('invalid UTF-8', { where, cause });
   }

@@ -8,8 +8,7 @@
  * its whole text, so equal digests mean equal texts.
  * @module
  */
-
-import { createHash } from 'node:crypto';
+import { sha256, toBase64 } from '../../core/index.js';
 
 /**
  * Entries kept at most, the oldest going first: 8 Ki entries of about a hundred bytes each, covering
@@ -24,7 +23,7 @@ const DEFAULT_MAX_ENTRIES = 8_192;
  * of ~1.7 KiB each in the old generation and retired them at the signing rate, which is what made V8's
  * major collections (and their pauses) frequent under load.
  */
-const digestOf = (token: string) => createHash('sha256').update(token).digest('base64');
+const digestOf = (token: string) => toBase64(sha256(token)); // one-shot: no Hash object (and weak handle) per lookup
 
 /**
  * The newest tokens are also kept whole with the claims they were signed from, so that the resource
