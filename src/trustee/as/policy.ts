@@ -20,10 +20,10 @@ export function parsePolicyId(id: string): string {
 export class PolicyStore {
   private readonly compiled = new Map<string, CompiledPolicy>();
   /**
-   * Per id, the stored bytes (or the store's revision of them) last seen and their compiled policy: an
-   * unchanged policy is neither decoded nor compiled again.
+   * Per id, the stored bytes last seen, the store's change stamp when they were read, and their
+   * compiled policy: an unchanged policy is neither decoded nor compiled again.
    */
-  private readonly lastSeen = new Map<string, { raw?: Uint8Array; revision?: number; stamp?: number; policy: CompiledPolicy }>();
+  private readonly lastSeen = new Map<string, { raw: Uint8Array; stamp: number | undefined; policy: CompiledPolicy }>();
 
   private readonly store: KvStore;
   private readonly ns: Namespace;
@@ -74,23 +74,20 @@ export class PolicyStore {
   async get(id: string): Promise<CompiledPolicy> {
     const key = `${parsePolicyId(id)}.rego`;
     const seen = this.lastSeen.get(id);
-    // A store that tracks revisions says whether the policy changed without handing its text over.
-    const revision = this.store.revision?.(this.ns, key);
-    if (this.store.revision && revision === undefined) throw new NotFound(`policy ${id} not found`);
-    if (seen && revision !== undefined && seen.revision === revision) return seen.policy;
-    // Otherwise a store-wide change stamp (SQLite): nothing was written anywhere since the last read.
-    // Read before the value, so a write landing in between only makes the next call read again.
-    const stamp = revision === undefined ? this.store.changeStamp?.() : undefined;
-    if (seen?.raw && stamp !== undefined && seen.stamp === stamp) return seen.policy;
+    // A store with a change stamp (memory, SQLite) says whether anything was written since the last
+    // read, without handing the text over. Taken before the read, so a write landing in between only
+    // makes the next call read again.
+    const stamp = this.store.changeStamp?.();
+    if (seen && stamp !== undefined && seen.stamp === stamp) return seen.policy;
     const raw = await this.store.get(this.ns, key);
     if (!raw) throw new NotFound(`policy ${id} not found`);
-    if (seen?.raw && bytesEqual(seen.raw, raw)) {
-      if (stamp !== undefined) seen.stamp = stamp;
+    if (seen && bytesEqual(seen.raw, raw)) {
+      seen.stamp = stamp;
       return seen.policy;
     }
     const policy = this.compile(fromUtf8(raw));
     if (this.lastSeen.size >= CACHE_LIMIT) this.lastSeen.delete(this.lastSeen.keys().next().value!);
-    this.lastSeen.set(id, revision !== undefined ? { revision, policy } : { raw: raw.slice(), ...(stamp !== undefined ? { stamp } : {}), policy });
+    this.lastSeen.set(id, { raw: raw.slice(), stamp, policy });
     return policy;
   }
 }

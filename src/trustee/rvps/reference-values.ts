@@ -67,7 +67,7 @@ export interface RvpsOptions {
 export class ReferenceValues {
   private readonly lifetimeMs: number;
   private readonly cacheMs: number;
-  /** Records read at `at`, and the snapshot derived from them, valid from `snapshotAt` until the first expiry. */
+  /** Records read at `at`, and the snapshot derived from them, valid from `derived.from` until the first expiry (`derived.until`). */
   private cache: { at: number; records: ReferenceValueRecord[]; derived?: { snapshot: ReferenceValueSnapshot; from: number; until: number } } | undefined;
 
   private readonly store: KvStore;

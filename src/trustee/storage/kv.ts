@@ -32,11 +32,6 @@ export interface KvStore {
   /** Keys in `ns` (optionally under `prefix`), sorted, expired keys excluded. */
   list(ns: Namespace, prefix?: string): Promise<string[]>;
   /**
-   * Optional: a number that changes whenever the value of `key` changes (undefined when absent or
-   * expired), without reading the value. A store that cannot tell this cheaply does not have it.
-   */
-  revision?(ns: Namespace, key: string): number | undefined;
-  /**
    * Optional: a number that changes whenever anything stored changes, whether this object or (for a
    * shared store) another process wrote it, without reading any value. Keys expiring with time do not
    * change it. A store that cannot tell this cheaply does not have it.

@@ -19,6 +19,7 @@ export class MemoryStore implements KvStore {
   readonly kind = 'memory';
   private readonly spaces = new Map<Namespace, Map<string, Entry>>();
   private seq = 0;
+  private changes = 0;
   private readonly now: () => number;
 
   constructor(now: () => number = Date.now) {
@@ -43,22 +44,23 @@ export class MemoryStore implements KvStore {
     return new Uint8Array(copy.buffer, copy.byteOffset, copy.byteLength);
   }
 
-  revision(ns: Namespace, key: string): number | undefined {
-    const e = this.space(ns).get(key);
-    return this.live(e) ? e.seq : undefined;
+  /** See `KvStore.changeStamp`: moves with every write, delete or sweep that changed something. */
+  changeStamp(): number {
+    return this.changes;
   }
 
   async set(ns: Namespace, key: string, value: Uint8Array, options: SetOptions = {}): Promise<boolean> {
     const s = this.space(ns);
     if (options.overwrite === false && this.live(s.get(key))) return false;
     s.set(key, { value: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1'), expiresAt: options.expiresAt, seq: ++this.seq });
+    this.changes++;
     return true;
   }
 
   async delete(ns: Namespace, key: string): Promise<boolean> {
     const s = this.space(ns);
     const had = this.live(s.get(key));
-    s.delete(key);
+    if (s.delete(key)) this.changes++;
     return had;
   }
 
@@ -76,6 +78,7 @@ export class MemoryStore implements KvStore {
       const byAge = [...s.entries()].sort((a, b) => a[1].seq - b[1].seq);
       for (const [k] of byAge.slice(0, s.size - maxEntries)) (s.delete(k), removed++);
     }
+    if (removed > 0) this.changes++;
     return removed;
   }
 
