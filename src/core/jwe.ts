@@ -151,16 +151,6 @@ export function jweAlgFor(jwk: PublicJwk): 'ECDH-ES+A256KW' | 'RSA-OAEP-256' {
   return 'RSA-OAEP-256';
 }
 
-/**
- * A fresh ephemeral key on `crv` agreed with the uncompressed point `recipient`: its public point and the
- * shared secret (node:crypto; P-256 goes through the native `sealJwe` when the addon is built).
- */
-function ephemeralAgreement(crv: EcCurve, recipient: Uint8Array): { epk: Uint8Array; z: Uint8Array } {
-  const eph = createECDH(NODE_CURVE[crv]);
-  const epk = eph.generateKeys();
-  return { epk, z: eph.computeSecret(recipient) };
-}
-
 /** P-256 private scalars of the keys seen so far (the guest keeps its TEE key for its whole life). */
 const p256Scalars = new WeakMap<KeyObject, Uint8Array>();
 
@@ -218,10 +208,12 @@ export function encryptJwe(plaintext: Uint8Array, recipient: PublicJwk): Flatten
       }
     }
     cek = secureRandomBytes(32);
-    let ephPoint: Uint8Array;
+    // node:crypto for P-384, P-521, and P-256 without the addon.
+    const eph = createECDH(NODE_CURVE[crv]);
+    const ephPoint = eph.generateKeys();
     let z: Uint8Array;
     try {
-      ({ epk: ephPoint, z } = ephemeralAgreement(crv, point));
+      z = eph.computeSecret(point);
     } catch (cause) {
       throw new MalformedInput('EC public key is not a point on the curve', { where: 'jwk', cause });
     }

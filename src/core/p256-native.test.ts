@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createECDH, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { flattenedDecrypt } from 'jose';
 import { decryptJwe, encryptJwe, generateTeeKeyPair, utf8, type EcPublicJwk } from './index.js';
-import { p256Native } from './p256-native.js';
+import { loadP256Native, p256Native } from './p256-native.js';
 
 /** Skip locally when the addon is not built; in CI it must be (npm ci builds it). */
 function requireNative(): false | string {
@@ -211,6 +214,23 @@ describe('p256Native.sealJwe', { skip: requireNative() }, () => {
     const y = Buffer.from(jwk.y, 'base64url');
     y[5]! ^= 1;
     assert.throws(() => encryptJwe(utf8('x'), { ...jwk, y: y.toString('base64url') }), { name: 'MalformedInput', message: /not a point on the curve/ });
+  });
+});
+
+describe('loadP256Native', () => {
+  test('ignores a missing addon and one from an older build that lacks a function', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coco-addon-'));
+    try {
+      assert.equal(loadP256Native(join(dir, 'absent.node')), undefined);
+      const old = join(dir, 'old.cjs');
+      writeFileSync(old, 'module.exports = { ecdhEphemeral() {}, ecdh() {} };'); // before sealJwe existed
+      assert.equal(loadP256Native(old), undefined);
+      const whole = join(dir, 'whole.cjs');
+      writeFileSync(whole, 'module.exports = { ecdhEphemeral() {}, ecdh() {}, sealJwe() {} };');
+      assert.notEqual(loadP256Native(whole), undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,9 +1,9 @@
 /**
  * The optional native P-256 key agreement (`native/p256_ecdh.c`, built by `npm install`): one scalar
  * multiplication per derivation where node:crypto's ECDH does two or three (it re-validates keys on
- * every call), and the whole release JWE in one call. When it is absent (no C toolchain at install time) or switched off with
- * `disableNativeP256()` (Trustee does so for `COCO_NATIVE_P256=0`), callers use node:crypto instead;
- * both give the same JWE.
+ * every call), and the whole release JWE in one call. When it is absent (no C toolchain at install
+ * time), incomplete (an older build) or switched off with `disableNativeP256()` (Trustee does so for
+ * `COCO_NATIVE_P256=0`), callers use node:crypto instead; both give the same JWE.
  * @module
  */
 import { createRequire } from 'node:module';
@@ -30,15 +30,22 @@ export interface P256Native {
   sealJwe(recipient: Uint8Array, plaintext: Uint8Array): { protected: string; encrypted_key: string; iv: string; ciphertext: string; tag: string };
 }
 
-function load(): P256Native | undefined {
+/**
+ * The built addon, when it has every function above: a build left from an older checkout (before
+ * `npm install` ran again) is ignored rather than failing on the first release.
+ */
+export function loadP256Native(path = '../../build/Release/p256_ecdh.node'): P256Native | undefined {
+  let mod: Partial<Record<keyof P256Native, unknown>>;
   try {
-    return createRequire(import.meta.url)('../../build/Release/p256_ecdh.node') as P256Native;
+    mod = createRequire(import.meta.url)(path) as typeof mod;
   } catch {
     return undefined;
   }
+  const complete = typeof mod.ecdhEphemeral === 'function' && typeof mod.ecdh === 'function' && typeof mod.sealJwe === 'function';
+  return complete ? (mod as P256Native) : undefined;
 }
 
-let addon: P256Native | undefined = load();
+let addon: P256Native | undefined = loadP256Native();
 
 /** The addon, or undefined when it is not built or was switched off in this thread. */
 export function p256Native(): P256Native | undefined {
