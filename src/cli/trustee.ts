@@ -12,10 +12,12 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isCocoError } from '../core/index.js';
 import {
+  DEFAULT_AS_PORT,
   TRUSTEE_FLAGS_HELP,
   loadConfig,
   loadPolicyEngine,
   parseTrusteeArgs,
+  runAsServer,
   runTrustee,
   runTrusteeCluster,
   runTrusteeWorker,
@@ -24,9 +26,14 @@ import {
 } from '../trustee/index.js';
 import { EXIT } from './main.js';
 
-export const summary = 'run Trustee (KBS, attestation service, RVPS): coco trustee serve [-c kbs-config.toml] [--port N] [--data-dir DIR]';
+export const summary = 'run Trustee (KBS, attestation service, RVPS): coco trustee serve [-c kbs-config.toml] [--port N] [--data-dir DIR]; coco trustee serve-as (gRPC AS)';
 
 const USAGE = `usage: coco trustee serve [options]
+       coco trustee serve-as [-c kbs-config.toml] [--host H] [--port N] [--data-dir DIR] [--storage KIND]
+
+serve: the KBS with its attestation service (built in, or remote with type = "coco_as_grpc").
+serve-as: the attestation service and RVPS alone, over gRPC (upstream's attestation.proto and
+reference.proto) on --host:--port (default 127.0.0.1:${DEFAULT_AS_PORT}), for KBSs in coco_as_grpc mode.
 
 ${TRUSTEE_FLAGS_HELP}
 
@@ -123,13 +130,41 @@ async function serve(args: string[]): Promise<number> {
   return EXIT.ok;
 }
 
+/** `serve-as`: the gRPC attestation service until SIGINT/SIGTERM. */
+async function serveAs(args: string[]): Promise<number> {
+  const parsed = parseTrusteeArgs(args);
+  if (parsed.help) {
+    console.log(USAGE);
+    return EXIT.ok;
+  }
+  const { host, port, ...overrides } = parsed.overrides;
+  const config = loadConfig({ ...(parsed.file !== undefined ? { file: parsed.file } : {}), env: process.env, overrides });
+  const running = await runAsServer(config, { ...(host !== undefined ? { host } : {}), port: port ?? DEFAULT_AS_PORT }, { policyEngine: await loadPolicyEngine() });
+  const signer = config.attestationService.tokenBroker.signer;
+  console.log(
+    [
+      `attestation service (gRPC) listening on ${running.url}`,
+      `  services:  attestation.AttestationService, reference.ReferenceValueProviderService`,
+      `  config:    ${config.source ?? '(embedded defaults)'}`,
+      `  storage:   ${describeStorage(config.storage)}`,
+      `  signer:    ${signer ? signer.keyPath : 'a fresh P-256 key (set attestation_token_broker.signer so that KBSs can trust it)'}`,
+      '',
+      `a KBS uses it with: [attestation_service] type = "coco_as_grpc", as_addr = "${running.url}"`,
+    ].join('\n'),
+  );
+  await stopSignal();
+  await running.close();
+  return EXIT.ok;
+}
+
 export async function run(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub !== 'serve') {
+  if (sub !== 'serve' && sub !== 'serve-as') {
     console.error(USAGE);
     return sub === undefined || sub === '--help' || sub === '-h' ? EXIT.ok : EXIT.usage;
   }
   try {
+    if (sub === 'serve-as') return await serveAs(rest);
     return await serve(rest);
   } catch (err) {
     if (cluster.isWorker) {

@@ -58,3 +58,31 @@ export {
 } from './sealed-secret.js';
 export type { SecretPayload, VaultSecret, EnvelopeSecret, EnvelopeWrapType, SealedSecret, SealedSecretHeader } from './sealed-secret.js';
 export { encryptEnvelopeData, decryptEnvelopeData, wrapDataKey, unwrapDataKey, createKbsEnvelope, openEnvelope } from './sealed-envelope.js';
+export { encodeMessage, decodeMessage } from './protobuf.js';
+export type { MessageSchema, FieldSpec, ProtoMessage, ScalarType } from './protobuf.js';
+export {
+  GrpcStatus,
+  grpcStatusName,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  frameMessage,
+  unframeMessage,
+  encodeGrpcMessage,
+  decodeGrpcMessage,
+  parseGrpcTimeout,
+  formatGrpcTimeout,
+} from './grpc.js';
+export type { GrpcStatusCode } from './grpc.js';
+export {
+  AS_METHODS,
+  ATTESTATION_REQUEST,
+  ATTESTATION_RESPONSE,
+  INDIVIDUAL_ATTESTATION_REQUEST,
+  SET_POLICY_REQUEST,
+  SET_POLICY_RESPONSE,
+  CHALLENGE_REQUEST,
+  CHALLENGE_RESPONSE,
+  REFERENCE_VALUE_QUERY_REQUEST,
+  REFERENCE_VALUE_QUERY_RESPONSE,
+  REFERENCE_VALUE_REGISTER_REQUEST,
+  REFERENCE_VALUE_REGISTER_RESPONSE,
+} from './as-grpc.js';

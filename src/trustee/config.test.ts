@@ -13,6 +13,15 @@ const load = (text: string, env: Record<string, string> = {}) => parseConfigText
 const fails = (text: string, key: string, message?: RegExp) =>
   assert.throws(() => load(text), (e: unknown) => e instanceof ConfigError && e.key === key && (message ? message.test(e.message) : e.message.includes(key)));
 
+/** A `coco_as_grpc` fixture: the remote AS address and pool size, then the file's other checks. */
+function remoteAs(address: string, poolSize: number, rest: (c: TrusteeConfig) => void): (c: TrusteeConfig) => void {
+  return (c) => {
+    assert.equal(c.attestationService.type, 'coco_as_grpc');
+    assert.deepEqual(c.attestationService.remote, { address, poolSize });
+    rest(c);
+  };
+}
+
 // What each upstream fixture must give: a check of the typed config, or the key it is refused for.
 const EXPECT: Record<string, ((c: TrusteeConfig) => void) | string> = {
   'coco-as-builtin-1.toml': 'attestation_service.rvps_config.type',
@@ -33,17 +42,40 @@ const EXPECT: Record<string, ((c: TrusteeConfig) => void) | string> = {
     assert.deepEqual(c.plugins, [{ name: 'resource', storageBackendType: 'kvstorage' }]);
     assert.equal(c.http.sockets[0]!.host, '127.0.0.1');
   },
-  'coco-as-grpc-1.toml': 'attestation_service.type',
-  'coco-as-grpc-2.toml': 'attestation_service.type',
-  'coco-as-grpc-3.toml': 'attestation_service.type',
+  'coco-as-grpc-1.toml': remoteAs('http://127.0.0.1:50001', 100, (c) => {
+    assert.equal(c.attestationService.sessionTimeoutMin, 600);
+    assert.deepEqual(c.attestationToken.trustedCertsPaths, ['/etc/ca', '/etc/ca2']);
+    assert.equal(c.http.privateKey, '/etc/kbs-private.key');
+    assert.deepEqual(c.plugins, [{ name: 'sample', item: 'value1' }, { name: 'resource', storageBackendType: 'kvstorage' }]);
+  }),
+  'coco-as-grpc-2.toml': remoteAs('http://as:50004', 100, (c) => {
+    assert.equal(c.attestationService.sessionTimeoutMin, 5);
+    assert.equal(c.admin.mode, 'AuthenticatedAuthorization');
+    if (c.admin.mode !== 'AuthenticatedAuthorization') return;
+    assert.deepEqual(c.admin.identityProviders[1], { issuer: 'admin2-issuer', publicKeyUri: '/opt/confidential-containers/trustee/admin2-pubkey.pem' });
+    assert.deepEqual(c.admin.acls[0], { role: 'admin1', allowedEndpoints: '^/kbs/v0/resource/.+$' });
+    assert.deepEqual(c.sessionStorage, { type: 'memory' });
+    assert.deepEqual(c.storage, { type: 'sqlite', path: '/opt/confidential-containers/trustee/kbs.sqlite' });
+  }),
+  'coco-as-grpc-3.toml': remoteAs('http://127.0.0.1:50004', 100, (c) => assert.deepEqual(c.storage, { type: 'memory' })),
   'intel-ta-1.toml': 'attestation_service.type',
   'intel-ta-2.toml': 'attestation_service.type',
   'intel-ta-3.toml': 'attestation_service.type',
-  'tls-profile-custom-pqc.toml': 'attestation_service.type',
-  'tls-profile-custom.toml': 'attestation_service.type',
-  'tls-profile-intermediate.toml': 'attestation_service.type',
-  'tls-profile-modern.toml': 'attestation_service.type',
-  'tls-profile-old.toml': 'attestation_service.type',
+  'tls-profile-custom-pqc.toml': remoteAs('http://127.0.0.1:50001', 100, (c) =>
+    assert.deepEqual(c.http.tls, {
+      profile: 'custom',
+      minVersion: '1.3',
+      maxVersion: '1.3',
+      ciphers: 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256',
+      groups: 'X25519MLKEM768:X25519:secp256r1',
+    }),
+  ),
+  'tls-profile-custom.toml': remoteAs('http://127.0.0.1:50001', 100, (c) =>
+    assert.deepEqual(c.http.tls, { profile: 'custom', minVersion: '1.3', ciphers: 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256', groups: 'X25519:secp384r1' }),
+  ),
+  'tls-profile-intermediate.toml': remoteAs('http://127.0.0.1:50001', 100, (c) => assert.deepEqual(c.http.tls, { profile: 'intermediate' })),
+  'tls-profile-modern.toml': remoteAs('http://127.0.0.1:50001', 100, (c) => assert.deepEqual(c.http.tls, { profile: 'modern' })),
+  'tls-profile-old.toml': remoteAs('http://127.0.0.1:50001', 100, (c) => assert.deepEqual(c.http.tls, { profile: 'old' })),
 };
 
 // The same files with the refused choice replaced by the built-in one must load: the rest of each file is understood.
@@ -54,35 +86,9 @@ function withBuiltinAs(text: string): string {
 }
 const VARIANT: Record<string, (c: TrusteeConfig) => void> = {
   'coco-as-builtin-1.toml': (c) => assert.deepEqual(c.admin, { mode: 'DenyAll' }),
-  'coco-as-grpc-1.toml': (c) => {
-    assert.deepEqual(c.attestationToken.trustedCertsPaths, ['/etc/ca', '/etc/ca2']);
-    assert.equal(c.http.privateKey, '/etc/kbs-private.key');
-    assert.deepEqual(c.plugins, [{ name: 'sample', item: 'value1' }, { name: 'resource', storageBackendType: 'kvstorage' }]);
-  },
-  'coco-as-grpc-2.toml': (c) => {
-    assert.equal(c.admin.mode, 'AuthenticatedAuthorization');
-    if (c.admin.mode !== 'AuthenticatedAuthorization') return;
-    assert.deepEqual(c.admin.identityProviders[1], { issuer: 'admin2-issuer', publicKeyUri: '/opt/confidential-containers/trustee/admin2-pubkey.pem' });
-    assert.deepEqual(c.admin.acls[0], { role: 'admin1', allowedEndpoints: '^/kbs/v0/resource/.+$' });
-    assert.deepEqual(c.sessionStorage, { type: 'memory' });
-    assert.deepEqual(c.storage, { type: 'sqlite', path: '/opt/confidential-containers/trustee/kbs.sqlite' });
-  },
-  'coco-as-grpc-3.toml': (c) => assert.deepEqual(c.storage, { type: 'memory' }),
   'intel-ta-1.toml': (c) => assert.deepEqual(c.attestationToken.trustedJwkSets, ['/etc/ca', '/etc/ca2']),
   'intel-ta-2.toml': (c) => assert.deepEqual(c.attestationToken.trustedJwkSets, ['https://portal.trustauthority.intel.com']),
   'intel-ta-3.toml': (c) => assert.equal(c.http.insecureHttp, true),
-  'tls-profile-custom-pqc.toml': (c) =>
-    assert.deepEqual(c.http.tls, {
-      profile: 'custom',
-      minVersion: '1.3',
-      maxVersion: '1.3',
-      ciphers: 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256',
-      groups: 'X25519MLKEM768:X25519:secp256r1',
-    }),
-  'tls-profile-custom.toml': (c) => assert.deepEqual(c.http.tls, { profile: 'custom', minVersion: '1.3', ciphers: 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256', groups: 'X25519:secp384r1' }),
-  'tls-profile-intermediate.toml': (c) => assert.deepEqual(c.http.tls, { profile: 'intermediate' }),
-  'tls-profile-modern.toml': (c) => assert.deepEqual(c.http.tls, { profile: 'modern' }),
-  'tls-profile-old.toml': (c) => assert.deepEqual(c.http.tls, { profile: 'old' }),
 };
 
 describe('loadConfig on the upstream kbs-config fixtures', () => {

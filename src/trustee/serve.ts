@@ -62,7 +62,9 @@ export function trusteeOptionsFromConfig(
   if (broker.signer?.certPath) token.signerCertChainPem = readText(broker.signer.certPath, `${signerKey}.cert_path`);
   const t = config.attestationToken;
   const jwks = loaded.jwks ?? readLocalJwkSets(t.trustedJwkSets);
+  const remote = config.attestationService.remote;
   return {
+    ...(remote ? { remoteAs: { address: remote.address } } : {}),
     versionRange: config.protocolVersion.source,
     sessionLifetimeMinutes: config.attestationService.sessionTimeoutMin,
     verboseErrors: config.verboseErrors,

@@ -7,7 +7,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { SecureContextOptions } from 'node:tls';
 import { ConfigError, disableNativeP256, parseRange, satisfiesRange } from '../core/index.js';
-import type { Tee } from '../protocol/index.js';
+import { TEES, type Tee } from '../protocol/index.js';
 import { supportedTees, type Verifier, type VerifierEnv } from '../verifier/index.js';
 import { REFERENCE_VALUE_BUILTIN } from './as/appraisal.js';
 import { AttestationService } from './as/attestation-service.js';
@@ -28,6 +28,7 @@ import { createKbsApp } from './kbs/routes.js';
 import { SessionStore, sessionTableFor } from './kbs/session.js';
 import { ResourceRepository } from './resource/repository.js';
 import { ReferenceValues } from './rvps/reference-values.js';
+import { RemoteAttestationService, type RemoteAsOptions } from './grpc/remote-as.js';
 import type { KvStore } from './storage/kv.js';
 
 export interface TrusteeOptions {
@@ -70,6 +71,11 @@ export interface TrusteeOptions {
   /** Replace the verifier registry (tests, extra TEEs); then `tees` lists what it supports. */
   verifierFor?: (tee: Tee) => Verifier;
   tees?: Tee[];
+  /**
+   * `coco_as_grpc`: the attestation service (with its policies and RVPS) is another process at
+   * `address` (see `grpc/remote-as.ts`); its tokens are trusted through `tokenTrust`.
+   */
+  remoteAs?: RemoteAsOptions;
   /** AS policy ids the KBS requests (default `["default"]`). */
   policyIds?: string[];
   auditMaxEntries?: number;
@@ -141,15 +147,16 @@ export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
     issued,
     insecureHeaderJwk: options.tokenTrust?.insecureHeaderJwk ?? false,
   });
+  const remote = options.remoteAs ? new RemoteAttestationService(options.remoteAs, tokens) : undefined;
   const context: KbsContext = {
     sessions: new SessionStore(sessionTableFor(sessionStore, options.sessionMaxEntries), (options.sessionLifetimeMinutes ?? 5) * 60_000),
-    as: new AttestationService(asOptions),
+    as: remote ?? new AttestationService(asOptions),
     tokens,
     resources: new ResourceRepository(store),
     crypto,
     resourcePolicy,
-    asPolicies,
-    rvps,
+    asPolicies: remote?.policies ?? asPolicies,
+    rvps: remote?.rvps ?? rvps,
     audit: new AuditLog(store, options.auditMaxEntries),
     admin: options.admin ?? denyAllAdmin,
     metrics: options.metrics ?? noMetrics,
@@ -158,7 +165,8 @@ export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
       versionOk: (v) => satisfiesRange(v, range),
       verboseErrors: options.verboseErrors ?? false,
       policyIds: options.policyIds ?? ['default'],
-      supportedTees: new Set(options.tees ?? supportedTees()),
+      // A remote service decides which TEEs it verifies; /auth then accepts every TEE we know of.
+      supportedTees: new Set(options.tees ?? (remote ? TEES : supportedTees())),
       extraTeeKeyPaths: options.tokenTrust?.extraTeeKeyPaths ?? [],
     },
     now,
@@ -169,6 +177,7 @@ export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
     context,
     signer,
     async close() {
+      remote?.close();
       await crypto.close();
       if (sessionStore !== store) await sessionStore.close();
       await store.close();

@@ -30,8 +30,15 @@ export interface EvidenceItem {
   evidence: unknown;
   /** The runtime-data JSON object whose digest the evidence must carry; absent = not checked. */
   runtimeData?: Record<string, unknown>;
+  /**
+   * Or: bytes the evidence's report-data field must carry as they are (upstream's "raw" runtime data,
+   * gRPC `raw_runtime_data`); they leave no `runtime_data_claims`.
+   */
+  rawRuntimeData?: Uint8Array;
   hashAlgorithm: HashAlgorithm;
   initData?: InitDataBody;
+  /** Or: the init-data digest itself (gRPC `init_data_digest`); it leaves no `init_data_claims`. */
+  initDataDigest?: Uint8Array;
 }
 
 /** Explanations kept per attestation (audit records stay small however many devices attest). */
@@ -102,7 +109,9 @@ export class AttestationService {
       }
       const expected: { reportData?: Uint8Array; initDataDigest?: Uint8Array } = {};
       if (item.runtimeData) expected.reportData = runtimeDataDigest(item.runtimeData, item.hashAlgorithm);
+      else if (item.rawRuntimeData) expected.reportData = item.rawRuntimeData;
       if (init) expected.initDataDigest = init.digest;
+      else if (item.initDataDigest) expected.initDataDigest = item.initDataDigest;
       const result = await verifier.evaluate(item.evidence, expected, now);
       checks.push(...result.checks);
       const input = annotate(item, result.claims, init?.claims, this.options.verboseToken ?? true);

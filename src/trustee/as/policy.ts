@@ -4,7 +4,7 @@
  * replicas that share storage consistent.
  * @module
  */
-import { MalformedInput, NotFound, bytesEqual, fromUtf8, utf8 } from '../../core/index.js';
+import { MalformedInput, NotFound, bytesEqual, expectString, fromBase64Url, fromUtf8, utf8 } from '../../core/index.js';
 import type { KvStore, Namespace } from '../storage/kv.js';
 import type { CompiledPolicy, HostBuiltins, PolicyEngine } from './policy-engine.js';
 
@@ -90,4 +90,12 @@ export class PolicyStore {
     this.lastSeen.set(id, { raw: raw.slice(), stamp, policy });
     return policy;
   }
+}
+
+/** A policy as the admin API and the AS gRPC interface carry it: base64url without padding of UTF-8 text. */
+export function decodePolicyText(v: unknown, where: string): string {
+  // Upstream decodes base64url without padding; padded input is refused as upstream does.
+  const text = expectString(v, where);
+  if (text.includes('=')) throw new MalformedInput(`${where}: expected base64url without padding`, { where });
+  return fromUtf8(fromBase64Url(text, where), where);
 }

@@ -1,7 +1,6 @@
 /**
  * `[http_server]`, `[attestation_token]`, `[attestation_service]` and `[[plugins]]`. Unsupported but
- * well-formed choices (gRPC AS, Intel Trust Authority, gRPC RVPS, non-KV resource backends, other
- * plugins) are parsed fully and reported through `unsupported`, so unknown keys are still caught.
+ * well-formed choices (Intel Trust Authority, gRPC RVPS, non-KV resource backends, other plugins) are parsed fully and reported through `unsupported`, so unknown keys are still caught.
  * @module
  */
 import { ConfigError } from '../../core/index.js';
@@ -11,6 +10,8 @@ import { STORAGE_TYPES, type StorageBackends } from './storage-section.js';
 import type { AttestationServiceConfig, AttestationTokenConfig, HttpServerConfig, PluginConfig, TlsProfile } from './types.js';
 
 const MIB = 1024 * 1024;
+/** Upstream KBS's default `as_addr`. */
+export const DEFAULT_AS_ADDR = 'http://127.0.0.1:50004';
 
 /** Why a supported parse still cannot run here; the loader throws it after checking every key. */
 export type Unsupported = ConfigError[];
@@ -121,18 +122,22 @@ export function readAttestationService(sec: Section, storage: StorageBackends, u
   const verifier = sec.optTable('verifier_config') ?? {};
   let asStorage: StorageConfig | undefined;
   if (sec.has('storage_type')) asStorage = storage.resolve(sec.oneOf('storage_type', STORAGE_TYPES), sec.key('storage_type'));
-  // gRPC AS and Intel Trust Authority keys: read so that typos still fail, then refused below.
-  for (const k of ['as_addr', 'base_url', 'api_key', 'certs_file']) sec.optString(k);
-  sec.optInt('pool_size', 1, 100_000);
+  const asAddr = sec.optString('as_addr');
+  const poolSize = sec.optInt('pool_size', 1, 100_000);
+  // Intel Trust Authority keys: read so that typos still fail, then refused below.
+  for (const k of ['base_url', 'api_key', 'certs_file']) sec.optString(k);
   sec.optBool('allow_unmatched_policy');
   sec.stringArray('policy_ids');
   sec.done();
-  if (type === 'coco_as_grpc') {
-    unsupported.push(new ConfigError(`${sec.key('type')} = "coco_as_grpc" is not supported: the attestation service is built in (use "coco_as_builtin")`, { key: sec.key('type') }));
-  } else if (type === 'intel_ta') {
-    unsupported.push(new ConfigError(`${sec.key('type')} = "intel_ta" is not supported: Intel Trust Authority is a remote SaaS verifier; use "coco_as_builtin"`, { key: sec.key('type') }));
+  if (type === 'intel_ta') {
+    unsupported.push(new ConfigError(`${sec.key('type')} = "intel_ta" is not supported: Intel Trust Authority is a remote SaaS verifier; use "coco_as_builtin" or "coco_as_grpc"`, { key: sec.key('type') }));
   }
-  const out: AttestationServiceConfig = { type: 'coco_as_builtin', sessionTimeoutMin, tokenBroker, rvps, verifier };
+  const out: AttestationServiceConfig = { type: type === 'coco_as_grpc' ? 'coco_as_grpc' : 'coco_as_builtin', sessionTimeoutMin, tokenBroker, rvps, verifier };
+  if (type === 'coco_as_grpc') {
+    const address = asAddr ?? DEFAULT_AS_ADDR;
+    if (!/^https?:\/\/[^/\s]+\/?$/.test(address)) throw new ConfigError(`${sec.key('as_addr')}: expected http://host:port or https://host:port, got ${JSON.stringify(address)}`, { key: sec.key('as_addr') });
+    out.remote = { address, poolSize: poolSize ?? 100 };
+  }
   if (asStorage) out.storage = asStorage;
   return out;
 }

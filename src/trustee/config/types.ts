@@ -40,7 +40,10 @@ export interface TokenBrokerConfig {
 }
 
 export interface AttestationServiceConfig {
-  type: 'coco_as_builtin';
+  /** Built in, or (`coco_as_grpc`) another process reached over gRPC at `remote.address`. */
+  type: 'coco_as_builtin' | 'coco_as_grpc';
+  /** `coco_as_grpc`: `as_addr` (default `http://127.0.0.1:50004`) and `pool_size` (accepted; one multiplexed HTTP/2 connection is used). */
+  remote?: { address: string; poolSize: number };
   /** KBS session lifetime, minutes (`attestation_service.timeout`). */
   sessionTimeoutMin: number;
   tokenBroker: TokenBrokerConfig;

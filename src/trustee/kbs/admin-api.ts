@@ -4,25 +4,18 @@
  * policy read-back and the audit log.
  * @module
  */
-import { MalformedInput, NotFound, expectObject, expectString, fromBase64Url, fromUtf8, optionalString } from '../../core/index.js';
-import { parsePolicyId } from '../as/policy.js';
+import { MalformedInput, NotFound, expectObject, expectString, optionalString } from '../../core/index.js';
+import { decodePolicyText, parsePolicyId } from '../as/policy.js';
 import { parseRvpsMessage } from '../rvps/reference-values.js';
 import type { AuditOutcome, AuditRecord, AuditRoute } from './audit.js';
 import { RESOURCE_POLICY_ID, type KbsContext } from './context.js';
 import { parseResourceSegments } from './resource.js';
 
-function decodePolicy(v: unknown, where: string): string {
-  // Upstream decodes base64url without padding; padded input is refused as upstream does.
-  const text = expectString(v, where);
-  if (text.includes('=')) throw new MalformedInput(`${where}: expected base64url without padding`, { where });
-  return fromUtf8(fromBase64Url(text, where), where);
-}
-
 export async function setAttestationPolicy(ctx: KbsContext, body: unknown): Promise<string> {
   const o = expectObject(body, 'body');
   const id = parsePolicyId(expectString(o.policy_id, 'policy_id'));
   optionalString(o.type, 'type');
-  await ctx.asPolicies.set(id, decodePolicy(o.policy, 'policy'));
+  await ctx.asPolicies.set(id, decodePolicyText(o.policy, 'policy'));
   return id;
 }
 
@@ -34,7 +27,7 @@ export async function getAttestationPolicy(ctx: KbsContext, id: string): Promise
 
 export async function setResourcePolicy(ctx: KbsContext, body: unknown): Promise<void> {
   const o = expectObject(body, 'body');
-  await ctx.resourcePolicy.set(RESOURCE_POLICY_ID, decodePolicy(o.policy, 'policy'));
+  await ctx.resourcePolicy.set(RESOURCE_POLICY_ID, decodePolicyText(o.policy, 'policy'));
 }
 
 export async function getResourcePolicyText(ctx: KbsContext): Promise<string> {

@@ -7,7 +7,7 @@ import type { CryptoThread } from '../crypto-thread.js';
 import type { PolicyStore } from '../as/policy.js';
 import type { TokenVerifier } from '../as/token-verifier.js';
 import type { ResourceRepository } from '../resource/repository.js';
-import type { ReferenceValues } from '../rvps/reference-values.js';
+import type { ReferenceValueRecord, ReferenceValues } from '../rvps/reference-values.js';
 import type { AdminHooks } from './admin-hooks.js';
 import type { AuditLog } from './audit.js';
 import type { MetricsHooks } from './metrics-hooks.js';
@@ -29,14 +29,15 @@ export interface KbsSettings {
 
 export interface KbsContext {
   sessions: SessionStore;
-  as: AttestationService;
+  /** The built-in service, or the remote one (`coco_as_grpc`, `grpc/remote-as.ts`). */
+  as: Pick<AttestationService, 'evaluate'>;
   tokens: TokenVerifier;
   resources: ResourceRepository;
   /** Encrypts released resources to the TEE key (and signs tokens, through the AS's signer). */
   crypto: CryptoThread;
   resourcePolicy: PolicyStore;
-  asPolicies: PolicyStore;
-  rvps: ReferenceValues;
+  asPolicies: Pick<PolicyStore, 'set' | 'text' | 'list'>;
+  rvps: Pick<ReferenceValues, 'register' | 'list'> & { get(name: string): Promise<Pick<ReferenceValueRecord, 'value'> | undefined> };
   audit: AuditLog;
   admin: AdminHooks;
   metrics: MetricsHooks;

@@ -1,0 +1,327 @@
+/**
+ * Unary gRPC over node:http2 (cleartext h2c for `http://` addresses, TLS for `https://`), enough for
+ * the Attestation Service and RVPS interfaces (`protocol/as-grpc.ts`): a server that routes
+ * `/package.Service/Method` to handlers, and a client with a per-call deadline.
+ *
+ * Server: a request must be `POST` with `content-type: application/grpc[+proto]` and one uncompressed
+ * message no larger than the limit. Failures are answered "trailers-only" with `grpc-status` and a
+ * percent-encoded `grpc-message`: an unknown method is UNIMPLEMENTED, a frame or message that does
+ * not decode INVALID_ARGUMENT, a `GrpcError` from a handler its own code, any other error from a
+ * handler the code its `CocoError` class maps to (see `statusOf`). A `grpc-timeout` sent by the
+ * client bounds the handler: past it the call ends with DEADLINE_EXCEEDED.
+ *
+ * Client: one HTTP/2 session per client, opened on first use and again after it closes. A call past
+ * its deadline is cancelled (RST_STREAM) and fails with DEADLINE_EXCEEDED; a connection that fails
+ * gives UNAVAILABLE; a non-OK `grpc-status` is a `GrpcError` with that code and message.
+ * @module
+ */
+import { connect, constants, createServer, type ClientHttp2Session, type Http2Server, type ServerHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { CocoError, MalformedInput } from '../../core/index.js';
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  GrpcStatus,
+  decodeGrpcMessage,
+  encodeGrpcMessage,
+  formatGrpcTimeout,
+  frameMessage,
+  grpcStatusName,
+  parseGrpcTimeout,
+  unframeMessage,
+  type GrpcStatusCode,
+  decodeMessage,
+  encodeMessage,
+  type MessageSchema,
+  type ProtoMessage,
+} from '../../protocol/index.js';
+
+/** A gRPC failure with its status code (sent by a server handler, or received by the client). */
+export class GrpcError extends Error {
+  readonly code: number;
+  constructor(code: number, message: string) {
+    super(message);
+    this.name = 'GrpcError';
+    this.code = code;
+  }
+  /** `NOT_FOUND: no such policy`. */
+  override toString(): string {
+    return `${grpcStatusName(this.code)}: ${this.message}`;
+  }
+}
+
+export interface UnaryMethod {
+  /** `/package.Service/Method`. */
+  path: string;
+  request: MessageSchema;
+  response: MessageSchema;
+  handle(request: ProtoMessage): Promise<ProtoMessage>;
+}
+
+/** The status a handler's error is answered with. */
+export function statusOf(err: unknown): { code: number; message: string } {
+  if (err instanceof GrpcError) return { code: err.code, message: err.message };
+  if (err instanceof CocoError) {
+    const code: Record<string, GrpcStatusCode> = {
+      ERR_MALFORMED_INPUT: GrpcStatus.INVALID_ARGUMENT,
+      ERR_VERIFICATION_FAILED: GrpcStatus.PERMISSION_DENIED,
+      ERR_POLICY_DENIED: GrpcStatus.PERMISSION_DENIED,
+      ERR_NOT_FOUND: GrpcStatus.NOT_FOUND,
+      ERR_UNAUTHORIZED: GrpcStatus.UNAUTHENTICATED,
+      ERR_UNSUPPORTED: GrpcStatus.UNIMPLEMENTED,
+      ERR_CONFLICT: GrpcStatus.ALREADY_EXISTS,
+      ERR_LIMIT_EXCEEDED: GrpcStatus.RESOURCE_EXHAUSTED,
+      ERR_UNAVAILABLE: GrpcStatus.UNAVAILABLE,
+      ERR_CONFIG: GrpcStatus.FAILED_PRECONDITION,
+    };
+    return { code: code[err.code] ?? GrpcStatus.UNKNOWN, message: err.message };
+  }
+  // A bug in a handler: say so without its details.
+  return { code: GrpcStatus.INTERNAL, message: 'internal error' };
+}
+
+export interface GrpcServerOptions {
+  host?: string;
+  port?: number;
+  maxMessageBytes?: number;
+  /** Called with every failed call (method path, status, message), e.g. for a log line. */
+  onError?: (path: string, code: number, message: string) => void;
+}
+
+export interface GrpcListening {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+const GRPC_CONTENT_TYPE = /^application\/grpc(\+proto)?(;.*)?$/;
+
+function endWithStatus(stream: ServerHttp2Stream, code: number, message: string): void {
+  if (stream.destroyed || stream.closed) return;
+  const headers = { 'content-type': 'application/grpc', 'grpc-status': String(code), 'grpc-message': encodeGrpcMessage(message) };
+  if (stream.headersSent) {
+    stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+    return;
+  }
+  stream.respond({ ':status': 200, ...headers }, { endStream: true });
+}
+
+function readAll(stream: NodeJS.ReadableStream, limit: number): Promise<Uint8Array | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    stream.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) over = true;
+      if (!over) chunks.push(c);
+    });
+    stream.on('end', () => resolve(over ? undefined : Buffer.concat(chunks, size)));
+    stream.on('error', reject);
+  });
+}
+
+async function serveCall(methods: Map<string, UnaryMethod>, limit: number, stream: ServerHttp2Stream, headers: IncomingHttpHeaders, onError: GrpcServerOptions['onError']): Promise<void> {
+  const path = String(headers[':path'] ?? '');
+  const fail = (code: number, message: string) => {
+    onError?.(path, code, message);
+    endWithStatus(stream, code, message);
+  };
+  if (headers[':method'] !== 'POST') {
+    stream.respond({ ':status': 405 }, { endStream: true });
+    return;
+  }
+  if (!GRPC_CONTENT_TYPE.test(String(headers['content-type'] ?? ''))) {
+    stream.respond({ ':status': 415 }, { endStream: true });
+    return;
+  }
+  const method = methods.get(path);
+  let deadline: NodeJS.Timeout | undefined;
+  try {
+    const timeout = headers['grpc-timeout'];
+    const ms = typeof timeout === 'string' ? parseGrpcTimeout(timeout) : undefined;
+    const body = await readAll(stream, limit + 5);
+    if (!method) return fail(GrpcStatus.UNIMPLEMENTED, `unknown method ${path}`);
+    if (!body) return fail(GrpcStatus.RESOURCE_EXHAUSTED, `request larger than ${limit} bytes`);
+    const request = decodeMessage(method.request, unframeMessage(body, limit));
+    const work = method.handle(request);
+    const response =
+      ms === undefined
+        ? await work
+        : await Promise.race([
+            work,
+            new Promise<never>((_, reject) => {
+              deadline = setTimeout(() => reject(new GrpcError(GrpcStatus.DEADLINE_EXCEEDED, `deadline of ${ms} ms exceeded`)), ms);
+            }),
+          ]);
+    const frame = frameMessage(encodeMessage(method.response, response));
+    if (stream.destroyed || stream.closed) return;
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+    stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+    stream.end(frame);
+  } catch (err) {
+    const { code, message } = statusOf(err);
+    fail(code, message);
+  } finally {
+    if (deadline) clearTimeout(deadline);
+  }
+}
+
+/** Serve `methods` over cleartext HTTP/2 on `host:port` (port 0 picks a free port). */
+export function serveGrpc(methods: readonly UnaryMethod[], options: GrpcServerOptions = {}): Promise<GrpcListening> {
+  const byPath = new Map(methods.map((m) => [m.path, m]));
+  const limit = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const server: Http2Server = createServer();
+  server.on('stream', (stream, headers) => {
+    stream.on('error', () => {}); // a reset by the client: nothing left to answer
+    void serveCall(byPath, limit, stream, headers, options.onError);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 50004, options.host ?? '127.0.0.1', () => {
+      const addr = server.address() as AddressInfo;
+      const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+      const sessions = new Set<import('node:http2').ServerHttp2Session>();
+      server.on('session', (s) => {
+        sessions.add(s);
+        s.on('close', () => sessions.delete(s));
+      });
+      resolve({
+        url: `http://${host}:${addr.port}`,
+        port: addr.port,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            for (const s of sessions) s.close();
+          }),
+      });
+    });
+  });
+}
+
+export interface GrpcClientOptions {
+  /** Per-call deadline, ms (default 300 s, upstream KBS's bound on a call to the AS). */
+  timeoutMs?: number;
+  maxMessageBytes?: number;
+}
+
+/** A client of one gRPC server (`http://host:port` or `https://host:port`). */
+export class GrpcClient {
+  private session: ClientHttp2Session | undefined;
+  private readonly address: string;
+  private readonly timeoutMs: number;
+  private readonly limit: number;
+  /** Calls in flight: the session keeps the process alive only while there are some. */
+  private inflight = 0;
+
+  constructor(address: string, options: GrpcClientOptions = {}) {
+    let url: URL;
+    try {
+      url = new URL(address);
+    } catch (cause) {
+      throw new MalformedInput(`gRPC address ${JSON.stringify(address)} is not a URL`, { cause, where: 'grpc address' });
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new MalformedInput(`gRPC address ${address}: expected http:// or https://`, { where: 'grpc address' });
+    this.address = url.origin;
+    this.timeoutMs = options.timeoutMs ?? 300_000;
+    this.limit = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  }
+
+  /** The server's origin, e.g. `http://127.0.0.1:50004`. */
+  get target(): string {
+    return this.address;
+  }
+
+  private connection(): ClientHttp2Session {
+    if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
+    const s = connect(this.address);
+    s.on('error', () => {}); // surfaced to the calls in flight through their streams
+    s.on('close', () => {
+      if (this.session === s) this.session = undefined;
+    });
+    // Idle sessions do not keep the process alive; calls in flight do (their streams are ref'd).
+    s.unref();
+    this.session = s;
+    return s;
+  }
+
+  /** Call `path` with `request`; resolves with the decoded response. */
+  unary(path: string, requestSchema: MessageSchema, request: ProtoMessage, responseSchema: MessageSchema, options: { timeoutMs?: number } = {}): Promise<ProtoMessage> {
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const frame = frameMessage(encodeMessage(requestSchema, request));
+    return new Promise((resolve, reject) => {
+      let session: ClientHttp2Session;
+      try {
+        session = this.connection();
+      } catch (err) {
+        reject(new GrpcError(GrpcStatus.UNAVAILABLE, `cannot connect to ${this.address}: ${(err as Error).message}`));
+        return;
+      }
+      this.inflight++;
+      session.ref();
+      const stream = session.request({
+        ':method': 'POST',
+        ':path': path,
+        'content-type': 'application/grpc',
+        te: 'trailers',
+        'grpc-timeout': formatGrpcTimeout(timeoutMs),
+      });
+      let settled = false;
+      const done = (err: Error | undefined, value?: ProtoMessage) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (--this.inflight === 0) this.session?.unref();
+        if (err) reject(err);
+        else resolve(value!);
+      };
+      const timer = setTimeout(() => {
+        stream.close(constants.NGHTTP2_CANCEL);
+        done(new GrpcError(GrpcStatus.DEADLINE_EXCEEDED, `no answer from ${this.address}${path} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      let status: string | undefined;
+      let message = '';
+      let httpStatus = 0;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const takeStatus = (h: IncomingHttpHeaders) => {
+        if (h['grpc-status'] !== undefined) {
+          status = String(h['grpc-status']);
+          message = decodeGrpcMessage(String(h['grpc-message'] ?? ''));
+        }
+      };
+      stream.on('response', (h) => {
+        httpStatus = Number(h[':status']);
+        takeStatus(h);
+      });
+      stream.on('trailers', takeStatus);
+      stream.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > this.limit + 5) {
+          stream.close(constants.NGHTTP2_CANCEL);
+          done(new GrpcError(GrpcStatus.RESOURCE_EXHAUSTED, `response larger than ${this.limit} bytes`));
+          return;
+        }
+        chunks.push(c);
+      });
+      stream.on('error', (err) => done(new GrpcError(GrpcStatus.UNAVAILABLE, `${this.address}${path}: ${err.message}`)));
+      stream.on('close', () => {
+        if (settled) return;
+        if (httpStatus !== 200) return done(new GrpcError(GrpcStatus.UNAVAILABLE, `${this.address}${path}: HTTP status ${httpStatus || 'none'}`));
+        if (status === undefined) return done(new GrpcError(GrpcStatus.INTERNAL, `${this.address}${path}: the answer has no grpc-status`));
+        const code = Number(status);
+        if (code !== GrpcStatus.OK) return done(new GrpcError(Number.isInteger(code) ? code : GrpcStatus.UNKNOWN, message));
+        try {
+          done(undefined, decodeMessage(responseSchema, unframeMessage(Buffer.concat(chunks, size), this.limit)));
+        } catch (err) {
+          done(new GrpcError(GrpcStatus.INTERNAL, `${this.address}${path}: ${(err as Error).message}`));
+        }
+      });
+      stream.end(frame);
+    });
+  }
+
+  close(): void {
+    this.session?.close();
+    this.session = undefined;
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * `coco trustee serve-as`: the Attestation Service and RVPS on their own, behind upstream's gRPC
+ * interface (`grpc/as-service.ts`), for a split deployment where one or more KBSs run with
+ * `[attestation_service] type = "coco_as_grpc"` (ours, or upstream's). It reads the same config
+ * file as `coco trustee serve` — the `[attestation_service]` section (token broker, signer, verifier
+ * settings) and the storage — and listens on cleartext HTTP/2 at `host:port` (default
+ * 127.0.0.1:50004, upstream's port for it).
+ *
+ * The KBS that uses it must trust its token signer: configure `attestation_service
+ * .attestation_token_broker.signer` here and give the KBS the certificate or JWK set (without a
+ * signer key, the key is fresh at each start and only `insecure_header_jwk` would accept it).
+ * @module
+ */
+import { ConfigError } from '../core/index.js';
+import type { PolicyEngine } from './as/policy-engine.js';
+import type { TrusteeConfig } from './config.js';
+import { verifierEnvFromConfig } from './config/verifier-env.js';
+import { asServiceMethods } from './grpc/as-service.js';
+import { serveGrpc, type GrpcListening } from './grpc/transport.js';
+import { trusteeOptionsFromConfig } from './serve.js';
+import { createTrustee, type Trustee } from './server.js';
+import { openStore, startRetention } from './storage/index.js';
+
+/** Upstream's port for the gRPC attestation service. */
+export const DEFAULT_AS_PORT = 50004;
+
+export interface RunningAsServer {
+  readonly url: string;
+  readonly port: number;
+  /** The in-process Trustee whose AS, policies and RVPS are served (its KBS routes are not). */
+  readonly trustee: Trustee;
+  close(): Promise<void>;
+}
+
+export interface AsServerAddress {
+  host?: string;
+  port?: number;
+}
+
+/** Open the store, build the AS and serve it over gRPC. */
+export async function runAsServer(
+  config: TrusteeConfig,
+  address: AsServerAddress,
+  deps: { policyEngine: PolicyEngine; log?: (line: string) => void },
+): Promise<RunningAsServer> {
+  if (config.attestationService.type !== 'coco_as_builtin') {
+    throw new ConfigError('coco trustee serve-as runs the attestation service itself: attestation_service.type must be "coco_as_builtin"', { key: 'attestation_service.type' });
+  }
+  const options = trusteeOptionsFromConfig(config);
+  const verifierEnv = await verifierEnvFromConfig(config.attestationService.verifier);
+  const store = await openStore(config.storage);
+  // No KBS sessions here; audit records are not written by the AS calls either, but keep the bound.
+  const retention = startRetention(store, [{ ns: 'audit', maxEntries: config.retention.auditMaxEntries }], { intervalMs: config.retention.sweepIntervalSec * 1000 });
+  let trustee: Trustee;
+  try {
+    trustee = await createTrustee({ ...options, store, policyEngine: deps.policyEngine, verifierEnv });
+  } catch (err) {
+    await retention.stop();
+    await store.close();
+    throw err;
+  }
+  const ctx = trustee.context;
+  const log = deps.log ?? ((line: string) => console.error(`coco trustee serve-as: ${line}`));
+  let listening: GrpcListening;
+  try {
+    listening = await serveGrpc(asServiceMethods({ as: ctx.as, policies: ctx.asPolicies, rvps: ctx.rvps, tees: ctx.settings.supportedTees, now: ctx.now }), {
+      host: address.host ?? '127.0.0.1',
+      port: address.port ?? DEFAULT_AS_PORT,
+      maxMessageBytes: config.http.payloadRequestSizeBytes,
+      onError: (path, code, message) => log(`${path} failed (status ${code}): ${message}`),
+    });
+  } catch (err) {
+    await retention.stop();
+    await trustee.close();
+    throw err;
+  }
+  return {
+    url: listening.url,
+    port: listening.port,
+    trustee,
+    async close() {
+      await listening.close();
+      await retention.stop();
+      await trustee.close();
+    },
+  };
+}

@@ -1,0 +1,207 @@
+/**
+ * A split deployment over real sockets: `coco trustee serve-as` (runAsServer: the AS and RVPS behind
+ * upstream's gRPC interface, with a signer certificate from a test CA) and a KBS from an upstream-style
+ * config with `[attestation_service] type = "coco_as_grpc"` (runTrustee) that trusts that CA.
+ * The sample handshake runs over HTTP against the KBS, which calls the AS over HTTP/2; the admin
+ * API's policy and reference-value writes reach the AS process; refusals, an untrusted AS signer and
+ * an AS that is down each fail the attestation with an audit record naming the check.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { decodeJwt, decodeProtectedHeader, flattenedDecrypt } from 'jose';
+import { loadPolicyEngine, parseConfigText, runAsServer, runTrustee, type RunningAsServer, type RunningTrustee } from '../../src/trustee/index.js';
+import { requireTools } from '../support/system-tools.js';
+import { makeTestCa } from '../support/test-ca.js';
+import { ALLOW_RESOURCE_PLUGIN, SAMPLE_AFFIRMING_RVS, b64url, sampleAttestation, sampleGuest, sampleRvMessage, sha256Hex, type SampleGuest } from '../support/trustee.js';
+
+const SKIP = requireTools('openssl');
+const dir = mkdtempSync(join(tmpdir(), 'coco-grpc-as-'));
+const BUILD = { version: '0', gitHash: 'x', buildDate: 'x' };
+let as: RunningAsServer;
+let kbs: RunningTrustee;
+
+function kbsConfig(asAddr: string, trust: string): string {
+  return [
+    '[http_server]',
+    'sockets = ["127.0.0.1:0"]',
+    'insecure_http = true',
+    '[admin]',
+    'authorization_mode = "InsecureAllowAll"',
+    '[storage_backend]',
+    'storage_type = "Memory"',
+    '[attestation_token]',
+    trust,
+    '[attestation_service]',
+    'type = "coco_as_grpc"',
+    `as_addr = "${asAddr}"`,
+    'pool_size = 4',
+    '[kbs]',
+    'verbose_errors = true',
+  ].join('\n');
+}
+
+async function startKbs(asAddr: string, trust = `trusted_certs_paths = ["${join(dir, 'ca.pem')}"]`): Promise<RunningTrustee> {
+  return runTrustee(parseConfigText(kbsConfig(asAddr, trust), { cwd: dir, env: {} }), { policyEngine: await loadPolicyEngine(), build: BUILD });
+}
+
+async function http(url: string, method: string, path: string, init: { body?: unknown; raw?: string; headers?: Record<string, string> } = {}) {
+  const res = await fetch(url + path, {
+    method,
+    headers: { 'content-type': 'application/json', ...(init.headers ?? {}) },
+    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : init.raw !== undefined ? { body: init.raw } : {}),
+  });
+  return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+async function attest(url: string, guest: SampleGuest, opts: { initData?: string; bindNonce?: string } = {}) {
+  const auth = await http(url, 'POST', '/kbs/v0/auth', { body: { version: '0.4.0', tee: 'sample', 'extra-params': {} } });
+  assert.equal(auth.status, 200, auth.text);
+  const cookie = auth.headers.get('set-cookie')!.split(';')[0]!;
+  const { nonce } = JSON.parse(auth.text) as { nonce: string };
+  const res = await http(url, 'POST', '/kbs/v0/attest', { body: sampleAttestation(guest, nonce, opts), headers: { cookie } });
+  return { cookie, status: res.status, text: res.text };
+}
+
+async function lastAudit(url: string): Promise<{ check: string; detail: string; outcome: string }> {
+  const res = await http(url, 'GET', '/kbs/v0/audit?route=attest&limit=1');
+  assert.equal(res.status, 200, res.text);
+  return (JSON.parse(res.text) as Array<{ check: string; detail: string; outcome: string }>)[0]!;
+}
+
+before(async () => {
+  if (SKIP) return;
+  const ca = makeTestCa();
+  writeFileSync(join(dir, 'ca.pem'), ca.caPem);
+  writeFileSync(join(dir, 'signer.key'), ca.keyPem);
+  writeFileSync(join(dir, 'signer.pem'), ca.certPem);
+  const asConfig = parseConfigText(
+    [
+      '[storage_backend]',
+      'storage_type = "Memory"',
+      '[attestation_service]',
+      'type = "coco_as_builtin"',
+      '[attestation_service.attestation_token_broker]',
+      'issuer_name = "split-as"',
+      '[attestation_service.attestation_token_broker.signer]',
+      `key_path = "${join(dir, 'signer.key')}"`,
+      `cert_path = "${join(dir, 'signer.pem')}"`,
+    ].join('\n'),
+    { cwd: dir, env: {} },
+  );
+  as = await runAsServer(asConfig, { port: 0 }, { policyEngine: await loadPolicyEngine(), log: () => {} });
+  kbs = await startKbs(as.url);
+  const url = kbs.listening.url;
+  assert.equal((await http(url, 'POST', '/kbs/v0/resource-policy', { body: { policy: b64url(ALLOW_RESOURCE_PLUGIN) } })).status, 200);
+  assert.equal((await http(url, 'POST', '/kbs/v0/resource/default/split/key', { raw: 'split-secret', headers: { 'content-type': 'application/octet-stream' } })).status, 200);
+});
+
+after(async () => {
+  await kbs?.close();
+  await as?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('KBS with a remote attestation service over gRPC', { skip: SKIP }, () => {
+  test('reference values registered at the KBS land in the remote RVPS and can be read back through it', async () => {
+    const url = kbs.listening.url;
+    const res = await http(url, 'POST', '/kbs/v0/reference-value', { body: sampleRvMessage(SAMPLE_AFFIRMING_RVS) });
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual((await as.trustee.context.rvps.get('svn'))?.value, ['1'], 'stored by the AS process');
+    const back = await http(url, 'GET', '/kbs/v0/reference-value/svn');
+    assert.equal(back.status, 200, back.text);
+    assert.deepEqual(JSON.parse(back.text), ['1']);
+    // A name the RVPS does not hold answers as in the built-in mode: 401 RvpsError.
+    const missing = await http(url, 'GET', '/kbs/v0/reference-value/nothing-here');
+    assert.equal(missing.status, 401);
+    assert.match(JSON.parse(missing.text).type, /RvpsError$/);
+  });
+
+  test('the sample handshake releases the secret with a token signed by the remote service', async () => {
+    const url = kbs.listening.url;
+    const guest = sampleGuest('P-256');
+    const a = await attest(url, guest);
+    assert.equal(a.status, 200, a.text);
+    const { token } = JSON.parse(a.text) as { token: string };
+    const claims = decodeJwt(token) as Record<string, any>;
+    assert.equal(claims.iss, 'split-as');
+    assert.equal(claims.submods.cpu0['ear.status'], 'affirming');
+    assert.ok((decodeProtectedHeader(token).jwk as { x5c?: string[] }).x5c?.length, 'the header carries the signer chain');
+    const res = await http(url, 'GET', '/kbs/v0/resource/default/split/key', { headers: { cookie: a.cookie } });
+    assert.equal(res.status, 200, res.text);
+    const { plaintext } = await flattenedDecrypt(JSON.parse(res.text), guest.privateKey);
+    assert.equal(Buffer.from(plaintext).toString(), 'split-secret');
+    // The bearer flow verifies the same token against the configured CA.
+    const bearer = await http(url, 'GET', '/kbs/v0/resource/default/split/key', { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(bearer.status, 200, bearer.text);
+  });
+
+  test('init-data travels as TOML and shows in the remote token', async () => {
+    const initData = ['version = "0.1.0"', 'algorithm = "sha256"', '[data]', '"note.txt" = "split"', ''].join('\n');
+    const a = await attest(kbs.listening.url, sampleGuest(), { initData });
+    assert.equal(a.status, 200, a.text);
+    const evidence = (decodeJwt((JSON.parse(a.text) as { token: string }).token) as any).submods.cpu0['ear.veraison.annotated-evidence'];
+    assert.equal(Buffer.from(evidence.init_data, 'base64').toString('hex'), sha256Hex(initData));
+    assert.deepEqual(evidence.init_data_claims, { 'note.txt': 'split' });
+  });
+
+  test('an attestation policy set at the KBS is used by the remote service; reading it back is refused by name', async () => {
+    const url = kbs.listening.url;
+    const text = (await as.trustee.context.asPolicies.text('default_cpu'))!;
+    // A policy that lowers every verdict: the same evidence now fails the resource policy.
+    const strict = 'package policy\nimport rego.v1\ntrust_claims := {"executables": 33, "hardware": 97, "configuration": 36}\n';
+    assert.equal((await http(url, 'POST', '/kbs/v0/attestation-policy', { body: { policy_id: 'default_cpu', policy: b64url(strict) } })).status, 200);
+    try {
+      assert.equal(await as.trustee.context.asPolicies.text('default_cpu'), strict, 'stored by the AS process');
+      const a = await attest(url, sampleGuest());
+      assert.equal(a.status, 200, a.text);
+      const claims = decodeJwt((JSON.parse(a.text) as { token: string }).token) as any;
+      assert.equal(claims.submods.cpu0['ear.status'], 'contraindicated');
+      const read = await http(url, 'GET', '/kbs/v0/attestation-policy/default_cpu');
+      assert.notEqual(read.status, 200);
+      assert.match(read.text, /remote attestation service \(coco_as_grpc\)/);
+    } finally {
+      await as.trustee.context.asPolicies.set('default_cpu', text);
+    }
+  });
+
+  test('evidence the remote service refuses fails the attestation, audited with the remote reason', async () => {
+    const url = kbs.listening.url;
+    const a = await attest(url, sampleGuest(), { bindNonce: 'another-nonce' });
+    assert.equal(a.status, 401, a.text);
+    const rec = await lastAudit(url);
+    assert.equal(rec.check, 'as.remote');
+    assert.match(rec.detail, /PERMISSION_DENIED/);
+    assert.match(rec.detail, /report/i);
+  });
+
+  test('a KBS that does not trust the service signer refuses its tokens at attest', async () => {
+    const other = makeTestCa();
+    writeFileSync(join(dir, 'other-ca.pem'), other.caPem);
+    const k = await startKbs(as.url, `trusted_certs_paths = ["${join(dir, 'other-ca.pem')}"]`);
+    try {
+      const a = await attest(k.listening.url, sampleGuest());
+      assert.equal(a.status, 401, a.text);
+      const rec = await lastAudit(k.listening.url);
+      assert.equal(rec.check, 'as.remote.token');
+      assert.match(rec.detail, /\[attestation_token\] trust/);
+    } finally {
+      await k.close();
+    }
+  });
+
+  test('an attestation service that is down makes attestation unavailable, audited as such', async () => {
+    const k = await startKbs('http://127.0.0.1:9');
+    try {
+      const a = await attest(k.listening.url, sampleGuest());
+      assert.notEqual(a.status, 200);
+      const rec = await lastAudit(k.listening.url);
+      assert.equal(rec.check, 'as.remote.unavailable');
+      assert.match(rec.detail, /UNAVAILABLE/);
+    } finally {
+      await k.close();
+    }
+  });
+});
