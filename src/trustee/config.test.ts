@@ -142,6 +142,16 @@ describe('loadConfig defaults', () => {
     assert.equal(c.attestationToken.refreshSec, 300);
   });
 
+  test('coco_as_grpc without as_addr uses upstream\'s default address; a malformed address is refused by key', () => {
+    const c = load('[attestation_service]\ntype = "coco_as_grpc"\n');
+    assert.deepEqual(c.attestationService.remote, { address: 'http://127.0.0.1:50004', poolSize: 100 });
+    assert.deepEqual(trusteeOptionsFromConfig(c).remoteAs, { address: 'http://127.0.0.1:50004' });
+    assert.equal(trusteeOptionsFromConfig(load('')).remoteAs, undefined, 'the built-in service is the default');
+    fails('[attestation_service]\ntype = "coco_as_grpc"\nas_addr = "127.0.0.1:50004"\n', 'attestation_service.as_addr', /http:\/\/host:port/);
+    fails('[attestation_service]\ntype = "coco_as_grpc"\nas_addr = "http://as:1/path"\n', 'attestation_service.as_addr');
+    fails('[attestation_service]\ntype = "coco_as_grpc"\npool_size = 0\n', 'attestation_service.pool_size');
+  });
+
   test('kbs.jwk_sets_refresh_sec sets how often the trusted JWK sets are reloaded; 0 means at startup only', () => {
     const c = load('[kbs]\njwk_sets_refresh_sec = 0\n');
     assert.equal(c.attestationToken.refreshSec, 0);

@@ -14,6 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { decodeJwt, decodeProtectedHeader, flattenedDecrypt } from 'jose';
 import { loadPolicyEngine, parseConfigText, runAsServer, runTrustee, type RunningAsServer, type RunningTrustee } from '../../src/trustee/index.js';
 import { requireTools } from '../support/system-tools.js';
+import { startTrusteeProcess } from '../support/trustee-process.js';
 import { makeTestCa } from '../support/test-ca.js';
 import { ALLOW_RESOURCE_PLUGIN, SAMPLE_AFFIRMING_RVS, b64url, sampleAttestation, sampleGuest, sampleRvMessage, sha256Hex, type SampleGuest } from '../support/trustee.js';
 
@@ -202,6 +203,42 @@ describe('KBS with a remote attestation service over gRPC', { skip: SKIP }, () =
       assert.match(rec.detail, /UNAVAILABLE/);
     } finally {
       await k.close();
+    }
+  });
+
+  test('as processes: coco trustee serve-as and a coco trustee serve in coco_as_grpc mode complete a handshake', async () => {
+    writeFileSync(
+      join(dir, 'as.toml'),
+      [
+        '[storage_backend]',
+        'storage_type = "Memory"',
+        '[attestation_service.attestation_token_broker.signer]',
+        `key_path = "${join(dir, 'signer.key')}"`,
+        `cert_path = "${join(dir, 'signer.pem')}"`,
+      ].join('\n'),
+    );
+    const asProc = await startTrusteeProcess(['-c', join(dir, 'as.toml'), '--port', '0'], {}, 30_000, 'serve-as');
+    try {
+      assert.match(asProc.output(), /attestation\.AttestationService, reference\.ReferenceValueProviderService/);
+      writeFileSync(join(dir, 'kbs.toml'), kbsConfig(asProc.url, `trusted_certs_paths = ["${join(dir, 'ca.pem')}"]`));
+      const kbsProc = await startTrusteeProcess(['-c', join(dir, 'kbs.toml')]);
+      try {
+        const url = kbsProc.url;
+        assert.equal((await http(url, 'POST', '/kbs/v0/resource-policy', { body: { policy: b64url(ALLOW_RESOURCE_PLUGIN) } })).status, 200);
+        assert.equal((await http(url, 'POST', '/kbs/v0/reference-value', { body: sampleRvMessage(SAMPLE_AFFIRMING_RVS) })).status, 200);
+        assert.equal((await http(url, 'POST', '/kbs/v0/resource/default/proc/key', { raw: 'from-processes', headers: { 'content-type': 'application/octet-stream' } })).status, 200);
+        const guest = sampleGuest('P-384');
+        const a = await attest(url, guest);
+        assert.equal(a.status, 200, a.text);
+        assert.equal((decodeJwt((JSON.parse(a.text) as { token: string }).token) as any).submods.cpu0['ear.status'], 'affirming');
+        const res = await http(url, 'GET', '/kbs/v0/resource/default/proc/key', { headers: { cookie: a.cookie } });
+        assert.equal(res.status, 200, res.text);
+        assert.equal(Buffer.from((await flattenedDecrypt(JSON.parse(res.text), guest.privateKey)).plaintext).toString(), 'from-processes');
+      } finally {
+        await kbsProc.stop();
+      }
+    } finally {
+      await asProc.stop();
     }
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Runs `coco trustee serve` as a real child process (for multi-replica and restart tests): waits
+ * Runs `coco trustee serve` (or `serve-as`) as a real child process (for multi-replica and restart tests): waits
  * for its "listening on <url>" line, keeps its output for failure messages, and stops it with
  * SIGTERM (SIGKILL after a grace period).
  * @module
@@ -15,8 +15,9 @@ export interface TrusteeProcess {
   stop(): Promise<void>;
 }
 
-export async function startTrusteeProcess(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<TrusteeProcess> {
-  const child: ChildProcess = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'coco.mjs'), 'trustee', 'serve', ...args], {
+/** `coco trustee <command> ...args` (`serve`, or `serve-as` for the gRPC attestation service). */
+export async function startTrusteeProcess(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000, command: 'serve' | 'serve-as' = 'serve'): Promise<TrusteeProcess> {
+  const child: ChildProcess = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'coco.mjs'), 'trustee', command, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
