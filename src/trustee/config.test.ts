@@ -24,7 +24,14 @@ function remoteAs(address: string, poolSize: number, rest: (c: TrusteeConfig) =>
 
 // What each upstream fixture must give: a check of the typed config, or the key it is refused for.
 const EXPECT: Record<string, ((c: TrusteeConfig) => void) | string> = {
-  'coco-as-builtin-1.toml': 'attestation_service.rvps_config.type',
+  'coco-as-builtin-1.toml': (c) => {
+    assert.equal(c.attestationService.type, 'coco_as_builtin');
+    assert.deepEqual(c.attestationService.rvps, { type: 'GrpcRemote', address: 'http://127.0.0.1:50003' });
+    assert.deepEqual(trusteeOptionsFromConfig(c).remoteRvps, { address: 'http://127.0.0.1:50003' });
+    assert.equal(c.attestationService.tokenBroker.issuerName, 'CoCo-Attestation-Service');
+    assert.deepEqual(c.admin, { mode: 'DenyAll' });
+    assert.equal(c.http.insecureHttp, false);
+  },
   'coco-as-builtin-2.toml': (c) => {
     assert.deepEqual(c.http.sockets, [{ host: '0.0.0.0', port: 8080 }]);
     assert.equal(c.http.insecureHttp, true);
@@ -85,7 +92,6 @@ function withBuiltinAs(text: string): string {
   return `${withoutAs}\n${BUILTIN_AS}`;
 }
 const VARIANT: Record<string, (c: TrusteeConfig) => void> = {
-  'coco-as-builtin-1.toml': (c) => assert.deepEqual(c.admin, { mode: 'DenyAll' }),
   'intel-ta-1.toml': (c) => assert.deepEqual(c.attestationToken.trustedJwkSets, ['/etc/ca', '/etc/ca2']),
   'intel-ta-2.toml': (c) => assert.deepEqual(c.attestationToken.trustedJwkSets, ['https://portal.trustauthority.intel.com']),
   'intel-ta-3.toml': (c) => assert.equal(c.http.insecureHttp, true),
@@ -150,6 +156,15 @@ describe('loadConfig defaults', () => {
     fails('[attestation_service]\ntype = "coco_as_grpc"\nas_addr = "127.0.0.1:50004"\n', 'attestation_service.as_addr', /http:\/\/host:port/);
     fails('[attestation_service]\ntype = "coco_as_grpc"\nas_addr = "http://as:1/path"\n', 'attestation_service.as_addr');
     fails('[attestation_service]\ntype = "coco_as_grpc"\npool_size = 0\n', 'attestation_service.pool_size');
+  });
+
+  test('a GrpcRemote RVPS defaults to upstream\'s address and gets http:// when the scheme is missing', () => {
+    assert.deepEqual(load('[attestation_service.rvps_config]\ntype = "GrpcRemote"\n').attestationService.rvps, { type: 'GrpcRemote', address: 'http://127.0.0.1:50003' });
+    assert.deepEqual(load('[attestation_service.rvps_config]\ntype = "GrpcRemote"\naddress = "https://rvps:9"\n').attestationService.rvps, { type: 'GrpcRemote', address: 'https://rvps:9' });
+    fails('[attestation_service.rvps_config]\ntype = "GrpcRemote"\naddress = "http://rvps:9/x"\n', 'attestation_service.rvps_config.address');
+    // With a remote AS the RVPS is the AS's business.
+    const both = load('[attestation_service]\ntype = "coco_as_grpc"\n[attestation_service.rvps_config]\ntype = "GrpcRemote"\n');
+    assert.equal(trusteeOptionsFromConfig(both).remoteRvps, undefined);
   });
 
   test('kbs.jwk_sets_refresh_sec sets how often the trusted JWK sets are reloaded; 0 means at startup only', () => {

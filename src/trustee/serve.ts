@@ -63,8 +63,10 @@ export function trusteeOptionsFromConfig(
   const t = config.attestationToken;
   const jwks = loaded.jwks ?? readLocalJwkSets(t.trustedJwkSets);
   const remote = config.attestationService.remote;
+  const rvps = config.attestationService.rvps;
   return {
     ...(remote ? { remoteAs: { address: remote.address } } : {}),
+    ...(!remote && rvps.type === 'GrpcRemote' ? { remoteRvps: { address: rvps.address } } : {}),
     versionRange: config.protocolVersion.source,
     sessionLifetimeMinutes: config.attestationService.sessionTimeoutMin,
     verboseErrors: config.verboseErrors,

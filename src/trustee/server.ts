@@ -29,6 +29,8 @@ import { SessionStore, sessionTableFor } from './kbs/session.js';
 import { ResourceRepository } from './resource/repository.js';
 import { ReferenceValues } from './rvps/reference-values.js';
 import { RemoteAttestationService, type RemoteAsOptions } from './grpc/remote-as.js';
+import { RemoteRvps } from './grpc/remote-rvps.js';
+import { GrpcClient } from './grpc/transport.js';
 import type { KvStore } from './storage/kv.js';
 
 export interface TrusteeOptions {
@@ -76,6 +78,11 @@ export interface TrusteeOptions {
    * `address` (see `grpc/remote-as.ts`); its tokens are trusted through `tokenTrust`.
    */
   remoteAs?: RemoteAsOptions;
+  /**
+   * `rvps_config.type = "GrpcRemote"`: the built-in AS takes its reference values from a separate
+   * RVPS at `address` (`grpc/remote-rvps.ts`); the admin API's reference-value calls go there too.
+   */
+  remoteRvps?: { address: string; timeoutMs?: number };
   /** AS policy ids the KBS requests (default `["default"]`). */
   policyIds?: string[];
   auditMaxEntries?: number;
@@ -117,7 +124,8 @@ export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
   const issued = new IssuedTokens();
   const crypto = options.cryptoThread === false ? inlineCryptoThread() : createCryptoThread();
   const signer = createEarSigner({ keyPem: options.token?.signerKeyPem, certChainPem: options.token?.signerCertChainPem, issued, thread: crypto });
-  const rvps = new ReferenceValues(store);
+  const remoteRvpsClient = options.remoteRvps ? new GrpcClient(options.remoteRvps.address, options.remoteRvps.timeoutMs !== undefined ? { timeoutMs: options.remoteRvps.timeoutMs } : {}) : undefined;
+  const rvps = remoteRvpsClient ? new RemoteRvps(remoteRvpsClient) : new ReferenceValues(store);
   const asPolicies = new PolicyStore(store, 'attestation_service_policy', options.policyEngine, { [REFERENCE_VALUE_BUILTIN]: 1 });
   const resourcePolicy = new PolicyStore(store, 'kbs', options.policyEngine);
   for (const [id, text] of Object.entries(DEFAULT_AS_POLICIES)) await asPolicies.seed(id, text);
@@ -178,6 +186,7 @@ export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
     signer,
     async close() {
       remote?.close();
+      remoteRvpsClient?.close();
       await crypto.close();
       if (sessionStore !== store) await sessionStore.close();
       await store.close();

@@ -241,4 +241,38 @@ describe('KBS with a remote attestation service over gRPC', { skip: SKIP }, () =
       await asProc.stop();
     }
   });
+
+  test('the built-in AS with a GrpcRemote RVPS takes reference values from the other process', async () => {
+    const config = [
+      '[http_server]',
+      'sockets = ["127.0.0.1:0"]',
+      'insecure_http = true',
+      '[admin]',
+      'authorization_mode = "InsecureAllowAll"',
+      '[storage_backend]',
+      'storage_type = "Memory"',
+      '[attestation_service]',
+      'type = "coco_as_builtin"',
+      '[attestation_service.rvps_config]',
+      'type = "GrpcRemote"',
+      `address = "${as.url.replace('http://', '')}"`,
+    ].join('\n');
+    const k = await runTrustee(parseConfigText(config, { cwd: dir, env: {} }), { policyEngine: await loadPolicyEngine(), build: BUILD });
+    try {
+      const url = k.listening.url;
+      // A value only the remote RVPS holds decides the verdict: without it the local AS could not affirm.
+      await as.trustee.context.rvps.register(JSON.parse(JSON.stringify(sampleRvMessage({ launch_digest: ['abcde'], svn: ['1'], major_version: 1, minimum_minor_version: 1 }))), Date.now());
+      assert.equal((await http(url, 'POST', '/kbs/v0/resource-policy', { body: { policy: b64url(ALLOW_RESOURCE_PLUGIN) } })).status, 200);
+      const a = await attest(url, sampleGuest());
+      assert.equal(a.status, 200, a.text);
+      const claims = decodeJwt((JSON.parse(a.text) as { token: string }).token) as any;
+      assert.equal(claims.submods.cpu0['ear.status'], 'affirming');
+      // The admin API reads and writes the remote RVPS.
+      assert.equal((await http(url, 'POST', '/kbs/v0/reference-value', { body: sampleRvMessage({ via_kbs: ['x'] }) })).status, 200);
+      assert.deepEqual((await as.trustee.context.rvps.get('via_kbs'))?.value, ['x']);
+      assert.deepEqual(JSON.parse((await http(url, 'GET', '/kbs/v0/reference-value/via_kbs')).text), ['x']);
+    } finally {
+      await k.close();
+    }
+  });
 });

@@ -23,21 +23,27 @@ export interface Appraisal {
   explanations?: ClaimExplanation[];
 }
 
-function referenceValueBuiltins(rv: ReferenceValueSnapshot, note: (n: string) => void): HostBuiltins {
+function referenceValueBuiltins(rv: ReferenceValueSnapshot, note: (n: string) => void, misses?: Set<string>): HostBuiltins {
   return {
-    [REFERENCE_VALUE_BUILTIN]: { arity: 1, fn: referenceValueLookup(rv, note) },
+    [REFERENCE_VALUE_BUILTIN]: { arity: 1, fn: referenceValueLookup(rv, note, misses) },
   };
 }
 
 // Returned, not assigned to a property: tsx (esbuild keepNames) would rename the closure on every appraisal.
-function referenceValueLookup(rv: ReferenceValueSnapshot, note: (n: string) => void): (id: unknown) => unknown {
+function referenceValueLookup(rv: ReferenceValueSnapshot, note: (n: string) => void, misses?: Set<string>): (id: unknown) => unknown {
   return (id) => {
     if (typeof id !== 'string') return undefined;
     const v = rv.values.get(id);
-    if (v === undefined && rv.expired.has(id)) note(`reference value ${id} expired and was withheld`);
+    if (v === undefined) {
+      if (rv.expired.has(id)) note(`reference value ${id} expired and was withheld`);
+      misses?.add(id);
+    }
     return v;
   };
 }
+
+/** Rounds of fetching a partial snapshot's missing names before the policy's answer stands. */
+const MAX_FETCH_ROUNDS = 8;
 
 /** Appraise `input` with policy `policyId`; throws `PolicyDenied` (rule `as.appraisal.*`) when the policy yields no trust vector. */
 export async function appraise(
@@ -54,7 +60,31 @@ export async function appraise(
     if (err instanceof NotFound) throw withCheck(err, 'as.policy.missing');
     throw err;
   }
-  const builtins = referenceValueBuiltins(rv, note);
+  // A partial snapshot (remote RVPS): evaluate, fetch the names the policy looked up in vain, and
+  // evaluate again until no new name is missing. Evaluation is deterministic, so the last round is
+  // the answer the policy gives with every value it asked for.
+  let builtins = referenceValueBuiltins(rv, note);
+  if (rv.more) {
+    const asked = new Set<string>();
+    for (let round = 0; round < MAX_FETCH_ROUNDS; round++) {
+      const more = rv.more;
+      if (!more) break;
+      const misses = new Set<string>();
+      const probe = referenceValueBuiltins(rv, () => {}, misses);
+      for (const query of ['data.policy', 'data.policy.trust_claims', 'data.policy.extensions']) {
+        try {
+          policy.evalJson(query, { input, builtins: probe });
+        } catch {
+          // Errors are reported by the real evaluation below.
+        }
+      }
+      const fresh = [...misses].filter((n) => !asked.has(n));
+      if (fresh.length === 0) break;
+      fresh.forEach((n) => asked.add(n));
+      rv = await more(fresh);
+    }
+    builtins = referenceValueBuiltins(rv, note);
+  }
   let claims: unknown;
   let extensions: unknown;
   try {

@@ -57,7 +57,8 @@ export interface AttestationOutcome {
 
 export interface AttestationServiceOptions {
   policies: PolicyStore;
-  rvps: ReferenceValues;
+  /** The built-in RVPS, or a remote one (`grpc/remote-rvps.ts`), whose snapshots may be partial. */
+  rvps: Pick<ReferenceValues, 'snapshot'>;
   signer: EarSigner;
   verifierEnv?: VerifierEnv;
   /** Replace the verifier registry (tests, or extra TEEs). */

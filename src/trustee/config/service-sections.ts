@@ -1,6 +1,6 @@
 /**
  * `[http_server]`, `[attestation_token]`, `[attestation_service]` and `[[plugins]]`. Unsupported but
- * well-formed choices (Intel Trust Authority, gRPC RVPS, non-KV resource backends, other plugins) are parsed fully and reported through `unsupported`, so unknown keys are still caught.
+ * well-formed choices (Intel Trust Authority, non-KV resource backends, other plugins) are parsed fully and reported through `unsupported`, so unknown keys are still caught.
  * @module
  */
 import { ConfigError } from '../../core/index.js';
@@ -12,6 +12,10 @@ import type { AttestationServiceConfig, AttestationTokenConfig, HttpServerConfig
 const MIB = 1024 * 1024;
 /** Upstream KBS's default `as_addr`. */
 export const DEFAULT_AS_ADDR = 'http://127.0.0.1:50004';
+/** Upstream AS's default address of a separate RVPS. */
+export const DEFAULT_RVPS_ADDR = '127.0.0.1:50003';
+/** A gRPC server's origin: scheme, host and port, nothing after. */
+const GRPC_ADDRESS = /^https?:\/\/[^/\s]+\/?$/;
 
 /** Why a supported parse still cannot run here; the loader throws it after checking every key. */
 export type Unsupported = ConfigError[];
@@ -108,16 +112,22 @@ export function readAttestationService(sec: Section, storage: StorageBackends, u
 
   const rvpsSec = sec.section('rvps_config');
   const rvpsType = rvpsSec.oneOf('type', { BuiltIn: 'BuiltIn', GrpcRemote: 'GrpcRemote' } as const, 'BuiltIn');
-  rvpsSec.optString('address');
+  const rvpsAddress = rvpsSec.optString('address');
   const rvpsStorageType = rvpsSec.has('storage_type') ? rvpsSec.oneOf('storage_type', STORAGE_TYPES) : undefined;
   const extractors = rvpsSec.optTable('extractors');
-  const rvps: AttestationServiceConfig['rvps'] = { type: 'BuiltIn' };
-  if (rvpsStorageType) rvps.storage = storage.resolve(rvpsStorageType, rvpsSec.key('storage_type'));
-  if (extractors) rvps.extractors = extractors;
-  rvpsSec.done();
+  let rvps: AttestationServiceConfig['rvps'];
   if (rvpsType === 'GrpcRemote') {
-    unsupported.push(new ConfigError(`${rvpsSec.key('type')} = "GrpcRemote" is not supported: the RVPS is built in (use "BuiltIn")`, { key: rvpsSec.key('type') }));
+    // As upstream: an address without a scheme is plain HTTP/2.
+    const given = rvpsAddress ?? DEFAULT_RVPS_ADDR;
+    const address = /^https?:\/\//.test(given) ? given : `http://${given}`;
+    if (!GRPC_ADDRESS.test(address)) throw new ConfigError(`${rvpsSec.key('address')}: expected host:port, http://host:port or https://host:port, got ${JSON.stringify(given)}`, { key: rvpsSec.key('address') });
+    rvps = { type: 'GrpcRemote', address };
+  } else {
+    rvps = { type: 'BuiltIn' };
+    if (rvpsStorageType) rvps.storage = storage.resolve(rvpsStorageType, rvpsSec.key('storage_type'));
+    if (extractors) rvps.extractors = extractors;
   }
+  rvpsSec.done();
 
   const verifier = sec.optTable('verifier_config') ?? {};
   let asStorage: StorageConfig | undefined;
@@ -135,7 +145,7 @@ export function readAttestationService(sec: Section, storage: StorageBackends, u
   const out: AttestationServiceConfig = { type: type === 'coco_as_grpc' ? 'coco_as_grpc' : 'coco_as_builtin', sessionTimeoutMin, tokenBroker, rvps, verifier };
   if (type === 'coco_as_grpc') {
     const address = asAddr ?? DEFAULT_AS_ADDR;
-    if (!/^https?:\/\/[^/\s]+\/?$/.test(address)) throw new ConfigError(`${sec.key('as_addr')}: expected http://host:port or https://host:port, got ${JSON.stringify(address)}`, { key: sec.key('as_addr') });
+    if (!GRPC_ADDRESS.test(address)) throw new ConfigError(`${sec.key('as_addr')}: expected http://host:port or https://host:port, got ${JSON.stringify(address)}`, { key: sec.key('as_addr') });
     out.remote = { address, poolSize: poolSize ?? 100 };
   }
   if (asStorage) out.storage = asStorage;

@@ -47,7 +47,8 @@ export interface AttestationServiceConfig {
   /** KBS session lifetime, minutes (`attestation_service.timeout`). */
   sessionTimeoutMin: number;
   tokenBroker: TokenBrokerConfig;
-  rvps: { type: 'BuiltIn'; storage?: StorageConfig; extractors?: Record<string, unknown> };
+  /** The built-in RVPS, or (`GrpcRemote`) a separate one at `address` (`http://` added when missing, as upstream). */
+  rvps: { type: 'BuiltIn'; storage?: StorageConfig; extractors?: Record<string, unknown> } | { type: 'GrpcRemote'; address: string };
   /** `verifier_config` as given (per-verifier keys are read by the verifiers). */
   verifier: Record<string, unknown>;
   /** AS-only storage override (`attestation_service.storage_type`). */

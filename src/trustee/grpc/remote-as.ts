@@ -12,26 +12,12 @@
  * reference values) is `Unsupported`, naming the remote mode.
  * @module
  */
-import { CocoError, MalformedInput, NotFound, Unavailable, Unsupported, VerificationFailed, toBase64Url, utf8 } from '../../core/index.js';
-import {
-  AS_METHODS,
-  ATTESTATION_REQUEST,
-  ATTESTATION_RESPONSE,
-  REFERENCE_VALUE_QUERY_REQUEST,
-  REFERENCE_VALUE_QUERY_RESPONSE,
-  REFERENCE_VALUE_REGISTER_REQUEST,
-  REFERENCE_VALUE_REGISTER_RESPONSE,
-  SET_POLICY_REQUEST,
-  SET_POLICY_RESPONSE,
-  GrpcStatus,
-  grpcStatusName,
-  type ProtoMessage,
-} from '../../protocol/index.js';
+import { CocoError, MalformedInput, Unsupported, VerificationFailed, toBase64Url, utf8 } from '../../core/index.js';
+import { AS_METHODS, ATTESTATION_REQUEST, ATTESTATION_RESPONSE, SET_POLICY_REQUEST, SET_POLICY_RESPONSE, type ProtoMessage } from '../../protocol/index.js';
 import type { AttestationOutcome, EvidenceItem } from '../as/attestation-service.js';
 import type { TokenVerifier } from '../as/token-verifier.js';
-import { withCheck } from '../check-tag.js';
-import type { ReferenceValueRecord, RvpsMessage } from '../rvps/reference-values.js';
-import { GrpcClient, GrpcError } from './transport.js';
+import { RemoteRvps, remoteFailure } from './remote-rvps.js';
+import { GrpcClient } from './transport.js';
 
 /** `IndividualAttestationRequest` for one evidence item. */
 export function individualRequestOf(item: EvidenceItem): ProtoMessage {
@@ -51,18 +37,6 @@ export function individualRequestOf(item: EvidenceItem): ProtoMessage {
   return out;
 }
 
-/** What a failed call means to the KBS: an outage is Unavailable, a refusal a failed check. */
-function remoteFailure(err: unknown, what: string, check: string): Error {
-  if (!(err instanceof GrpcError)) return err as Error;
-  const detail = `${what}: ${grpcStatusName(err.code)}: ${err.message}`;
-  if (err.code === GrpcStatus.UNAVAILABLE || err.code === GrpcStatus.DEADLINE_EXCEEDED || err.code === GrpcStatus.RESOURCE_EXHAUSTED) {
-    return withCheck(new Unavailable(detail), `${check}.unavailable`);
-  }
-  if (err.code === GrpcStatus.NOT_FOUND) return new NotFound(detail);
-  if (err.code === GrpcStatus.INVALID_ARGUMENT) return withCheck(new MalformedInput(detail, { where: check }), check);
-  return new VerificationFailed(check, detail);
-}
-
 export interface RemoteAsOptions {
   /** `as_addr`, e.g. `http://127.0.0.1:50004`. */
   address: string;
@@ -78,6 +52,7 @@ export class RemoteAttestationService {
   constructor(options: RemoteAsOptions, tokens: TokenVerifier) {
     this.client = new GrpcClient(options.address, options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {});
     this.tokens = tokens;
+    this.rvps = new RemoteRvps(this.client);
   }
 
   /** `AttestationEvaluate`, then the token verified with the KBS's token trust. */
@@ -116,35 +91,8 @@ export class RemoteAttestationService {
     },
   };
 
-  /** The remote RVPS: register and query. */
-  readonly rvps = {
-    register: async (message: RvpsMessage): Promise<string[]> => {
-      try {
-        await this.client.unary(AS_METHODS.registerReferenceValue, REFERENCE_VALUE_REGISTER_REQUEST, { message: JSON.stringify(message) }, REFERENCE_VALUE_REGISTER_RESPONSE);
-      } catch (err) {
-        throw remoteFailure(err, 'the remote RVPS refused the reference values', 'rvps.remote');
-      }
-      return [];
-    },
-    get: async (name: string): Promise<Pick<ReferenceValueRecord, 'value'> | undefined> => {
-      let res: ProtoMessage;
-      try {
-        res = await this.client.unary(AS_METHODS.queryReferenceValue, REFERENCE_VALUE_QUERY_REQUEST, { reference_value_id: name }, REFERENCE_VALUE_QUERY_RESPONSE);
-      } catch (err) {
-        throw remoteFailure(err, `the remote RVPS did not answer for ${name}`, 'rvps.remote');
-      }
-      const text = res.reference_value_results as string | undefined;
-      if (text === undefined) return undefined;
-      try {
-        return { value: JSON.parse(text) as ReferenceValueRecord['value'] };
-      } catch (cause) {
-        throw new Unavailable(`the remote RVPS answered ${name} with text that is not JSON`, { cause });
-      }
-    },
-    list: async (): Promise<string[]> => {
-      throw new Unsupported('reference values live in the remote RVPS (coco_as_grpc), which has no call to list them');
-    },
-  };
+  /** The remote service's RVPS (the same address serves `reference.ReferenceValueProviderService`). */
+  readonly rvps: RemoteRvps;
 
   close(): void {
     this.client.close();

@@ -55,6 +55,11 @@ function formatExpiration(ms: number): string {
 export interface ReferenceValueSnapshot {
   values: ReadonlyMap<string, JsonValue>;
   expired: ReadonlySet<string>;
+  /**
+   * Present when the snapshot is partial (a remote RVPS that is asked name by name): fetches these
+   * names and resolves with a snapshot that also holds them.
+   */
+  more?: (names: readonly string[]) => Promise<ReferenceValueSnapshot>;
 }
 
 export interface RvpsOptions {
