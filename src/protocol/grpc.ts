@@ -83,7 +83,7 @@ export function decodeGrpcMessage(value: string): string {
       bytes.push(c & 0xff);
     }
   }
-  return new TextDecoder().decode(new Uint8Array(bytes));
+  return new TextDecoder('utf-8', { ignoreBOM: true }).decode(new Uint8Array(bytes));
 }
 
 const TIMEOUT_UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 1e-3, n: 1e-6 };
@@ -97,6 +97,7 @@ export function parseGrpcTimeout(value: string): number {
 
 /** A `grpc-timeout` value for `ms` milliseconds (whole milliseconds, or seconds when too large). */
 export function formatGrpcTimeout(ms: number): string {
+  if (Number.isNaN(ms)) throw new MalformedInput('a gRPC timeout must be a number of milliseconds, not NaN', { where: 'grpc-timeout' });
   const whole = Math.max(0, Math.ceil(ms));
   return whole <= 99_999_999 ? `${whole}m` : `${Math.min(99_999_999, Math.ceil(whole / 1000))}S`;
 }

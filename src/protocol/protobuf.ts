@@ -47,8 +47,9 @@ const I64 = 1;
 const LEN = 2;
 const I32 = 5;
 const MAX_DEPTH = 32;
+const MAX_FIELD_NUMBER = 2 ** 29 - 1;
 
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
 
 function wireTypeOf(f: FieldSpec): number {
@@ -139,8 +140,20 @@ function encodeScalar(w: Writer, schema: MessageSchema, f: FieldSpec, v: unknown
   }
 }
 
+/** The proto3 default of the field's own type (a value of another type is not, and is refused when encoded). */
 function isDefault(f: FieldSpec, v: unknown): boolean {
-  return v === '' || v === false || v === 0 || (f.type === 'bytes' && v instanceof Uint8Array && v.length === 0);
+  switch (f.type) {
+    case 'string':
+      return v === '';
+    case 'bool':
+      return v === false;
+    case 'uint32':
+      return v === 0;
+    case 'bytes':
+      return v instanceof Uint8Array && v.length === 0;
+    default:
+      return false;
+  }
 }
 
 const MAP_ENTRY: MessageSchema = {
@@ -210,6 +223,20 @@ class Reader {
     }
     return this.fail('varint longer than 10 bytes', where);
   }
+  /** A varint's low 32 bits (proto3 truncates wider values, e.g. an int32 -1 sent as 2^64-1). */
+  varint32(where?: string): number {
+    let lo = 0;
+    let scale = 1;
+    for (let i = 0; i < 10; i++) {
+      if (this.at >= this.end) this.fail('varint runs past the end', where);
+      const byte = this.b[this.at++]!;
+      // Bits 0..34 come from the first five bytes; higher ones cannot reach the low 32.
+      if (i < 5) lo += (byte & 0x7f) * scale;
+      if (byte < 0x80) return lo % 0x100000000;
+      scale *= 0x80;
+    }
+    return this.fail('varint longer than 10 bytes', where);
+  }
   take(n: number, where?: string): Uint8Array {
     if (n > this.end - this.at) this.fail(`length ${n} runs past the end`, where);
     const out = this.b.subarray(this.at, this.at + n);
@@ -236,15 +263,27 @@ function emptyValue(schema: MessageSchema): ProtoMessage {
   return out;
 }
 
-function decodeInto(schema: MessageSchema, r: Reader, depth: number): ProtoMessage {
+/** The entry schema of map field `f` of `schema`, named after the field for error messages. */
+const entrySchemas = new WeakMap<FieldSpec, MessageSchema>();
+function mapEntryOf(schema: MessageSchema, f: FieldSpec): MessageSchema {
+  let e = entrySchemas.get(f);
+  if (!e) entrySchemas.set(f, (e = { name: `${schema.name}.${f.name}`, fields: MAP_ENTRY.fields }));
+  return e;
+}
+
+/**
+ * Decode into `into` (a value of the same schema already decoded: a non-repeated message field seen
+ * twice is merged, as protobuf requires) or into a fresh value.
+ */
+function decodeInto(schema: MessageSchema, r: Reader, depth: number, into?: ProtoMessage): ProtoMessage {
   if (depth > MAX_DEPTH) r.fail(`messages nested deeper than ${MAX_DEPTH}`, schema.name);
-  const out = emptyValue(schema);
+  const out = into ?? emptyValue(schema);
   const byNo = fieldIndex(schema);
   while (r.at < r.end) {
     const tag = r.varint(schema.name);
     const no = Math.floor(tag / 8);
     const wireType = tag % 8;
-    if (no === 0) r.fail('field number 0', schema.name);
+    if (no === 0 || no > MAX_FIELD_NUMBER) r.fail(`field number ${no} is outside 1..${MAX_FIELD_NUMBER}`, schema.name);
     const f = byNo.get(no);
     if (!f) {
       r.skip(wireType, `${schema.name}.#${no}`);
@@ -265,30 +304,31 @@ function decodeInto(schema: MessageSchema, r: Reader, depth: number): ProtoMessa
         break;
       }
       case 'bytes':
-        v = r.take(r.varint(where), where).slice();
+        // A copy in a plain Uint8Array: the input may be a Buffer, whose slice() is a view.
+        v = new Uint8Array(r.take(r.varint(where), where));
         break;
       case 'bool':
         v = r.varint(where) !== 0;
         break;
-      case 'uint32': {
-        const n = r.varint(where);
-        // proto3 truncates wider varints to 32 bits.
-        v = n % 0x100000000;
+      case 'uint32':
+        v = r.varint32(where);
         break;
-      }
       case 'message': {
         const n = r.varint(where);
         if (n > r.end - r.at) r.fail(`length ${n} runs past the end`, where);
-        v = decodeInto(f.message!, new Reader(r.b, r.at + n, r.at, where), depth + 1);
+        const seen = f.repeated ? undefined : (out[f.name] as ProtoMessage | undefined);
+        v = decodeInto(f.message!, new Reader(r.b, r.at + n, r.at, where), depth + 1, seen);
         r.at += n;
         break;
       }
       case 'map': {
         const n = r.varint(where);
         if (n > r.end - r.at) r.fail(`length ${n} runs past the end`, where);
-        const entry = decodeInto(MAP_ENTRY, new Reader(r.b, r.at + n, r.at, where), depth + 1);
+        // An entry is not a nesting level of its own (it holds two strings).
+        const entry = decodeInto(mapEntryOf(schema, f), new Reader(r.b, r.at + n, r.at, where), depth);
         r.at += n;
-        (out[f.name] as Record<string, string>)[entry.key as string] = entry.value as string;
+        // defineProperty, so that a key such as "__proto__" is an ordinary own key.
+        Object.defineProperty(out[f.name], entry.key as string, { value: entry.value, enumerable: true, writable: true, configurable: true });
         continue;
       }
     }

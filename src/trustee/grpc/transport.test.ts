@@ -169,6 +169,7 @@ describe('gRPC transport over real HTTP/2', () => {
     assert.throws(() => new GrpcClient('127.0.0.1:50004'), MalformedInput);
     assert.throws(() => new GrpcClient('ftp://as:1'), MalformedInput);
     assert.equal(new GrpcClient('http://as:50004/').target, 'http://as:50004');
+    for (const timeoutMs of [0, -1, NaN, Infinity, 2 ** 31]) assert.throws(() => new GrpcClient('http://as:1', { timeoutMs }), MalformedInput);
   });
 });
 

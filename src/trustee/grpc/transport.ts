@@ -204,6 +204,12 @@ export interface GrpcClientOptions {
   maxMessageBytes?: number;
 }
 
+/** Node timers take at most 2^31-1 ms (a longer one fires at once). */
+function checkTimeout(ms: number): number {
+  if (!Number.isFinite(ms) || ms <= 0 || ms > 2 ** 31 - 1) throw new MalformedInput(`gRPC timeout ${ms} ms: expected 1..${2 ** 31 - 1}`, { where: 'grpc timeout' });
+  return ms;
+}
+
 /** A client of one gRPC server (`http://host:port` or `https://host:port`). */
 export class GrpcClient {
   private session: ClientHttp2Session | undefined;
@@ -222,7 +228,7 @@ export class GrpcClient {
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new MalformedInput(`gRPC address ${address}: expected http:// or https://`, { where: 'grpc address' });
     this.address = url.origin;
-    this.timeoutMs = options.timeoutMs ?? 300_000;
+    this.timeoutMs = checkTimeout(options.timeoutMs ?? 300_000);
     this.limit = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   }
 
@@ -246,7 +252,7 @@ export class GrpcClient {
 
   /** Call `path` with `request`; resolves with the decoded response. */
   unary(path: string, requestSchema: MessageSchema, request: ProtoMessage, responseSchema: MessageSchema, options: { timeoutMs?: number } = {}): Promise<ProtoMessage> {
-    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const timeoutMs = options.timeoutMs === undefined ? this.timeoutMs : checkTimeout(options.timeoutMs);
     const frame = frameMessage(encodeMessage(requestSchema, request));
     return new Promise((resolve, reject) => {
       let session: ClientHttp2Session;
