@@ -608,6 +608,37 @@ describe('protobuf decoding', () => {
   });
 });
 
+describe('protobuf decoding: merging and limits', () => {
+  test('a non-repeated message field seen twice is merged: scalars from the last, lists and maps joined', () => {
+    const first = encodeMessage(NODE, { child: { count: 1, label: 'a', tags: ['x'], attrs: { k: '1' } } });
+    const second = encodeMessage(NODE, { child: { flag: true, tags: ['y'], attrs: { j: '2' } } });
+    const merged = decodeMessage(NODE, Uint8Array.from([...first, ...second])).child as ProtoMessage;
+    assert.equal(merged.count, 1);
+    assert.equal(merged.label, 'a');
+    assert.equal(merged.flag, true);
+    assert.deepEqual(merged.tags, ['x', 'y']);
+    assert.deepEqual(merged.attrs, { k: '1', j: '2' });
+  });
+
+  test('a map in the deepest allowed message is accepted (an entry is not a nesting level)', () => {
+    let v: ProtoMessage = { attrs: { deep: 'yes' } };
+    for (let i = 0; i < 32; i++) v = { child: v };
+    let got = decodeMessage(NODE, encodeMessage(NODE, v));
+    for (let i = 0; i < 32; i++) got = got.child as ProtoMessage;
+    assert.deepEqual(got.attrs, { deep: 'yes' });
+  });
+
+  test('map errors name the map field', () => {
+    // attrs entry whose key (field 1) is a varint instead of a string.
+    assert.throws(() => decodeMessage(NODE, bytes('5a02 0801')), (e: unknown) => e instanceof MalformedInput && e.where === 'test.Node.attrs.key');
+  });
+
+  test('field numbers above 2^29 - 1 are refused', () => {
+    // Tag for field 2^29 (wire type 0): 2^32 as a varint.
+    assert.throws(() => decodeMessage(NODE, bytes('8080808010 00')), MalformedInput);
+  });
+});
+
 describe('protobuf round trips', () => {
   test('decode(encode(x)) is x for random attestation requests, and encoding is canonical', () => {
     fc.assert(
