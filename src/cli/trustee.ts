@@ -29,11 +29,12 @@ import { EXIT } from './main.js';
 export const summary = 'run Trustee (KBS, attestation service, RVPS): coco trustee serve [-c kbs-config.toml] [--port N] [--data-dir DIR]; coco trustee serve-as (gRPC AS)';
 
 const USAGE = `usage: coco trustee serve [options]
-       coco trustee serve-as [-c kbs-config.toml] [--host H] [--port N] [--data-dir DIR] [--storage KIND]
+       coco trustee serve-as [-c kbs-config.toml] [--host H] [--port N] [--data-dir DIR] [--storage KIND] [--allow-remote]
 
 serve: the KBS with its attestation service (built in, or remote with type = "coco_as_grpc").
 serve-as: the attestation service and RVPS alone, over gRPC (upstream's attestation.proto and
 reference.proto) on --host:--port (default 127.0.0.1:${DEFAULT_AS_PORT}), for KBSs in coco_as_grpc mode.
+Like upstream's, that interface has no authentication: a non-loopback --host needs --allow-remote.
 
 ${TRUSTEE_FLAGS_HELP}
 
@@ -132,14 +133,15 @@ async function serve(args: string[]): Promise<number> {
 
 /** `serve-as`: the gRPC attestation service until SIGINT/SIGTERM. */
 async function serveAs(args: string[]): Promise<number> {
-  const parsed = parseTrusteeArgs(args);
+  const allowRemote = args.includes('--allow-remote');
+  const parsed = parseTrusteeArgs(args.filter((a) => a !== '--allow-remote'));
   if (parsed.help) {
     console.log(USAGE);
     return EXIT.ok;
   }
   const { host, port, ...overrides } = parsed.overrides;
   const config = loadConfig({ ...(parsed.file !== undefined ? { file: parsed.file } : {}), env: process.env, overrides });
-  const running = await runAsServer(config, { ...(host !== undefined ? { host } : {}), port: port ?? DEFAULT_AS_PORT }, { policyEngine: await loadPolicyEngine() });
+  const running = await runAsServer(config, { ...(host !== undefined ? { host } : {}), port: port ?? DEFAULT_AS_PORT, allowRemote }, { policyEngine: await loadPolicyEngine() });
   const signer = config.attestationService.tokenBroker.signer;
   console.log(
     [

@@ -7,7 +7,7 @@ export { createTrustee, listen } from './server.js';
 export type { Trustee, TrusteeOptions } from './server.js';
 export { loadPolicyEngine, regoPolicyEngine } from './rego-engine.js';
 export { runTrustee, trusteeOptionsFromConfig } from './serve.js';
-export { runAsServer, DEFAULT_AS_PORT } from './serve-as.js';
+export { runAsServer, isLoopbackHost, DEFAULT_AS_PORT } from './serve-as.js';
 export type { RunningAsServer, AsServerAddress } from './serve-as.js';
 export { GrpcClient, GrpcError, serveGrpc } from './grpc/transport.js';
 export { RemoteAttestationService } from './grpc/remote-as.js';

@@ -4,7 +4,8 @@
  * `[attestation_service] type = "coco_as_grpc"` (ours, or upstream's). It reads the same config
  * file as `coco trustee serve` — the `[attestation_service]` section (token broker, signer, verifier
  * settings) and the storage — and listens on cleartext HTTP/2 at `host:port` (default
- * 127.0.0.1:50004, upstream's port for it).
+ * 127.0.0.1:50004, upstream's port for it). Like upstream's, the interface has no authentication, so
+ * an address other than loopback needs `allowRemote`.
  *
  * The KBS that uses it must trust its token signer: configure `attestation_service
  * .attestation_token_broker.signer` here and give the KBS the certificate or JWK set (without a
@@ -35,6 +36,18 @@ export interface RunningAsServer {
 export interface AsServerAddress {
   host?: string;
   port?: number;
+  /**
+   * Listen on an address other than loopback. The gRPC interface has no authentication (as upstream's):
+   * whoever reaches it can set policies and reference values, so this must be asked for explicitly
+   * (`--allow-remote`) and the port kept on a private network.
+   */
+  allowRemote?: boolean;
+}
+
+/** 127.0.0.0/8, ::1 and localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 /** Open the store, build the AS and serve it over gRPC. */
@@ -45,6 +58,13 @@ export async function runAsServer(
 ): Promise<RunningAsServer> {
   if (config.attestationService.type !== 'coco_as_builtin') {
     throw new ConfigError('coco trustee serve-as runs the attestation service itself: attestation_service.type must be "coco_as_builtin"', { key: 'attestation_service.type' });
+  }
+  const host = address.host ?? '127.0.0.1';
+  if (!isLoopbackHost(host) && !address.allowRemote) {
+    throw new ConfigError(
+      `--host ${host}: the attestation service's gRPC interface has no authentication (as upstream's), so it listens on loopback only unless --allow-remote is given; keep such a port on a private network`,
+      { key: '--host' },
+    );
   }
   const options = trusteeOptionsFromConfig(config);
   const verifierEnv = await verifierEnvFromConfig(config.attestationService.verifier);
@@ -64,7 +84,7 @@ export async function runAsServer(
   let listening: GrpcListening;
   try {
     listening = await serveGrpc(asServiceMethods({ as: ctx.as, policies: ctx.asPolicies, rvps: ctx.rvps, tees: ctx.settings.supportedTees, now: ctx.now }), {
-      host: address.host ?? '127.0.0.1',
+      host,
       port: address.port ?? DEFAULT_AS_PORT,
       maxMessageBytes: config.http.payloadRequestSizeBytes,
       onError: (path, code, message) => log(`${path} failed (status ${code}): ${message}`),

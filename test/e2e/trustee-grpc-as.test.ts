@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt, decodeProtectedHeader, flattenedDecrypt } from 'jose';
-import { loadPolicyEngine, parseConfigText, runAsServer, runTrustee, type RunningAsServer, type RunningTrustee } from '../../src/trustee/index.js';
+import { ConfigError } from '../../src/core/index.js';
+import { isLoopbackHost, loadPolicyEngine, parseConfigText, runAsServer, runTrustee, type RunningAsServer, type RunningTrustee } from '../../src/trustee/index.js';
 import { requireTools } from '../support/system-tools.js';
 import { startTrusteeProcess } from '../support/trustee-process.js';
 import { makeTestCa } from '../support/test-ca.js';
@@ -24,15 +25,13 @@ const BUILD = { version: '0', gitHash: 'x', buildDate: 'x' };
 let as: RunningAsServer;
 let kbs: RunningTrustee;
 
+/** A KBS on a free port, plain HTTP, admin open, memory storage, then `sections`. */
+function localKbs(...sections: string[]): string {
+  return ['[http_server]', 'sockets = ["127.0.0.1:0"]', 'insecure_http = true', '[admin]', 'authorization_mode = "InsecureAllowAll"', '[storage_backend]', 'storage_type = "Memory"', ...sections].join('\n');
+}
+
 function kbsConfig(asAddr: string, trust: string): string {
-  return [
-    '[http_server]',
-    'sockets = ["127.0.0.1:0"]',
-    'insecure_http = true',
-    '[admin]',
-    'authorization_mode = "InsecureAllowAll"',
-    '[storage_backend]',
-    'storage_type = "Memory"',
+  return localKbs(
     '[attestation_token]',
     trust,
     '[attestation_service]',
@@ -41,7 +40,7 @@ function kbsConfig(asAddr: string, trust: string): string {
     'pool_size = 4',
     '[kbs]',
     'verbose_errors = true',
-  ].join('\n');
+  );
 }
 
 async function startKbs(asAddr: string, trust = `trusted_certs_paths = ["${join(dir, 'ca.pem')}"]`): Promise<RunningTrustee> {
@@ -242,21 +241,22 @@ describe('KBS with a remote attestation service over gRPC', { skip: SKIP }, () =
     }
   });
 
+  test('serve-as listens on loopback only unless remote listening is asked for', async () => {
+    const config = parseConfigText('[storage_backend]\nstorage_type = "Memory"\n', { cwd: dir, env: {} });
+    await assert.rejects(
+      runAsServer(config, { host: '0.0.0.0', port: 0 }, { policyEngine: await loadPolicyEngine() }),
+      (e: unknown) => e instanceof ConfigError && e.key === '--host' && /no authentication/.test(e.message),
+    );
+    for (const host of ['127.0.0.1', '127.9.8.7', '::1', '[::1]', 'localhost']) assert.equal(isLoopbackHost(host), true, host);
+    for (const host of ['0.0.0.0', '10.0.0.1', '::', 'as.example']) assert.equal(isLoopbackHost(host), false, host);
+    // With allowRemote the guard steps aside: a TEST-NET address this machine does not have then fails
+    // at listen (tests listen on 127.0.0.1 only, so nothing is opened).
+    await assert.rejects(runAsServer(config, { host: '192.0.2.1', port: 0, allowRemote: true }, { policyEngine: await loadPolicyEngine() }), (e: unknown) => !(e instanceof ConfigError) && /EADDRNOTAVAIL/.test(String(e)));
+  });
+
   test('the built-in AS with a GrpcRemote RVPS takes reference values from the other process', async () => {
-    const config = [
-      '[http_server]',
-      'sockets = ["127.0.0.1:0"]',
-      'insecure_http = true',
-      '[admin]',
-      'authorization_mode = "InsecureAllowAll"',
-      '[storage_backend]',
-      'storage_type = "Memory"',
-      '[attestation_service]',
-      'type = "coco_as_builtin"',
-      '[attestation_service.rvps_config]',
-      'type = "GrpcRemote"',
-      `address = "${as.url.replace('http://', '')}"`,
-    ].join('\n');
+    // The address without its scheme, as upstream's default is written.
+    const config = localKbs('[attestation_service]', 'type = "coco_as_builtin"', '[attestation_service.rvps_config]', 'type = "GrpcRemote"', `address = "${as.url.replace('http://', '')}"`);
     const k = await runTrustee(parseConfigText(config, { cwd: dir, env: {} }), { policyEngine: await loadPolicyEngine(), build: BUILD });
     try {
       const url = k.listening.url;
