@@ -124,7 +124,8 @@ export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
   const issued = new IssuedTokens();
   const crypto = options.cryptoThread === false ? inlineCryptoThread() : createCryptoThread();
   const signer = createEarSigner({ keyPem: options.token?.signerKeyPem, certChainPem: options.token?.signerCertChainPem, issued, thread: crypto });
-  const remoteRvpsClient = options.remoteRvps ? new GrpcClient(options.remoteRvps.address, options.remoteRvps.timeoutMs !== undefined ? { timeoutMs: options.remoteRvps.timeoutMs } : {}) : undefined;
+  // With a remote AS the RVPS is that service's (remoteRvps is then not used).
+  const remoteRvpsClient = options.remoteRvps && !options.remoteAs ? new GrpcClient(options.remoteRvps.address, options.remoteRvps.timeoutMs !== undefined ? { timeoutMs: options.remoteRvps.timeoutMs } : {}) : undefined;
   const rvps = remoteRvpsClient ? new RemoteRvps(remoteRvpsClient) : new ReferenceValues(store);
   const asPolicies = new PolicyStore(store, 'attestation_service_policy', options.policyEngine, { [REFERENCE_VALUE_BUILTIN]: 1 });
   const resourcePolicy = new PolicyStore(store, 'kbs', options.policyEngine);
