@@ -1,17 +1,20 @@
 /**
- * A small proto3 codec for the few messages Trustee exchanges over gRPC (`grpc-messages.ts`), driven
- * by a schema written beside each message instead of generated code.
+ * A small proto3 codec for the few messages Trustee exchanges over gRPC (`as-grpc.ts`), driven by a
+ * schema written beside each message instead of generated code.
  *
  * Supported field types: `string` (UTF-8, checked), `bytes`, `bool`, `uint32`, nested `message`,
  * `repeated` strings and messages, and `map<string, string>`. Decoding follows proto3: absent scalar
  * fields take their default (`''`, empty bytes, `false`, 0), absent repeated fields are `[]`, absent
  * maps `{}`; fields marked `optional` or members of a `oneof` are `undefined` when absent (presence
- * is kept), and the last member of a `oneof` on the wire wins. Unknown fields are skipped, as proto3
- * requires, whatever their wire type (groups excepted: they are refused).
+ * is kept), and the last member of a `oneof` on the wire wins. A scalar seen twice keeps the last
+ * value; a message field seen twice is merged (lists and maps joined), as protobuf specifies. Unknown
+ * fields are skipped, as proto3 requires, whatever their wire type (groups excepted: they are refused).
+ * Map keys are own properties even when named `__proto__`; decoded bytes never alias the input.
  *
  * Everything read is untrusted: varints longer than 10 bytes, lengths past the end, a wire type that
- * does not match the schema, invalid UTF-8 in a string and nesting deeper than 32 messages are
- * `MalformedInput` errors naming the field (`where` = `Message.field`).
+ * does not match the schema, invalid UTF-8 in a string, field numbers outside 1..2^29-1 and nesting
+ * deeper than 32 messages are `MalformedInput` errors naming the field (`where` = `Message.field`).
+ * Encoding refuses a value whose JS type does not match its field, and two members of one `oneof`.
  * @module
  */
 import { MalformedInput } from '../core/index.js';
