@@ -62,6 +62,7 @@ async function seed(url: string): Promise<void> {
 async function serveTrustee(store: KvStore, sessionStore: KvStore) {
   const metrics = createKbsMetrics(BUILD);
   const trustee = await createTrustee({ store, sessionStore, policyEngine: regoPolicyEngine, admin: insecureAllowAllAdmin, metrics });
+  trustee.context.crypto.prestart(); // as runTrustee does once it listens
   return listen(trustee, { port: 0 });
 }
 

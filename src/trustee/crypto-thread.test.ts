@@ -136,6 +136,22 @@ describe('createCryptoThread: seal', () => {
     }
   });
 
+  test('prestart starts the worker once, before any job, and the jobs then use that worker', async () => {
+    let spawned = 0;
+    const spawn = () => (spawned++, startModuleWorker(new URL('./crypto-thread-worker.ts', import.meta.url)));
+    await withThread({ busyAbove: 0, spawn }, async (sealer) => {
+      sealer.prestart();
+      sealer.prestart();
+      assert.equal(spawned, 1);
+      const { privateKey, jwk } = generateTeeKeyPair('P-256');
+      assert.equal(fromUtf8(decryptJwe(await sealer.seal(utf8('warm'), jwk), privateKey)), 'warm');
+      assert.equal(spawned, 1);
+      assert.equal(sealer.offloaded, 1);
+    });
+    // In place, there is nothing to start.
+    inlineCryptoThread().prestart();
+  });
+
   test('finishes releases still pending when closed', async () => {
     const sealer = createCryptoThread({ busyAbove: 0 });
     const { privateKey, jwk } = generateTeeKeyPair('P-384');

@@ -37,6 +37,11 @@ export interface CryptoThread {
   signEs256(input: Uint8Array, key: Es256Key): Promise<Uint8Array>;
   /** Jobs done on the worker thread so far. */
   readonly offloaded: number;
+  /**
+   * Start the worker thread now rather than on the first busy period, so that period does not wait
+   * for the worker's modules to load (a few hundred ms). A server calls it once it listens.
+   */
+  prestart(): void;
   /** Stop the worker thread. */
   close(): Promise<void>;
 }
@@ -71,6 +76,7 @@ export function inlineCryptoThread(): CryptoThread {
     seal: (plaintext, recipient) => here(() => encryptJwe(plaintext, recipient)),
     signEs256: (input, key) => here(() => signHere(input, key)),
     offloaded: 0,
+    prestart: () => {},
     close: () => Promise.resolve(),
   };
 }
@@ -240,6 +246,9 @@ export function createCryptoThread(options: CryptoThreadOptions = {}): CryptoThr
     },
     get offloaded() {
       return offloaded;
+    },
+    prestart() {
+      start();
     },
     async close() {
       if (sampler) clearInterval(sampler);
