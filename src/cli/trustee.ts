@@ -10,7 +10,7 @@
 import cluster from 'node:cluster';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isCocoError } from '../core/index.js';
+import { ConfigError, isCocoError } from '../core/index.js';
 import {
   DEFAULT_AS_PORT,
   TRUSTEE_FLAGS_HELP,
@@ -29,12 +29,14 @@ import { EXIT } from './main.js';
 export const summary = 'run Trustee (KBS, attestation service, RVPS): coco trustee serve [-c kbs-config.toml] [--port N] [--data-dir DIR]; coco trustee serve-as (gRPC AS)';
 
 const USAGE = `usage: coco trustee serve [options]
-       coco trustee serve-as [-c kbs-config.toml] [--host H] [--port N] [--data-dir DIR] [--storage KIND] [--allow-remote]
+       coco trustee serve-as [-c kbs-config.toml] [--host H] [--port N] [--data-dir DIR] [--storage KIND]
+                             [--tls-cert F --tls-key F [--client-ca F]] [--allow-remote]
 
 serve: the KBS with its attestation service (built in, or remote with type = "coco_as_grpc").
 serve-as: the attestation service and RVPS alone, over gRPC (upstream's attestation.proto and
 reference.proto) on --host:--port (default 127.0.0.1:${DEFAULT_AS_PORT}), for KBSs in coco_as_grpc mode.
-Like upstream's, that interface has no authentication: a non-loopback --host needs --allow-remote.
+Like upstream's, that interface has no authentication of its own: a non-loopback --host needs mutual
+TLS (--client-ca: callers must present a certificate from that CA) or --allow-remote.
 
 ${TRUSTEE_FLAGS_HELP}
 
@@ -76,6 +78,14 @@ function announce(config: TrusteeConfig, url: string, adminToken: string | undef
   }
   lines.push('', 'The default resource policy refuses the sample (non-TEE) attester; Ctrl-C stops Trustee.');
   console.log(lines.join('\n'));
+}
+
+function readFileText(path: string, flag: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(`${flag}: cannot read ${path}: ${(cause as Error).message}`, { key: flag, cause });
+  }
 }
 
 function stopSignal(): Promise<string> {
@@ -132,16 +142,43 @@ async function serve(args: string[]): Promise<number> {
 }
 
 /** `serve-as`: the gRPC attestation service until SIGINT/SIGTERM. */
+/** `serve-as`'s own flags (`--allow-remote`, `--tls-cert F`, `--tls-key F`, `--client-ca F`), and the rest for parseTrusteeArgs. */
+function splitServeAsArgs(args: string[]): { allowRemote: boolean; files: Record<'tls-cert' | 'tls-key' | 'client-ca', string | undefined>; rest: string[] } {
+  const files: Record<'tls-cert' | 'tls-key' | 'client-ca', string | undefined> = { 'tls-cert': undefined, 'tls-key': undefined, 'client-ca': undefined };
+  const rest: string[] = [];
+  let allowRemote = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const name = a.replace(/^--/, '').split('=')[0]!;
+    if (a === '--allow-remote') allowRemote = true;
+    else if (a.startsWith('--') && name in files) {
+      const value = a.includes('=') ? a.slice(a.indexOf('=') + 1) : args[++i];
+      if (value === undefined || value === '') throw new ConfigError(`--${name} needs a file`, { key: `--${name}` });
+      files[name as keyof typeof files] = value;
+    } else rest.push(a);
+  }
+  return { allowRemote, files, rest };
+}
+
 async function serveAs(args: string[]): Promise<number> {
-  const allowRemote = args.includes('--allow-remote');
-  const parsed = parseTrusteeArgs(args.filter((a) => a !== '--allow-remote'));
+  const { allowRemote, files, rest } = splitServeAsArgs(args);
+  if ((files['tls-cert'] === undefined) !== (files['tls-key'] === undefined)) throw new ConfigError('--tls-cert and --tls-key go together', { key: '--tls-cert' });
+  if (files['client-ca'] !== undefined && files['tls-cert'] === undefined) throw new ConfigError('--client-ca needs --tls-cert and --tls-key (mutual TLS)', { key: '--client-ca' });
+  const tls = files['tls-cert'] !== undefined
+    ? {
+        cert: readFileText(files['tls-cert'], '--tls-cert'),
+        key: readFileText(files['tls-key']!, '--tls-key'),
+        ...(files['client-ca'] !== undefined ? { clientCa: readFileText(files['client-ca'], '--client-ca') } : {}),
+      }
+    : undefined;
+  const parsed = parseTrusteeArgs(rest);
   if (parsed.help) {
     console.log(USAGE);
     return EXIT.ok;
   }
   const { host, port, ...overrides } = parsed.overrides;
   const config = loadConfig({ ...(parsed.file !== undefined ? { file: parsed.file } : {}), env: process.env, overrides });
-  const running = await runAsServer(config, { ...(host !== undefined ? { host } : {}), port: port ?? DEFAULT_AS_PORT, allowRemote }, { policyEngine: await loadPolicyEngine() });
+  const running = await runAsServer(config, { ...(host !== undefined ? { host } : {}), port: port ?? DEFAULT_AS_PORT, allowRemote, ...(tls ? { tls } : {}) }, { policyEngine: await loadPolicyEngine() });
   const signer = config.attestationService.tokenBroker.signer;
   console.log(
     [
@@ -150,6 +187,7 @@ async function serveAs(args: string[]): Promise<number> {
       `  config:    ${config.source ?? '(embedded defaults)'}`,
       `  storage:   ${describeStorage(config.storage)}`,
       `  signer:    ${signer ? signer.keyPath : 'a fresh P-256 key (set attestation_token_broker.signer so that KBSs can trust it)'}`,
+      `  transport: ${tls ? (tls.clientCa ? `mutual TLS (client certificates from ${files['client-ca']})` : 'TLS (no client authentication)') : 'cleartext HTTP/2'}`,
       '',
       `a KBS uses it with: [attestation_service] type = "coco_as_grpc", as_addr = "${running.url}"`,
     ].join('\n'),

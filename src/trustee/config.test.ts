@@ -167,6 +167,23 @@ describe('loadConfig defaults', () => {
     assert.equal(trusteeOptionsFromConfig(both).remoteRvps, undefined);
   });
 
+  test('TLS files for a gRPC AS or RVPS: https:// only, a client certificate with its key, AS keys with coco_as_grpc only', () => {
+    const grpc = (keys: string) => `[attestation_service]\ntype = "coco_as_grpc"\nas_addr = "https://as:50004"\n${keys}`;
+    const c = load(grpc('as_ca_cert = "/etc/as/ca.pem"\nas_client_cert = "/etc/as/kbs.pem"\nas_client_key = "/etc/as/kbs.key"\n'));
+    assert.deepEqual(c.attestationService.remote?.tls, { caCert: '/etc/as/ca.pem', clientCert: '/etc/as/kbs.pem', clientKey: '/etc/as/kbs.key' });
+    assert.deepEqual(load(grpc('as_ca_cert = "/ca.pem"\n')).attestationService.remote?.tls, { caCert: '/ca.pem' });
+    assert.equal(load(grpc('')).attestationService.remote?.tls, undefined);
+    fails(grpc('as_client_cert = "/c.pem"\n'), 'attestation_service.as_client_key', /required with/);
+    fails(grpc('as_client_key = "/c.key"\n'), 'attestation_service.as_client_cert', /required with/);
+    fails('[attestation_service]\ntype = "coco_as_grpc"\nas_addr = "http://as:1"\nas_ca_cert = "/ca.pem"\n', 'attestation_service.as_ca_cert', /https:\/\//);
+    fails('[attestation_service]\nas_ca_cert = "/ca.pem"\n', 'attestation_service.as_ca_cert', /coco_as_grpc/);
+    const rv = load('[attestation_service.rvps_config]\ntype = "GrpcRemote"\naddress = "https://rvps:1"\nca_cert = "/ca.pem"\n').attestationService.rvps;
+    assert.deepEqual(rv, { type: 'GrpcRemote', address: 'https://rvps:1', tls: { caCert: '/ca.pem' } });
+    fails('[attestation_service.rvps_config]\ntype = "GrpcRemote"\nca_cert = "/ca.pem"\n', 'attestation_service.rvps_config.ca_cert', /https:\/\//);
+    // The files are read when the options are made: a missing one names its key.
+    assert.throws(() => trusteeOptionsFromConfig(c), (e: unknown) => e instanceof ConfigError && e.key === 'attestation_service.as_ca_cert');
+  });
+
   test('kbs.jwk_sets_refresh_sec sets how often the trusted JWK sets are reloaded; 0 means at startup only', () => {
     const c = load('[kbs]\njwk_sets_refresh_sec = 0\n');
     assert.equal(c.attestationToken.refreshSec, 0);

@@ -4,8 +4,9 @@
  * `[attestation_service] type = "coco_as_grpc"` (ours, or upstream's). It reads the same config
  * file as `coco trustee serve` — the `[attestation_service]` section (token broker, signer, verifier
  * settings) and the storage — and listens on cleartext HTTP/2 at `host:port` (default
- * 127.0.0.1:50004, upstream's port for it). Like upstream's, the interface has no authentication, so
- * an address other than loopback needs `allowRemote`.
+ * 127.0.0.1:50004, upstream's port for it), or over TLS. Like upstream's, the interface has no
+ * authentication of its own, so an address other than loopback needs mutual TLS (`tls.clientCa`:
+ * callers must hold a certificate from that CA) or an explicit `allowRemote`.
  *
  * The KBS that uses it must trust its token signer: configure `attestation_service
  * .attestation_token_broker.signer` here and give the KBS the certificate or JWK set (without a
@@ -17,7 +18,7 @@ import type { PolicyEngine } from './as/policy-engine.js';
 import type { TrusteeConfig } from './config.js';
 import { verifierEnvFromConfig } from './config/verifier-env.js';
 import { asServiceMethods } from './grpc/as-service.js';
-import { serveGrpc, type GrpcListening } from './grpc/transport.js';
+import { serveGrpc, type GrpcListening, type GrpcServerTls } from './grpc/transport.js';
 import { trusteeOptionsFromConfig } from './serve.js';
 import { createTrustee, type Trustee } from './server.js';
 import { openStore, startRetention } from './storage/index.js';
@@ -42,6 +43,11 @@ export interface AsServerAddress {
    * (`--allow-remote`) and the port kept on a private network.
    */
   allowRemote?: boolean;
+  /**
+   * Serve over TLS (PEM key pair); with `clientCa`, mutual TLS: only KBSs holding a client certificate
+   * from that CA can call, which is authentication, so any address may then be used.
+   */
+  tls?: GrpcServerTls;
 }
 
 /** 127.0.0.0/8, ::1 and localhost. */
@@ -60,9 +66,9 @@ export async function runAsServer(
     throw new ConfigError('coco trustee serve-as runs the attestation service itself: attestation_service.type must be "coco_as_builtin"', { key: 'attestation_service.type' });
   }
   const host = address.host ?? '127.0.0.1';
-  if (!isLoopbackHost(host) && !address.allowRemote) {
+  if (!isLoopbackHost(host) && !address.allowRemote && address.tls?.clientCa === undefined) {
     throw new ConfigError(
-      `--host ${host}: the attestation service's gRPC interface has no authentication (as upstream's), so it listens on loopback only unless --allow-remote is given; keep such a port on a private network`,
+      `--host ${host}: the attestation service's gRPC interface has no authentication of its own (as upstream's), so it listens on loopback only unless clients must present a certificate (--client-ca) or --allow-remote is given`,
       { key: '--host' },
     );
   }
@@ -87,6 +93,7 @@ export async function runAsServer(
       host,
       port: address.port ?? DEFAULT_AS_PORT,
       maxMessageBytes: config.http.payloadRequestSizeBytes,
+      ...(address.tls ? { tls: address.tls } : {}),
       onError: (path, code, message) => log(`${path} failed (status ${code}): ${message}`),
     });
   } catch (err) {

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { ConfigError } from '../core/index.js';
 import { createAdminAuthorizer, ensureAdminKeyPair, mintAdminToken, readPem, ADMIN_PUBLIC_KEY_FILE } from './admin/index.js';
 import type { TrusteeConfig } from './config.js';
+import type { GrpcTlsPaths } from './config/types.js';
+import type { GrpcClientTls } from './grpc/transport.js';
 import { verifierEnvFromConfig } from './config/verifier-env.js';
 import { tlsOptionsFor } from './config/tls.js';
 import { JwkSetRefresher, loadTrustedJwkSets, readLocalJwkSets, type JwkSetFetchOptions, type TrustedJwk } from './config/jwk-sets.js';
@@ -65,8 +67,8 @@ export function trusteeOptionsFromConfig(
   const remote = config.attestationService.remote;
   const rvps = config.attestationService.rvps;
   return {
-    ...(remote ? { remoteAs: { address: remote.address } } : {}),
-    ...(!remote && rvps.type === 'GrpcRemote' ? { remoteRvps: { address: rvps.address } } : {}),
+    ...(remote ? { remoteAs: { address: remote.address, ...grpcTls(remote.tls, 'attestation_service.as_') } } : {}),
+    ...(!remote && rvps.type === 'GrpcRemote' ? { remoteRvps: { address: rvps.address, ...grpcTls(rvps.tls, 'attestation_service.rvps_config.') } } : {}),
     versionRange: config.protocolVersion.source,
     sessionLifetimeMinutes: config.attestationService.sessionTimeoutMin,
     verboseErrors: config.verboseErrors,
@@ -82,6 +84,16 @@ export function trusteeOptionsFromConfig(
       extraTeeKeyPaths: t.extraTeekeyPaths,
     },
   };
+}
+
+/** The PEM texts of a gRPC client's TLS files (`prefix` + `ca_cert` / `client_cert` / `client_key` name them in errors). */
+function grpcTls(paths: GrpcTlsPaths | undefined, prefix: string): { tls?: GrpcClientTls } {
+  if (!paths) return {};
+  const tls: GrpcClientTls = {};
+  if (paths.caCert !== undefined) tls.ca = readText(paths.caCert, `${prefix}ca_cert`);
+  if (paths.clientCert !== undefined) tls.cert = readText(paths.clientCert, `${prefix}client_cert`);
+  if (paths.clientKey !== undefined) tls.key = readText(paths.clientKey, `${prefix}client_key`);
+  return { tls };
 }
 
 function sameStorage(a: TrusteeConfig['storage'], b: TrusteeConfig['storage']): boolean {

@@ -82,7 +82,7 @@ export interface TrusteeOptions {
    * `rvps_config.type = "GrpcRemote"`: the built-in AS takes its reference values from a separate
    * RVPS at `address` (`grpc/remote-rvps.ts`); the admin API's reference-value calls go there too.
    */
-  remoteRvps?: { address: string; timeoutMs?: number };
+  remoteRvps?: RemoteAsOptions;
   /** AS policy ids the KBS requests (default `["default"]`). */
   policyIds?: string[];
   auditMaxEntries?: number;
@@ -125,7 +125,8 @@ export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
   const crypto = options.cryptoThread === false ? inlineCryptoThread() : createCryptoThread();
   const signer = createEarSigner({ keyPem: options.token?.signerKeyPem, certChainPem: options.token?.signerCertChainPem, issued, thread: crypto });
   // With a remote AS the RVPS is that service's (remoteRvps is then not used).
-  const remoteRvpsClient = options.remoteRvps && !options.remoteAs ? new GrpcClient(options.remoteRvps.address, options.remoteRvps.timeoutMs !== undefined ? { timeoutMs: options.remoteRvps.timeoutMs } : {}) : undefined;
+  const r = options.remoteRvps;
+  const remoteRvpsClient = r && !options.remoteAs ? new GrpcClient(r.address, { ...(r.timeoutMs !== undefined ? { timeoutMs: r.timeoutMs } : {}), ...(r.tls ? { tls: r.tls } : {}) }) : undefined;
   const rvps = remoteRvpsClient ? new RemoteRvps(remoteRvpsClient) : new ReferenceValues(store);
   const asPolicies = new PolicyStore(store, 'attestation_service_policy', options.policyEngine, { [REFERENCE_VALUE_BUILTIN]: 1 });
   const resourcePolicy = new PolicyStore(store, 'kbs', options.policyEngine);

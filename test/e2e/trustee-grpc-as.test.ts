@@ -16,7 +16,7 @@ import { ConfigError } from '../../src/core/index.js';
 import { isLoopbackHost, loadPolicyEngine, parseConfigText, runAsServer, runTrustee, type RunningAsServer, type RunningTrustee } from '../../src/trustee/index.js';
 import { requireTools } from '../support/system-tools.js';
 import { startTrusteeProcess } from '../support/trustee-process.js';
-import { makeTestCa } from '../support/test-ca.js';
+import { makeTestCa, type TestCa } from '../support/test-ca.js';
 import { ALLOW_RESOURCE_PLUGIN, SAMPLE_AFFIRMING_RVS, b64url, sampleAttestation, sampleGuest, sampleRvMessage, sha256Hex, type SampleGuest } from '../support/trustee.js';
 
 const SKIP = requireTools('openssl');
@@ -24,6 +24,8 @@ const dir = mkdtempSync(join(tmpdir(), 'coco-grpc-as-'));
 const BUILD = { version: '0', gitHash: 'x', buildDate: 'x' };
 let as: RunningAsServer;
 let kbs: RunningTrustee;
+let ca: TestCa;
+let asConfigText: string;
 
 /** A KBS on a free port, plain HTTP, admin open, memory storage, then `sections`. */
 function localKbs(...sections: string[]): string {
@@ -73,25 +75,24 @@ async function lastAudit(url: string): Promise<{ check: string; detail: string; 
 
 before(async () => {
   if (SKIP) return;
-  const ca = makeTestCa();
+  ca = makeTestCa();
   writeFileSync(join(dir, 'ca.pem'), ca.caPem);
   writeFileSync(join(dir, 'signer.key'), ca.keyPem);
   writeFileSync(join(dir, 'signer.pem'), ca.certPem);
-  const asConfig = parseConfigText(
-    [
-      '[storage_backend]',
-      'storage_type = "Memory"',
-      '[attestation_service]',
-      'type = "coco_as_builtin"',
-      '[attestation_service.attestation_token_broker]',
-      'issuer_name = "split-as"',
-      '[attestation_service.attestation_token_broker.signer]',
-      `key_path = "${join(dir, 'signer.key')}"`,
-      `cert_path = "${join(dir, 'signer.pem')}"`,
-    ].join('\n'),
-    { cwd: dir, env: {} },
-  );
-  as = await runAsServer(asConfig, { port: 0 }, { policyEngine: await loadPolicyEngine(), log: () => {} });
+  writeFileSync(join(dir, 'client.pem'), ca.clientCertPem);
+  writeFileSync(join(dir, 'client.key'), ca.clientKeyPem);
+  asConfigText = [
+    '[storage_backend]',
+    'storage_type = "Memory"',
+    '[attestation_service]',
+    'type = "coco_as_builtin"',
+    '[attestation_service.attestation_token_broker]',
+    'issuer_name = "split-as"',
+    '[attestation_service.attestation_token_broker.signer]',
+    `key_path = "${join(dir, 'signer.key')}"`,
+    `cert_path = "${join(dir, 'signer.pem')}"`,
+  ].join('\n');
+  as = await runAsServer(parseConfigText(asConfigText, { cwd: dir, env: {} }), { port: 0 }, { policyEngine: await loadPolicyEngine(), log: () => {} });
   kbs = await startKbs(as.url);
   const url = kbs.listening.url;
   assert.equal((await http(url, 'POST', '/kbs/v0/resource-policy', { body: { policy: b64url(ALLOW_RESOURCE_PLUGIN) } })).status, 200);
@@ -274,5 +275,65 @@ describe('KBS with a remote attestation service over gRPC', { skip: SKIP }, () =
     } finally {
       await k.close();
     }
+  });
+});
+
+describe('KBS and attestation service over mutual TLS', { skip: SKIP }, () => {
+  let tlsAs: RunningAsServer;
+  before(async () => {
+    if (SKIP) return;
+    tlsAs = await runAsServer(parseConfigText(asConfigText, { cwd: dir, env: {} }), { port: 0, tls: { cert: ca.certPem, key: ca.keyPem, clientCa: ca.caPem } }, { policyEngine: await loadPolicyEngine(), log: () => {} });
+    await tlsAs.trustee.context.rvps.register(JSON.parse(JSON.stringify(sampleRvMessage(SAMPLE_AFFIRMING_RVS))), Date.now());
+  });
+  after(async () => {
+    await tlsAs?.close();
+  });
+
+  function tlsKbs(keys: string[]): string {
+    return localKbs(
+      '[attestation_token]',
+      `trusted_certs_paths = ["${join(dir, 'ca.pem')}"]`,
+      '[attestation_service]',
+      'type = "coco_as_grpc"',
+      `as_addr = "${tlsAs.url}"`,
+      ...keys,
+      '[kbs]',
+      'verbose_errors = true',
+    );
+  }
+
+  test('a KBS with the CA and a client certificate attests through the TLS service', async () => {
+    assert.match(tlsAs.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+    const config = tlsKbs([`as_ca_cert = "${join(dir, 'ca.pem')}"`, `as_client_cert = "${join(dir, 'client.pem')}"`, `as_client_key = "${join(dir, 'client.key')}"`]);
+    const k = await runTrustee(parseConfigText(config, { cwd: dir, env: {} }), { policyEngine: await loadPolicyEngine(), build: BUILD });
+    try {
+      const a = await attest(k.listening.url, sampleGuest());
+      assert.equal(a.status, 200, a.text);
+      assert.equal((decodeJwt((JSON.parse(a.text) as { token: string }).token) as any).submods.cpu0['ear.status'], 'affirming');
+    } finally {
+      await k.close();
+    }
+  });
+
+  test('without a client certificate, or without trusting the server CA, the call never reaches the service', async () => {
+    for (const keys of [[`as_ca_cert = "${join(dir, 'ca.pem')}"`], [`as_client_cert = "${join(dir, 'client.pem')}"`, `as_client_key = "${join(dir, 'client.key')}"`]]) {
+      const k = await runTrustee(parseConfigText(tlsKbs(keys), { cwd: dir, env: {} }), { policyEngine: await loadPolicyEngine(), build: BUILD });
+      try {
+        const a = await attest(k.listening.url, sampleGuest());
+        assert.equal(a.status, 401, a.text);
+        const rec = await lastAudit(k.listening.url);
+        assert.equal(rec.check, 'as.remote.unavailable', keys.join(' '));
+      } finally {
+        await k.close();
+      }
+    }
+  });
+
+  test('mutual TLS lets serve-as listen beyond loopback without --allow-remote', async () => {
+    const config = parseConfigText('[storage_backend]\nstorage_type = "Memory"\n', { cwd: dir, env: {} });
+    const tls = { cert: ca.certPem, key: ca.keyPem };
+    await assert.rejects(runAsServer(config, { host: '192.0.2.1', port: 0, tls }, { policyEngine: await loadPolicyEngine() }), ConfigError, 'TLS alone authenticates no one');
+    // With a client CA the guard steps aside; the TEST-NET address then fails at listen (nothing is opened).
+    await assert.rejects(runAsServer(config, { host: '192.0.2.1', port: 0, tls: { ...tls, clientCa: ca.caPem } }, { policyEngine: await loadPolicyEngine() }), (e: unknown) => !(e instanceof ConfigError) && /EADDRNOTAVAIL/.test(String(e)));
   });
 });

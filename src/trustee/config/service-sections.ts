@@ -7,7 +7,7 @@ import { ConfigError } from '../../core/index.js';
 import type { StorageConfig } from '../storage/index.js';
 import type { Section } from './reader.js';
 import { STORAGE_TYPES, type StorageBackends } from './storage-section.js';
-import type { AttestationServiceConfig, AttestationTokenConfig, HttpServerConfig, PluginConfig, TlsProfile } from './types.js';
+import type { AttestationServiceConfig, AttestationTokenConfig, GrpcTlsPaths, HttpServerConfig, PluginConfig, TlsProfile } from './types.js';
 
 const MIB = 1024 * 1024;
 /** Upstream KBS's default `as_addr`. */
@@ -122,6 +122,8 @@ export function readAttestationService(sec: Section, storage: StorageBackends, u
     const address = /^https?:\/\//.test(given) ? given : `http://${given}`;
     if (!GRPC_ADDRESS.test(address)) throw new ConfigError(`${rvpsSec.key('address')}: expected host:port, http://host:port or https://host:port, got ${JSON.stringify(given)}`, { key: rvpsSec.key('address') });
     rvps = { type: 'GrpcRemote', address };
+    const tls = checkGrpcTls(readTlsKeys(rvpsSec, ''), (k) => rvpsSec.key(k), address);
+    if (tls) rvps.tls = tls;
   } else {
     rvps = { type: 'BuiltIn' };
     if (rvpsStorageType) rvps.storage = storage.resolve(rvpsStorageType, rvpsSec.key('storage_type'));
@@ -133,6 +135,9 @@ export function readAttestationService(sec: Section, storage: StorageBackends, u
   let asStorage: StorageConfig | undefined;
   if (sec.has('storage_type')) asStorage = storage.resolve(sec.oneOf('storage_type', STORAGE_TYPES), sec.key('storage_type'));
   const asAddr = sec.optString('as_addr');
+  const asTlsKeys = readTlsKeys(sec, 'as_');
+  const strayTls = Object.keys(asTlsKeys)[0];
+  if (strayTls !== undefined && type !== 'coco_as_grpc') throw new ConfigError(`${sec.key(`as_${strayTls}`)} applies to type = "coco_as_grpc" only`, { key: sec.key(`as_${strayTls}`) });
   const poolSize = sec.optInt('pool_size', 1, 100_000);
   // Intel Trust Authority keys: read so that typos still fail, then refused below.
   for (const k of ['base_url', 'api_key', 'certs_file']) sec.optString(k);
@@ -147,8 +152,39 @@ export function readAttestationService(sec: Section, storage: StorageBackends, u
     const address = asAddr ?? DEFAULT_AS_ADDR;
     if (!GRPC_ADDRESS.test(address)) throw new ConfigError(`${sec.key('as_addr')}: expected http://host:port or https://host:port, got ${JSON.stringify(address)}`, { key: sec.key('as_addr') });
     out.remote = { address, poolSize: poolSize ?? 100 };
+    const tls = checkGrpcTls(asTlsKeys, (k) => sec.key(`as_${k}`), address);
+    if (tls) out.remote.tls = tls;
   }
   if (asStorage) out.storage = asStorage;
+  return out;
+}
+
+const TLS_KEYS = ['ca_cert', 'client_cert', 'client_key'] as const;
+type TlsKeys = Partial<Record<(typeof TLS_KEYS)[number], string>>;
+
+/** Ours: the PEM files for an https:// gRPC server, keys `<prefix>ca_cert`, `<prefix>client_cert`, `<prefix>client_key`. */
+function readTlsKeys(sec: Section, prefix: string): TlsKeys {
+  const out: TlsKeys = {};
+  for (const k of TLS_KEYS) {
+    const v = sec.optString(`${prefix}${k}`);
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+/** TLS files only for an https:// address, and a client certificate only with its key. */
+function checkGrpcTls(given: TlsKeys, keyOf: (k: string) => string, address: string): GrpcTlsPaths | undefined {
+  const names = Object.keys(given);
+  if (names.length === 0) return undefined;
+  if (!address.startsWith('https://')) throw new ConfigError(`${keyOf(names[0]!)} needs an https:// address (got ${address})`, { key: keyOf(names[0]!) });
+  if ((given.client_cert === undefined) !== (given.client_key === undefined)) {
+    const [missing, present] = given.client_cert === undefined ? ['client_cert', 'client_key'] : ['client_key', 'client_cert'];
+    throw new ConfigError(`${keyOf(missing)} is required with ${keyOf(present)}`, { key: keyOf(missing) });
+  }
+  const out: GrpcTlsPaths = {};
+  if (given.ca_cert !== undefined) out.caCert = given.ca_cert;
+  if (given.client_cert !== undefined) out.clientCert = given.client_cert;
+  if (given.client_key !== undefined) out.clientKey = given.client_key;
   return out;
 }
 

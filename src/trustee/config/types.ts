@@ -39,16 +39,23 @@ export interface TokenBrokerConfig {
   signer?: { keyPath: string; certPath?: string; certUrl?: string };
 }
 
+/** Ours: PEM files for an `https://` gRPC server — a CA to trust instead of the system's, and a client certificate and key (mutual TLS). */
+export interface GrpcTlsPaths {
+  caCert?: string;
+  clientCert?: string;
+  clientKey?: string;
+}
+
 export interface AttestationServiceConfig {
   /** Built in, or (`coco_as_grpc`) another process reached over gRPC at `remote.address`. */
   type: 'coco_as_builtin' | 'coco_as_grpc';
   /** `coco_as_grpc`: `as_addr` (default `http://127.0.0.1:50004`) and `pool_size` (accepted; one multiplexed HTTP/2 connection is used). */
-  remote?: { address: string; poolSize: number };
+  remote?: { address: string; poolSize: number; tls?: GrpcTlsPaths };
   /** KBS session lifetime, minutes (`attestation_service.timeout`). */
   sessionTimeoutMin: number;
   tokenBroker: TokenBrokerConfig;
   /** The built-in RVPS, or (`GrpcRemote`) a separate one at `address` (`http://` added when missing, as upstream). */
-  rvps: { type: 'BuiltIn'; storage?: StorageConfig; extractors?: Record<string, unknown> } | { type: 'GrpcRemote'; address: string };
+  rvps: { type: 'BuiltIn'; storage?: StorageConfig; extractors?: Record<string, unknown> } | { type: 'GrpcRemote'; address: string; tls?: GrpcTlsPaths };
   /** `verifier_config` as given (per-verifier keys are read by the verifiers). */
   verifier: Record<string, unknown>;
   /** AS-only storage override (`attestation_service.storage_type`). */

@@ -17,7 +17,7 @@ import { AS_METHODS, ATTESTATION_REQUEST, ATTESTATION_RESPONSE, SET_POLICY_REQUE
 import type { AttestationOutcome, EvidenceItem } from '../as/attestation-service.js';
 import type { TokenVerifier } from '../as/token-verifier.js';
 import { RemoteRvps, remoteFailure } from './remote-rvps.js';
-import { GrpcClient } from './transport.js';
+import { GrpcClient, type GrpcClientTls } from './transport.js';
 
 /** `IndividualAttestationRequest` for one evidence item. */
 export function individualRequestOf(item: EvidenceItem): ProtoMessage {
@@ -42,6 +42,8 @@ export interface RemoteAsOptions {
   address: string;
   /** Per-call deadline, ms (upstream: 300 s). */
   timeoutMs?: number;
+  /** For an `https://` address: a CA to trust and a client certificate (mutual TLS). */
+  tls?: GrpcClientTls;
 }
 
 /** The remote attestation service, its policies and its RVPS, over one gRPC client. */
@@ -50,7 +52,7 @@ export class RemoteAttestationService {
   private readonly tokens: TokenVerifier;
 
   constructor(options: RemoteAsOptions, tokens: TokenVerifier) {
-    this.client = new GrpcClient(options.address, options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {});
+    this.client = new GrpcClient(options.address, { ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}), ...(options.tls ? { tls: options.tls } : {}) });
     this.tokens = tokens;
     this.rvps = new RemoteRvps(this.client);
   }

@@ -1,5 +1,6 @@
 /**
- * Unary gRPC over node:http2 (cleartext h2c for `http://` addresses, TLS for `https://`), enough for
+ * Unary gRPC over node:http2 (cleartext h2c for `http://` addresses, TLS for `https://`, optionally
+ * mutual TLS where the server accepts only clients with a certificate from its client CA), enough for
  * the Attestation Service and RVPS interfaces (`protocol/as-grpc.ts`): a server that routes
  * `/package.Service/Method` to handlers, and a client with a per-call deadline.
  *
@@ -15,7 +16,18 @@
  * gives UNAVAILABLE; a non-OK `grpc-status` is a `GrpcError` with that code and message.
  * @module
  */
-import { connect, constants, createServer, type ClientHttp2Session, type Http2Server, type ServerHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import {
+  connect,
+  constants,
+  createSecureServer,
+  createServer,
+  type ClientHttp2Session,
+  type Http2SecureServer,
+  type Http2Server,
+  type IncomingHttpHeaders,
+  type ServerHttp2Session,
+  type ServerHttp2Stream,
+} from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { CocoError, MalformedInput } from '../../core/index.js';
 import {
@@ -79,10 +91,22 @@ export function statusOf(err: unknown): { code: number; message: string } {
   return { code: GrpcStatus.INTERNAL, message: 'internal error' };
 }
 
+/**
+ * Server TLS: the key pair (PEM), and with `clientCa` mutual TLS — only clients whose certificate
+ * chains to that CA get past the handshake.
+ */
+export interface GrpcServerTls {
+  cert: string;
+  key: string;
+  clientCa?: string;
+}
+
 export interface GrpcServerOptions {
   host?: string;
   port?: number;
   maxMessageBytes?: number;
+  /** Serve over TLS (h2) instead of cleartext (h2c). */
+  tls?: GrpcServerTls;
   /** Called with every failed call (method path, status, message), e.g. for a log line. */
   onError?: (path: string, code: number, message: string) => void;
 }
@@ -166,11 +190,19 @@ async function serveCall(methods: Map<string, UnaryMethod>, limit: number, strea
   }
 }
 
-/** Serve `methods` over cleartext HTTP/2 on `host:port` (port 0 picks a free port). */
+/** Serve `methods` over HTTP/2 on `host:port` (port 0 picks a free port): cleartext, or TLS with `options.tls`. */
 export function serveGrpc(methods: readonly UnaryMethod[], options: GrpcServerOptions = {}): Promise<GrpcListening> {
   const byPath = new Map(methods.map((m) => [m.path, m]));
   const limit = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-  const server: Http2Server = createServer();
+  const tls = options.tls;
+  const server: Http2Server | Http2SecureServer = tls
+    ? createSecureServer({
+        cert: tls.cert,
+        key: tls.key,
+        minVersion: 'TLSv1.2',
+        ...(tls.clientCa !== undefined ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+      })
+    : createServer();
   server.on('stream', (stream, headers) => {
     stream.on('error', () => {}); // a reset by the client: nothing left to answer
     void serveCall(byPath, limit, stream, headers, options.onError);
@@ -180,13 +212,13 @@ export function serveGrpc(methods: readonly UnaryMethod[], options: GrpcServerOp
     server.listen(options.port ?? 50004, options.host ?? '127.0.0.1', () => {
       const addr = server.address() as AddressInfo;
       const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-      const sessions = new Set<import('node:http2').ServerHttp2Session>();
-      server.on('session', (s) => {
+      const sessions = new Set<ServerHttp2Session>();
+      server.on('session', (s: ServerHttp2Session) => {
         sessions.add(s);
         s.on('close', () => sessions.delete(s));
       });
       resolve({
-        url: `http://${host}:${addr.port}`,
+        url: `${tls ? 'https' : 'http'}://${host}:${addr.port}`,
         port: addr.port,
         close: () =>
           new Promise<void>((done) => {
@@ -198,10 +230,18 @@ export function serveGrpc(methods: readonly UnaryMethod[], options: GrpcServerOp
   });
 }
 
+/** Client TLS for an `https://` server: a CA to trust instead of the system's, and a client certificate for mutual TLS. */
+export interface GrpcClientTls {
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
+
 export interface GrpcClientOptions {
   /** Per-call deadline, ms (default 300 s, upstream KBS's bound on a call to the AS). */
   timeoutMs?: number;
   maxMessageBytes?: number;
+  tls?: GrpcClientTls;
 }
 
 /** Node timers take at most 2^31-1 ms (a longer one fires at once). */
@@ -216,6 +256,7 @@ export class GrpcClient {
   private readonly address: string;
   private readonly timeoutMs: number;
   private readonly limit: number;
+  private readonly tls: GrpcClientTls | undefined;
   /** Calls in flight: the session keeps the process alive only while there are some. */
   private inflight = 0;
 
@@ -229,6 +270,11 @@ export class GrpcClient {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new MalformedInput(`gRPC address ${address}: expected http:// or https://`, { where: 'grpc address' });
     this.address = url.origin;
     this.timeoutMs = checkTimeout(options.timeoutMs ?? 300_000);
+    if (options.tls && url.protocol !== 'https:') throw new MalformedInput(`gRPC address ${address}: TLS settings need an https:// address`, { where: 'grpc address' });
+    if (options.tls && (options.tls.cert === undefined) !== (options.tls.key === undefined)) {
+      throw new MalformedInput('a gRPC client certificate needs its key, and a key its certificate', { where: 'grpc tls' });
+    }
+    this.tls = options.tls;
     this.limit = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   }
 
@@ -239,7 +285,7 @@ export class GrpcClient {
 
   private connection(): ClientHttp2Session {
     if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
-    const s = connect(this.address);
+    const s = this.tls ? connect(this.address, { ...this.tls }) : connect(this.address);
     s.on('error', () => {}); // surfaced to the calls in flight through their streams
     s.on('close', () => {
       if (this.session === s) this.session = undefined;
