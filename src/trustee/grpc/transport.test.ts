@@ -170,6 +170,9 @@ describe('gRPC transport over real HTTP/2', () => {
     assert.throws(() => new GrpcClient('ftp://as:1'), MalformedInput);
     assert.equal(new GrpcClient('http://as:50004/').target, 'http://as:50004');
     for (const timeoutMs of [0, -1, NaN, Infinity, 2 ** 31]) assert.throws(() => new GrpcClient('http://as:1', { timeoutMs }), MalformedInput);
+    assert.throws(() => new GrpcClient('http://as:1', { tls: { ca: 'x' } }), /https:\/\//, 'TLS settings on a cleartext address would be ignored');
+    assert.throws(() => new GrpcClient('https://as:1', { tls: { cert: 'x' } }), MalformedInput);
+    assert.equal(new GrpcClient('https://as:1', { tls: { ca: 'x', cert: 'y', key: 'z' } }).target, 'https://as:1');
   });
 });
 
