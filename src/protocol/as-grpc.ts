@@ -79,6 +79,19 @@ export const REFERENCE_VALUE_REGISTER_REQUEST: MessageSchema = {
 
 export const REFERENCE_VALUE_REGISTER_RESPONSE = EMPTY_MESSAGE('reference.ReferenceValueRegisterResponse');
 
+/** The standard gRPC health service (`grpc.health.v1`), for probes; `status` is the ServingStatus enum. */
+export const HEALTH_CHECK_REQUEST: MessageSchema = {
+  name: 'grpc.health.v1.HealthCheckRequest',
+  fields: [{ no: 1, name: 'service', type: 'string' }],
+};
+export const HEALTH_CHECK_RESPONSE: MessageSchema = {
+  name: 'grpc.health.v1.HealthCheckResponse',
+  fields: [{ no: 1, name: 'status', type: 'uint32' }],
+};
+/** `ServingStatus` values. */
+export const HEALTH_STATUS = { UNKNOWN: 0, SERVING: 1, NOT_SERVING: 2, SERVICE_UNKNOWN: 3 } as const;
+export const HEALTH_CHECK_PATH = '/grpc.health.v1.Health/Check';
+
 /** Method paths (`/package.Service/Method`). */
 export const AS_METHODS = {
   attestationEvaluate: '/attestation.AttestationService/AttestationEvaluate',

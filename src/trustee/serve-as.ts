@@ -1,7 +1,8 @@
 /**
  * `coco trustee serve-as`: the Attestation Service and RVPS on their own, behind upstream's gRPC
  * interface (`grpc/as-service.ts`), for a split deployment where one or more KBSs run with
- * `[attestation_service] type = "coco_as_grpc"` (ours, or upstream's). It reads the same config
+ * `[attestation_service] type = "coco_as_grpc"` (ours, or upstream's), plus the standard
+ * `grpc.health.v1.Health/Check` for probes. It reads the same config
  * file as `coco trustee serve` — the `[attestation_service]` section (token broker, signer, verifier
  * settings) and the storage — and listens on cleartext HTTP/2 at `host:port` (default
  * 127.0.0.1:50004, upstream's port for it), or over TLS. Like upstream's, the interface has no
@@ -17,7 +18,7 @@ import { ConfigError } from '../core/index.js';
 import type { PolicyEngine } from './as/policy-engine.js';
 import type { TrusteeConfig } from './config.js';
 import { verifierEnvFromConfig } from './config/verifier-env.js';
-import { asServiceMethods } from './grpc/as-service.js';
+import { AS_SERVICE_NAMES, asServiceMethods, healthCheckMethod } from './grpc/as-service.js';
 import { serveGrpc, type GrpcListening, type GrpcServerTls } from './grpc/transport.js';
 import { trusteeOptionsFromConfig } from './serve.js';
 import { createTrustee, type Trustee } from './server.js';
@@ -89,7 +90,8 @@ export async function runAsServer(
   const log = deps.log ?? ((line: string) => console.error(`coco trustee serve-as: ${line}`));
   let listening: GrpcListening;
   try {
-    listening = await serveGrpc(asServiceMethods({ as: ctx.as, policies: ctx.asPolicies, rvps: ctx.rvps, tees: ctx.settings.supportedTees, now: ctx.now }), {
+    const methods = [...asServiceMethods({ as: ctx.as, policies: ctx.asPolicies, rvps: ctx.rvps, tees: ctx.settings.supportedTees, now: ctx.now }), healthCheckMethod(AS_SERVICE_NAMES)];
+    listening = await serveGrpc(methods, {
       host,
       port: address.port ?? DEFAULT_AS_PORT,
       maxMessageBytes: config.http.payloadRequestSizeBytes,

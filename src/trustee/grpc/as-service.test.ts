@@ -12,6 +12,10 @@ import {
   INDIVIDUAL_ATTESTATION_REQUEST,
   REFERENCE_VALUE_QUERY_REQUEST,
   REFERENCE_VALUE_QUERY_RESPONSE,
+  HEALTH_CHECK_PATH,
+  HEALTH_CHECK_REQUEST,
+  HEALTH_CHECK_RESPONSE,
+  HEALTH_STATUS,
   decodeMessage,
   encodeMessage,
   primaryRuntimeData,
@@ -21,7 +25,7 @@ import {
 import { encodeSampleEvidence } from '../../verifier/sample/index.js';
 import type { EvidenceItem } from '../as/attestation-service.js';
 import { SAMPLE_AFFIRMING_RVS, b64url, sampleGuest, sampleRvMessage, startTestTrustee, type TestTrustee } from '../../../test/support/trustee.js';
-import { asServiceMethods, evidenceItemOf } from './as-service.js';
+import { AS_SERVICE_NAMES, asServiceMethods, evidenceItemOf, healthCheckMethod } from './as-service.js';
 import { individualRequestOf } from './remote-as.js';
 import { GrpcClient, GrpcError, serveGrpc, type GrpcListening, type UnaryMethod } from './transport.js';
 
@@ -172,7 +176,7 @@ describe('the KBS request and the AS reading of it', () => {
 describe('AS gRPC service over HTTP/2', () => {
   let server: GrpcListening;
   before(async () => {
-    server = await serveGrpc([...methods.values()], { port: 0 });
+    server = await serveGrpc([...methods.values(), healthCheckMethod(AS_SERVICE_NAMES)], { port: 0 });
   });
   after(async () => {
     await server.close();
@@ -192,6 +196,12 @@ describe('AS gRPC service over HTTP/2', () => {
       assert.equal(challenge.attestation_challenge, '');
       const rv = await c.unary(AS_METHODS.queryReferenceValue, REFERENCE_VALUE_QUERY_REQUEST, { reference_value_id: 'svn' }, REFERENCE_VALUE_QUERY_RESPONSE);
       assert.deepEqual(JSON.parse(rv.reference_value_results as string), ['1']);
+      // The standard health check: the server and each service are SERVING (on the wire 08 01, as grpc-health-probe reads it); others are NOT_FOUND.
+      assert.deepEqual(encodeMessage(HEALTH_CHECK_RESPONSE, { status: HEALTH_STATUS.SERVING }), Uint8Array.of(0x08, 0x01));
+      for (const service of ['', ...AS_SERVICE_NAMES]) {
+        assert.deepEqual(await c.unary(HEALTH_CHECK_PATH, HEALTH_CHECK_REQUEST, { service }, HEALTH_CHECK_RESPONSE), { status: HEALTH_STATUS.SERVING });
+      }
+      await assert.rejects(c.unary(HEALTH_CHECK_PATH, HEALTH_CHECK_REQUEST, { service: 'other.Svc' }, HEALTH_CHECK_RESPONSE), (e: unknown) => e instanceof GrpcError && e.code === GrpcStatus.NOT_FOUND);
     } finally {
       c.close();
     }

@@ -16,9 +16,13 @@
  * `transport.ts` `statusOf`), with the same message texts our KBS would give.
  * @module
  */
-import { MalformedInput, expectObject, fromBase64Url, fromUtf8, parseJsonText, type HashAlgorithm } from '../../core/index.js';
+import { MalformedInput, NotFound, expectObject, fromBase64Url, fromUtf8, parseJsonText, type HashAlgorithm } from '../../core/index.js';
 import {
   AS_METHODS,
+  HEALTH_CHECK_PATH,
+  HEALTH_CHECK_REQUEST,
+  HEALTH_CHECK_RESPONSE,
+  HEALTH_STATUS,
   ATTESTATION_REQUEST,
   ATTESTATION_RESPONSE,
   CHALLENGE_REQUEST,
@@ -76,6 +80,26 @@ export function evidenceItemOf(r: ProtoMessage, where: string): EvidenceItem {
   else if (r.init_data_digest !== undefined) item.initDataDigest = base64UrlText(r.init_data_digest as string, `${where}.init_data_digest`);
   return item;
 }
+
+/**
+ * `grpc.health.v1.Health/Check`: SERVING for the server as a whole (`service` empty) and for each
+ * service named here; NOT_FOUND for any other service, as the health protocol asks.
+ */
+export function healthCheckMethod(services: readonly string[]): UnaryMethod {
+  const known = new Set(['', ...services]);
+  return {
+    path: HEALTH_CHECK_PATH,
+    request: HEALTH_CHECK_REQUEST,
+    response: HEALTH_CHECK_RESPONSE,
+    async handle(req) {
+      if (!known.has(req.service as string)) throw new NotFound(`unknown service ${JSON.stringify(req.service)}`);
+      return { status: HEALTH_STATUS.SERVING };
+    },
+  };
+}
+
+/** The services `asServiceMethods` implements (for the health check). */
+export const AS_SERVICE_NAMES = ['attestation.AttestationService', 'reference.ReferenceValueProviderService'] as const;
 
 /** The five unary methods, ready for `serveGrpc`. */
 export function asServiceMethods(deps: AsServiceDeps): UnaryMethod[] {
