@@ -7,6 +7,7 @@
  * an AS that is down each fail the attestation with an audit record naming the check.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import { decodeJwt, decodeProtectedHeader, flattenedDecrypt } from 'jose';
 import { ConfigError } from '../../src/core/index.js';
 import { isLoopbackHost, loadPolicyEngine, parseConfigText, runAsServer, runTrustee, type RunningAsServer, type RunningTrustee } from '../../src/trustee/index.js';
+import { REPO_ROOT } from '../support/fixtures.js';
 import { requireTools } from '../support/system-tools.js';
 import { startTrusteeProcess } from '../support/trustee-process.js';
 import { makeTestCa, type TestCa } from '../support/test-ca.js';
@@ -335,5 +337,31 @@ describe('KBS and attestation service over mutual TLS', { skip: SKIP }, () => {
     await assert.rejects(runAsServer(config, { host: '192.0.2.1', port: 0, tls }, { policyEngine: await loadPolicyEngine() }), ConfigError, 'TLS alone authenticates no one');
     // With a client CA the guard steps aside; the TEST-NET address then fails at listen (nothing is opened).
     await assert.rejects(runAsServer(config, { host: '192.0.2.1', port: 0, tls: { ...tls, clientCa: ca.caPem } }, { policyEngine: await loadPolicyEngine() }), (e: unknown) => !(e instanceof ConfigError) && /EADDRNOTAVAIL/.test(String(e)));
+  });
+});
+
+describe('coco trustee serve-as flags', () => {
+  const coco = (...args: string[]) => spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'coco.mjs'), 'trustee', 'serve-as', ...args], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+
+  test('bad TLS flags and a non-loopback host without authentication exit with the usage code and say why', () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--tls-cert', '/nope.pem'], /--tls-cert and --tls-key go together/],
+      [['--client-ca', '/ca.pem'], /--client-ca needs --tls-cert and --tls-key/],
+      [['--tls-cert', '/nope.pem', '--tls-key', '/nope.key'], /--tls-cert: cannot read \/nope\.pem/],
+      [['--tls-cert'], /--tls-cert needs a file/],
+      [['--host', '0.0.0.0', '--port', '0', '--storage', 'memory'], /no authentication of its own/],
+    ];
+    for (const [args, message] of cases) {
+      const r = coco(...args);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+    }
+  });
+
+  test('--help shows both commands', () => {
+    const r = coco('--help');
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /coco trustee serve-as/);
+    assert.match(r.stdout, /--client-ca/);
   });
 });
