@@ -165,6 +165,32 @@ describe('gRPC transport over real HTTP/2', () => {
     c.close();
   });
 
+  test('a client keeps working across a restart of its server on the same port', async () => {
+    const echo = [{ path: '/test.Svc/Echo', request: ECHO, response: ECHO, handle: async (r: Record<string, unknown>) => ({ text: `v ${r.text as string}` }) }];
+    const first = await serveGrpc(echo, { port: 0 });
+    const c = new GrpcClient(first.url, { timeoutMs: 5000 });
+    try {
+      assert.equal((await c.unary('/test.Svc/Echo', ECHO, { text: '1' }, ECHO)).text, 'v 1');
+      await first.close();
+      const second = await serveGrpc(echo, { port: first.port });
+      try {
+        // The old session is gone (GOAWAY, then closed): the next call opens a new one.
+        let answer: string | undefined;
+        for (let i = 0; i < 3 && answer === undefined; i++) {
+          answer = await c.unary('/test.Svc/Echo', ECHO, { text: '2' }, ECHO).then(
+            (r) => r.text as string,
+            (e: unknown) => (assert.ok(e instanceof GrpcError && e.code === GrpcStatus.UNAVAILABLE, String(e)), undefined),
+          );
+        }
+        assert.equal(answer, 'v 2');
+      } finally {
+        await second.close();
+      }
+    } finally {
+      c.close();
+    }
+  });
+
   test('addresses must be http:// or https:// URLs', () => {
     assert.throws(() => new GrpcClient('127.0.0.1:50004'), MalformedInput);
     assert.throws(() => new GrpcClient('ftp://as:1'), MalformedInput);

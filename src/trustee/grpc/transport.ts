@@ -22,6 +22,7 @@ import {
   createSecureServer,
   createServer,
   type ClientHttp2Session,
+  type ClientHttp2Stream,
   type Http2SecureServer,
   type Http2Server,
   type IncomingHttpHeaders,
@@ -301,22 +302,29 @@ export class GrpcClient {
     const timeoutMs = options.timeoutMs === undefined ? this.timeoutMs : checkTimeout(options.timeoutMs);
     const frame = frameMessage(encodeMessage(requestSchema, request));
     return new Promise((resolve, reject) => {
-      let session: ClientHttp2Session;
-      try {
-        session = this.connection();
-      } catch (err) {
-        reject(new GrpcError(GrpcStatus.UNAVAILABLE, `cannot connect to ${this.address}: ${(err as Error).message}`));
+      // A session the server is closing (GOAWAY) refuses new streams at once: drop it and open another.
+      const headers = { ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', 'grpc-timeout': formatGrpcTimeout(timeoutMs) };
+      let session: ClientHttp2Session | undefined;
+      let stream: ClientHttp2Stream | undefined;
+      let lastError: unknown;
+      for (let attempt = 0; attempt < 2 && !stream; attempt++) {
+        try {
+          session = this.connection();
+          stream = session.request(headers);
+        } catch (err) {
+          lastError = err;
+          if (session && this.session === session) {
+            this.session = undefined;
+            session.destroy();
+          }
+        }
+      }
+      if (!stream || !session) {
+        reject(new GrpcError(GrpcStatus.UNAVAILABLE, `cannot call ${this.address}${path}: ${(lastError as Error | undefined)?.message ?? 'no session'}`));
         return;
       }
       this.inflight++;
       session.ref();
-      const stream = session.request({
-        ':method': 'POST',
-        ':path': path,
-        'content-type': 'application/grpc',
-        te: 'trailers',
-        'grpc-timeout': formatGrpcTimeout(timeoutMs),
-      });
       let settled = false;
       const done = (err: Error | undefined, value?: ProtoMessage) => {
         if (settled) return;
