@@ -11,6 +11,8 @@ import { createAdminAuthorizer, ensureAdminKeyPair, mintAdminToken, readPem, ADM
 import type { TrusteeConfig } from './config.js';
 import type { GrpcTlsPaths } from './config/types.js';
 import type { GrpcClientTls } from './grpc/transport.js';
+import { externalPlugin } from './grpc/external-plugin.js';
+import { samplePlugin, type KbsPlugin } from './kbs/plugins.js';
 import { verifierEnvFromConfig } from './config/verifier-env.js';
 import { tlsOptionsFor } from './config/tls.js';
 import { JwkSetRefresher, loadTrustedJwkSets, readLocalJwkSets, type JwkSetFetchOptions, type TrustedJwk } from './config/jwk-sets.js';
@@ -66,7 +68,9 @@ export function trusteeOptionsFromConfig(
   const jwks = loaded.jwks ?? readLocalJwkSets(t.trustedJwkSets);
   const remote = config.attestationService.remote;
   const rvps = config.attestationService.rvps;
+  const plugins = pluginsFromConfig(config.plugins);
   return {
+    ...(Object.keys(plugins).length > 0 ? { plugins } : {}),
     ...(remote ? { remoteAs: { address: remote.address, ...grpcTls(remote.tls, 'attestation_service.as_') } } : {}),
     ...(!remote && rvps.type === 'GrpcRemote' ? { remoteRvps: { address: rvps.address, ...grpcTls(rvps.tls, 'attestation_service.rvps_config.') } } : {}),
     versionRange: config.protocolVersion.source,
@@ -84,6 +88,25 @@ export function trusteeOptionsFromConfig(
       extraTeeKeyPaths: t.extraTeekeyPaths,
     },
   };
+}
+
+/** The `[[plugins]]` besides `resource` (always served), built from the config. */
+function pluginsFromConfig(configs: TrusteeConfig['plugins']): Record<string, KbsPlugin> {
+  const out: Record<string, KbsPlugin> = {};
+  for (const c of configs) {
+    if (c.name === 'sample') out.sample = samplePlugin(c.item);
+    else if (c.name === 'external') {
+      out.external = externalPlugin(
+        c.backends.map((b) => ({
+          name: b.name,
+          endpoint: b.endpoint,
+          ...(b.caCertPath !== undefined ? { caCertPem: readText(b.caCertPath, 'plugins.backends.ca_cert_path') } : {}),
+          ...(b.timeoutMs !== undefined ? { timeoutMs: b.timeoutMs } : {}),
+        })),
+      );
+    }
+  }
+  return out;
 }
 
 /** The PEM texts of a gRPC client's TLS files (`prefix` + `ca_cert` / `client_cert` / `client_key` name them in errors). */

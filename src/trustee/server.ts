@@ -24,6 +24,7 @@ import { AuditLog } from './kbs/audit.js';
 import { createCryptoThread, inlineCryptoThread } from './crypto-thread.js';
 import { RESOURCE_POLICY_ID, type KbsContext } from './kbs/context.js';
 import { noMetrics, type MetricsHooks } from './kbs/metrics-hooks.js';
+import type { KbsPlugin } from './kbs/plugins.js';
 import { createKbsApp } from './kbs/routes.js';
 import { SessionStore, sessionTableFor } from './kbs/session.js';
 import { ResourceRepository } from './resource/repository.js';
@@ -83,6 +84,8 @@ export interface TrusteeOptions {
    * RVPS at `address` (`grpc/remote-rvps.ts`); the admin API's reference-value calls go there too.
    */
   remoteRvps?: RemoteAsOptions;
+  /** Plugins served besides `resource` (`[[plugins]]`), by name; closed with Trustee. */
+  plugins?: Record<string, KbsPlugin>;
   /** AS policy ids the KBS requests (default `["default"]`). */
   policyIds?: string[];
   auditMaxEntries?: number;
@@ -168,6 +171,7 @@ export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
     asPolicies: remote?.policies ?? asPolicies,
     rvps: remote?.rvps ?? rvps,
     audit: new AuditLog(store, options.auditMaxEntries),
+    plugins: new Map(Object.entries(options.plugins ?? {})),
     admin: options.admin ?? denyAllAdmin,
     metrics: options.metrics ?? noMetrics,
     settings: {
@@ -189,6 +193,7 @@ export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
     async close() {
       remote?.close();
       remoteRvpsClient?.close();
+      for (const p of Object.values(options.plugins ?? {})) p.close?.();
       await crypto.close();
       if (sessionStore !== store) await sessionStore.close();
       await store.close();

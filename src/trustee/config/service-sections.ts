@@ -188,6 +188,30 @@ function checkGrpcTls(given: TlsKeys, keyOf: (k: string) => string, address: str
   return out;
 }
 
+/** `backends = [{ name, endpoint, ca_cert_path?, timeout_ms? }]` of the external plugin, checked as upstream checks them. */
+function readExternalBackends(p: Section): Array<{ name: string; endpoint: string; caCertPath?: string; timeoutMs?: number }> {
+  const secs = p.sections('backends');
+  if (secs.length === 0) throw new ConfigError(`${p.key('backends')}: the external plugin needs at least one backend`, { key: p.key('backends') });
+  const seen = new Set<string>();
+  return secs.map((b) => {
+    const name = b.optString('name');
+    const endpoint = b.optString('endpoint');
+    if (!name) throw new ConfigError(`${b.key('name')} is required`, { key: b.key('name') });
+    if (!endpoint) throw new ConfigError(`${b.key('endpoint')} is required`, { key: b.key('endpoint') });
+    if (seen.has(name)) throw new ConfigError(`${b.key('name')}: duplicate backend name ${JSON.stringify(name)}`, { key: b.key('name') });
+    seen.add(name);
+    if (!/^https?:\/\/[^/\s]+\/?$/.test(endpoint)) throw new ConfigError(`${b.key('endpoint')}: expected http://host:port or https://host:port, got ${JSON.stringify(endpoint)}`, { key: b.key('endpoint') });
+    const caCertPath = b.optString('ca_cert_path');
+    if (endpoint.startsWith('https://') && caCertPath === undefined) throw new ConfigError(`${b.key('ca_cert_path')} is required for an https:// endpoint`, { key: b.key('ca_cert_path') });
+    const timeoutMs = b.optInt('timeout_ms', 1, 2 ** 31 - 1);
+    b.done();
+    const out: { name: string; endpoint: string; caCertPath?: string; timeoutMs?: number } = { name, endpoint };
+    if (caCertPath !== undefined) out.caCertPath = caCertPath;
+    if (timeoutMs !== undefined) out.timeoutMs = timeoutMs;
+    return out;
+  });
+}
+
 export function readPlugins(secs: Section[], unsupported: Unsupported): PluginConfig[] {
   const out: PluginConfig[] = [];
   for (const p of secs) {
@@ -201,8 +225,10 @@ export function readPlugins(secs: Section[], unsupported: Unsupported): PluginCo
       out.push({ name: 'resource', storageBackendType: 'kvstorage' });
     } else if (name === 'sample') {
       out.push({ name: 'sample', item: p.string('item', '') });
+    } else if (name === 'external') {
+      out.push({ name: 'external', backends: readExternalBackends(p) });
     } else {
-      unsupported.push(new ConfigError(`${p.key('name')} = ${JSON.stringify(name)} is not supported (plugins: resource, sample)`, { key: p.key('name') }));
+      unsupported.push(new ConfigError(`${p.key('name')} = ${JSON.stringify(name)} is not supported (plugins: resource, sample, external)`, { key: p.key('name') }));
       p.skipRest();
     }
     p.done();

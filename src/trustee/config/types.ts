@@ -64,7 +64,8 @@ export interface AttestationServiceConfig {
 
 export type PluginConfig =
   | { name: 'resource'; storageBackendType: 'kvstorage' }
-  | { name: 'sample'; item: string };
+  | { name: 'sample'; item: string }
+  | { name: 'external'; backends: Array<{ name: string; endpoint: string; caCertPath?: string; timeoutMs?: number }> };
 
 export interface RetentionConfig {
   /** Audit records kept (oldest swept first). */

@@ -11,6 +11,7 @@ import type { ReferenceValueRecord, ReferenceValues } from '../rvps/reference-va
 import type { AdminHooks } from './admin-hooks.js';
 import type { AuditLog } from './audit.js';
 import type { MetricsHooks } from './metrics-hooks.js';
+import type { KbsPlugin } from './plugins.js';
 import type { SessionStore } from './session.js';
 
 export interface KbsSettings {
@@ -39,6 +40,8 @@ export interface KbsContext {
   asPolicies: Pick<PolicyStore, 'set' | 'text' | 'list'>;
   rvps: Pick<ReferenceValues, 'register' | 'list'> & { get(name: string): Promise<Pick<ReferenceValueRecord, 'value'> | undefined> };
   audit: AuditLog;
+  /** Plugins other than `resource`, by name (`[[plugins]]`: `sample`, `external`). */
+  plugins: ReadonlyMap<string, KbsPlugin>;
   admin: AdminHooks;
   metrics: MetricsHooks;
   settings: KbsSettings;

@@ -33,7 +33,8 @@ export function parseResourceSegments(segments: readonly string[]): ResourcePath
   }
 }
 
-async function tokenOf(ctx: KbsContext, req: ResourceRequest, now: Date): Promise<string> {
+/** The attestation token of a request: its attested session's, or the bearer token. */
+export async function tokenOf(ctx: KbsContext, req: Pick<ResourceRequest, 'sessionId' | 'authorization'>, now: Date): Promise<string> {
   const session = await ctx.sessions.findAttested(req.sessionId, now.getTime());
   if (session) return session.token;
   const m = /^Bearer\s+(\S+)\s*$/i.exec(req.authorization ?? '');

@@ -25,6 +25,7 @@ import type { AuditRecord, AuditRoute } from './audit.js';
 import { handleAuth } from './auth.js';
 import type { KbsContext } from './context.js';
 import { errorResponse, toWireError, type ErrorRoute } from './error-response.js';
+import { attestedPluginCall, type KbsPlugin, type PluginRequest } from './plugins.js';
 import { handleResourceGet } from './resource.js';
 import { SESSION_COOKIE } from './session.js';
 
@@ -175,6 +176,41 @@ export function createKbsApp(ctx: KbsContext, options: KbsAppOptions): HttpHandl
     return pluginNotFound(call);
   }
 
+  /** `/kbs/v0/<plugin>/...` for the plugins of `ctx.plugins` (see `plugins.ts`). */
+  async function plugin(call: Call, p: KbsPlugin): Promise<HttpResponse> {
+    const what = { resource: `${call.name}/${call.rest.join('/')}`.slice(0, 300) };
+    let req: PluginRequest | undefined;
+    let needsAdmin: boolean | undefined;
+    // Which authorization the call needs: the plugin decides (a failure here is answered and audited).
+    const failed = await guarded(call, 'resource', 'resource', what, async () => {
+      const r = { body: rawBody(call), query: call.query, path: call.rest, method: call.req.method };
+      try {
+        needsAdmin = await p.validateAuth(r);
+      } catch (err) {
+        throw withCheck(err as Error, `kbs.plugin.${call.name}`);
+      }
+      req = r;
+      return empty();
+    });
+    if (!req || needsAdmin === undefined) return failed;
+    const r: PluginRequest = req;
+    const bytes = (body: Uint8Array): HttpResponse => ({ status: 200, headers: { 'content-type': 'text/xml' }, body });
+    if (needsAdmin) {
+      return admin(call, 'resource', async () => {
+        try {
+          return bytes(await p.handle(r));
+        } catch (err) {
+          throw withCheck(err as Error, `kbs.plugin.${call.name}`);
+        }
+      });
+    }
+    return guarded(call, 'resource', 'resource', what, async () => {
+      const answer = await attestedPluginCall(ctx, call.name, p, r, { sessionId: sessionCookie(call), authorization: call.req.headers.authorization }, call.now);
+      if (options.auditSuccesses) await audit(call, 'resource', { outcome: 'ok', status: 200, check: `kbs.plugin.${call.name}`, detail: 'answered', ...what });
+      return 'jwe' in answer ? json(200, answer.jwe) : bytes(answer.body);
+    });
+  }
+
   function pluginNotFound(call: Call): HttpResponse {
     const wire = { ...toWireError(undefined, 'plugin'), detail: `plugin ${call.name.slice(0, 100)} not found for ${call.req.method}` };
     return errorResponse(wire, call.requestId);
@@ -211,8 +247,10 @@ export function createKbsApp(ctx: KbsContext, options: KbsAppOptions): HttpHandl
         );
       case 'GET audit':
         return admin(call, 'audit', async () => json(200, await adminApi.readAudit(ctx, call.query)));
-      default:
-        return pluginNotFound(call);
+      default: {
+        const p = ctx.plugins.get(call.name);
+        return p ? plugin(call, p) : pluginNotFound(call);
+      }
     }
   }
 
