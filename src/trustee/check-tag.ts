@@ -14,6 +14,12 @@ export function withCheck<E extends Error>(err: E, check: string): E {
   return err;
 }
 
+/** Like `withCheck`, but keeps a check id the error already carries (a more precise one from deeper down). */
+export function withDefaultCheck<E extends Error>(err: E, check: string): E {
+  if (!checkTags.has(err)) checkTags.set(err, check);
+  return err;
+}
+
 /** The audit check id for a failure: an explicit tag, the verifier's check, the policy rule, or `<fallback>.<code>`. */
 export function checkOf(err: unknown, fallback: string): string {
   if (err !== null && typeof err === 'object') {

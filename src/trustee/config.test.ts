@@ -184,6 +184,31 @@ describe('loadConfig defaults', () => {
     assert.throws(() => trusteeOptionsFromConfig(c), (e: unknown) => e instanceof ConfigError && e.key === 'attestation_service.as_ca_cert');
   });
 
+  test('[[plugins]] external: backends as upstream checks them, and the plugins it builds', () => {
+    const ext = (backends: string) => `[[plugins]]\nname = "external"\nbackends = [${backends}]\n`;
+    const c = load(ext('{ name = "a", endpoint = "http://a:1", timeout_ms = 500 }, { name = "b", endpoint = "https://b:2", ca_cert_path = "/ca.pem" }'));
+    assert.deepEqual(c.plugins, [
+      {
+        name: 'external',
+        backends: [
+          { name: 'a', endpoint: 'http://a:1', timeoutMs: 500 },
+          { name: 'b', endpoint: 'https://b:2', caCertPath: '/ca.pem' },
+        ],
+      },
+    ]);
+    fails(ext(''), 'plugins[0].backends', /at least one backend/);
+    fails(ext('{ name = "a", endpoint = "http://a:1" }, { name = "a", endpoint = "http://b:1" }'), 'plugins[0].backends[1].name', /duplicate/);
+    fails(ext('{ name = "a", endpoint = "https://a:1" }'), 'plugins[0].backends[0].ca_cert_path', /https:\/\//);
+    fails(ext('{ name = "a", endpoint = "a:1" }'), 'plugins[0].backends[0].endpoint');
+    fails(ext('{ endpoint = "http://a:1" }'), 'plugins[0].backends[0].name');
+    fails(ext('{ name = "a", endpoint = "http://a:1", colour = "red" }'), 'plugins[0].backends[0].colour', /unknown key/);
+    fails('[[plugins]]\nname = "pkcs11"\n', 'plugins[0].name', /resource, sample, external/);
+    const withSample = trusteeOptionsFromConfig(load('[[plugins]]\nname = "sample"\nitem = "x"\n' + ext('{ name = "a", endpoint = "http://a:1" }')));
+    assert.deepEqual(Object.keys(withSample.plugins ?? {}).sort(), ['external', 'sample']);
+    for (const p of Object.values(withSample.plugins ?? {})) p.close?.();
+    assert.equal(trusteeOptionsFromConfig(load('[[plugins]]\nname = "resource"\n')).plugins, undefined, 'resource is built in');
+  });
+
   test('kbs.jwk_sets_refresh_sec sets how often the trusted JWK sets are reloaded; 0 means at startup only', () => {
     const c = load('[kbs]\njwk_sets_refresh_sec = 0\n');
     assert.equal(c.attestationToken.refreshSec, 0);

@@ -14,7 +14,7 @@
  * @module
  */
 import { type FlattenedJwe, utf8 } from '../../core/index.js';
-import { withCheck } from '../check-tag.js';
+import { withCheck, withDefaultCheck } from '../check-tag.js';
 import { summarizeToken, withAuditFields } from './audit-explain.js';
 import type { KbsContext } from './context.js';
 import { authorizeRelease, teePubKeyOf, tokenOf } from './resource.js';
@@ -83,7 +83,7 @@ export async function attestedPluginCall(
     body = await plugin.handle(req, initDataClaimsOf(claims));
     encrypt = await plugin.encrypted(req);
   } catch (err) {
-    throw withCheck(err as Error, `kbs.plugin.${name}`);
+    throw withDefaultCheck(err as Error, `kbs.plugin.${name}`);
   }
   if (!encrypt) return { body };
   const key = teePubKeyOf(claims, ctx.settings.extraTeeKeyPaths);

@@ -14,7 +14,7 @@ import {
   isCocoError,
   parseJsonText,
 } from '../../core/index.js';
-import { checkOf, withCheck } from '../check-tag.js';
+import { checkOf, withCheck, withDefaultCheck } from '../check-tag.js';
 import { formatSetCookie, parseCookies } from '../http/cookies.js';
 import { REQUEST_ID_HEADER, newRequestId } from '../http/request-id.js';
 import type { HttpHandler, HttpRequest, HttpResponse } from '../http/types.js';
@@ -187,7 +187,7 @@ export function createKbsApp(ctx: KbsContext, options: KbsAppOptions): HttpHandl
       try {
         needsAdmin = await p.validateAuth(r);
       } catch (err) {
-        throw withCheck(err as Error, `kbs.plugin.${call.name}`);
+        throw withDefaultCheck(err as Error, `kbs.plugin.${call.name}`);
       }
       req = r;
       return empty();
@@ -200,7 +200,7 @@ export function createKbsApp(ctx: KbsContext, options: KbsAppOptions): HttpHandl
         try {
           return bytes(await p.handle(r));
         } catch (err) {
-          throw withCheck(err as Error, `kbs.plugin.${call.name}`);
+          throw withDefaultCheck(err as Error, `kbs.plugin.${call.name}`);
         }
       });
     }
