@@ -144,6 +144,7 @@ export function clusterMetricsHooks(local: MetricsHooks, member: ClusterMetricsM
     attestation: (tee, ok, s) => local.attestation(tee, ok, s),
     policy: (r) => local.policy(r),
     resource: (op, path) => local.resource(op, path),
+    plugin: (backend, rpc, ok, s) => local.plugin(backend, rpc, ok, s),
     render: () => member.render(),
   };
 }

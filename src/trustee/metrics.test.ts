@@ -31,6 +31,9 @@ describe('createKbsMetrics', () => {
       kbs_auth_requests_total: 'counter',
       kbs_auth_successes_total: 'counter',
       kbs_auth_errors_total: 'counter',
+      kbs_plugin_requests_total: 'counter',
+      kbs_plugin_request_duration_seconds: 'histogram',
+      kbs_plugin_errors_total: 'counter',
     };
     assert.deepEqual(Object.fromEntries([...fams.values()].map((f) => [f.name, f.type])), want);
     assert.deepEqual(fams.get('kbs_build_info')!.samples, [
@@ -133,6 +136,20 @@ describe('createKbsMetrics as the KBS MetricsHooks', () => {
     assert.equal(v('kbs_resource_reads_total', { resource_path: 'default/key/1' }), 1);
     assert.equal(v('kbs_resource_writes_total', { resource_path: 'default/key/1' }), 1);
     assert.equal(v('kbs_resource_deletes_total', { resource_path: 'default/key/2' }), 1);
+    m.plugin('demo', 'handle', true, 0.002);
+    m.plugin('demo', 'handle', false, 0.3);
+    m.plugin('demo', 'other', false, 0.01);
+    m.plugin('demo', 'other', true, 0.01);
+    const p = parsePrometheusText(m.render());
+    const pv = (n: string) => p.get(n)!.samples.find((s) => s.name === n && s.labels.plugin_name === 'demo')?.value;
+    assert.equal(pv('kbs_plugin_requests_total'), 2, 'Handle calls only');
+    assert.equal(pv('kbs_plugin_errors_total'), 2, 'every failed RPC');
+    const duration = p.get('kbs_plugin_request_duration_seconds')!.samples;
+    assert.equal(duration.find((s) => s.name === 'kbs_plugin_request_duration_seconds_count')!.value, 2, 'timed whether they succeed or not, as upstream');
+    assert.deepEqual(
+      duration.filter((s) => s.name.endsWith('_bucket')).map((s) => s.labels.le),
+      ['0.001', '0.005', '0.01', '0.05', '0.1', '0.5', '1', '+Inf'],
+    );
     assert.equal(m.render(), m.expose());
   });
 });

@@ -16,6 +16,8 @@ export const DURATION_BUCKETS = [0.0005, 0.001, 0.005, 0.01, 0.05, 0.5, 1] as co
 export const SIZE_BUCKETS = [32, 128, 512, 2048, 8192] as const;
 /** Ours: hardware evidence verification takes from milliseconds (sample) to seconds (collateral fetch). */
 export const ATTESTATION_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+/** Upstream's buckets for `kbs_plugin_request_duration_seconds`. */
+export const PLUGIN_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1] as const;
 
 export interface BuildInfo {
   version: string;
@@ -62,6 +64,7 @@ export interface KbsMetrics {
   attestation(tee: string, ok: boolean, seconds: number): void;
   policy(result: 'allow' | 'deny' | 'error'): void;
   resource(op: 'read' | 'write' | 'delete', path: string): void;
+  plugin(backend: string, rpc: 'handle' | 'other', ok: boolean, seconds: number): void;
   /** Same as `expose()`. */
   render(): string;
 }
@@ -96,6 +99,9 @@ export function createKbsMetrics(build: BuildInfo, options: { maxSeriesPerMetric
     authRequests: r.counter('kbs_auth_requests_total', 'RCAR auth requests'),
     authSuccesses: r.counter('kbs_auth_successes_total', 'RCAR auth requests answered with a challenge'),
     authErrors: r.counter('kbs_auth_errors_total', 'RCAR auth requests that failed'),
+    pluginRequests: r.counter('kbs_plugin_requests_total', 'Total Handle RPC calls to external plugin backends', ['plugin_name']),
+    pluginDuration: r.histogram('kbs_plugin_request_duration_seconds', 'External plugin Handle RPC latency in seconds', PLUGIN_BUCKETS, ['plugin_name']),
+    pluginErrors: r.counter('kbs_plugin_errors_total', 'Total gRPC errors from external plugin backends', ['plugin_name']),
   };
   const recordHttp: KbsMetrics['recordHttp'] = ({ path, durationSec, requestBytes, responseBytes }) => {
     if (!path.startsWith('/kbs')) return;
@@ -144,6 +150,15 @@ export function createKbsMetrics(build: BuildInfo, options: { maxSeriesPerMetric
     resource(op, path) {
       const c = op === 'read' ? m.resourceReads : op === 'write' ? m.resourceWrites : m.resourceDeletes;
       c.inc({ resource_path: path });
+    },
+    plugin(backend, rpc, ok, seconds) {
+      const labels = { plugin_name: backend };
+      // As upstream: Handle calls are counted and timed whether they succeed or not.
+      if (rpc === 'handle') {
+        m.pluginRequests.inc(labels);
+        m.pluginDuration.observe(labels, seconds);
+      }
+      if (!ok) m.pluginErrors.inc(labels);
     },
     render: expose,
   };

@@ -185,6 +185,7 @@ export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
     },
     now,
   };
+  for (const p of context.plugins.values()) p.attachMetrics?.(context.metrics);
   const handle = createKbsApp(context, { bodyLimit: options.bodyLimitBytes ?? 2 * 1024 * 1024, auditSuccesses: options.auditSuccesses ?? false });
   return {
     handle,

@@ -157,4 +157,13 @@ describe('the external plugin over gRPC', { skip: SKIP }, () => {
     assert.equal(rec.check, 'kbs.plugin.external.gone.unavailable');
     assert.match(rec.detail, /UNAVAILABLE/);
   });
+
+  test('metrics: upstream\'s kbs_plugin_* series by backend', async () => {
+    const text = await (await fetch(kbs.listening.url + '/metrics')).text();
+    const value = (line: string) => Number(new RegExp(`^${line.replace(/[{}"]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(text)?.[1]);
+    assert.ok(value('kbs_plugin_requests_total{plugin_name="demo"}') >= 3, text);
+    assert.ok(value('kbs_plugin_request_duration_seconds_count{plugin_name="demo"}') >= 3);
+    assert.ok(value('kbs_plugin_errors_total{plugin_name="gone"}') >= 1, 'the unreachable backend');
+    assert.ok(Number.isNaN(value('kbs_plugin_errors_total{plugin_name="demo"}')), 'a backend error status is an answer, not an RPC error');
+  });
 });

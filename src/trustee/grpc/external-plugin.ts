@@ -7,9 +7,12 @@
  * As upstream: a backend name must be unique, an `https://` endpoint needs `ca_cert_path`, a
  * `status_code` of 0 or 2xx is success and any other makes the call fail with the backend's body in
  * the message; `timeout_ms` bounds each call (otherwise 300 s). Calls to an unknown backend fail with
- * NotFound naming it.
+ * NotFound naming it. Metrics as upstream's: `kbs_plugin_requests_total` and
+ * `kbs_plugin_request_duration_seconds` for `Handle`, `kbs_plugin_errors_total` for any failed RPC,
+ * each by `plugin_name` (the backend).
  * @module
  */
+import { performance } from 'node:perf_hooks';
 import { ConfigError, NotFound, Unavailable, fromUtf8 } from '../../core/index.js';
 import {
   KBS_PLUGIN_METHODS,
@@ -21,6 +24,7 @@ import {
   VALIDATE_AUTH_RESPONSE,
   type ProtoMessage,
 } from '../../protocol/index.js';
+import type { MetricsHooks } from '../kbs/metrics-hooks.js';
 import type { KbsPlugin, PluginRequest } from '../kbs/plugins.js';
 import { remoteFailure } from './remote-rvps.js';
 import { GrpcClient } from './transport.js';
@@ -59,11 +63,17 @@ export function externalPlugin(backends: readonly ExternalBackend[]): KbsPlugin 
     return { name, client, message: { body: req.body, query: { ...req.query }, path, method: req.method } };
   };
 
+  let metrics: MetricsHooks | undefined;
   const call = async (req: PluginRequest, path: string, request: typeof PLUGIN_REQUEST, response: typeof PLUGIN_RESPONSE): Promise<ProtoMessage> => {
     const { name, client, message } = route(req);
+    const rpc = path === KBS_PLUGIN_METHODS.handle ? 'handle' : 'other';
+    const t0 = performance.now();
     try {
-      return await client.unary(path, request, message, response);
+      const res = await client.unary(path, request, message, response);
+      metrics?.plugin(name, rpc, true, (performance.now() - t0) / 1000);
+      return res;
     } catch (err) {
+      metrics?.plugin(name, rpc, false, (performance.now() - t0) / 1000);
       throw remoteFailure(err, `external plugin backend ${name}`, `kbs.plugin.external.${name}`);
     }
   };
@@ -85,6 +95,9 @@ export function externalPlugin(backends: readonly ExternalBackend[]): KbsPlugin 
     },
     close() {
       for (const c of clients.values()) c.close();
+    },
+    attachMetrics(m) {
+      metrics = m;
     },
   };
 }

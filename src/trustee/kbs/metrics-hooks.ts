@@ -15,6 +15,11 @@ export interface MetricsHooks {
   policy(result: 'allow' | 'deny' | 'error'): void;
   /** A resource read, write or delete. */
   resource(op: 'read' | 'write' | 'delete', path: string): void;
+  /**
+   * One RPC to an external plugin backend (`kbs_plugin_*`, upstream's names): `handle` marks the
+   * `Handle` calls, which upstream counts and times; every failed RPC counts as an error.
+   */
+  plugin(backend: string, rpc: 'handle' | 'other', ok: boolean, seconds: number): void;
   /** Prometheus text exposition for `GET /metrics` (async in a cluster worker, which asks the primary). */
   render(): string | Promise<string>;
 }
@@ -25,5 +30,6 @@ export const noMetrics: MetricsHooks = {
   attestation() {},
   policy() {},
   resource() {},
+  plugin() {},
   render: () => '',
 };

@@ -17,6 +17,7 @@ import { type FlattenedJwe, utf8 } from '../../core/index.js';
 import { withCheck, withDefaultCheck } from '../check-tag.js';
 import { summarizeToken, withAuditFields } from './audit-explain.js';
 import type { KbsContext } from './context.js';
+import type { MetricsHooks } from './metrics-hooks.js';
 import { authorizeRelease, teePubKeyOf, tokenOf } from './resource.js';
 
 /** A plugin call as the plugin sees it (path: the segments after `/kbs/v0/<name>/`). */
@@ -36,6 +37,8 @@ export interface KbsPlugin {
   encrypted(req: PluginRequest): Promise<boolean>;
   /** Release connections (external backends). */
   close?(): void;
+  /** Receive the metrics hooks (external backends report `kbs_plugin_*`). */
+  attachMetrics?(metrics: MetricsHooks): void;
 }
 
 /** Upstream's `sample` plugin: admin only, a fixed answer. `item` is its (unused) config value. */
