@@ -36,7 +36,7 @@ export function parseInitData(toml: string): InitData {
   const version = expectString(doc.version, 'initdata.version');
   const algName = expectString(doc.algorithm, 'initdata.algorithm');
   if (!['sha256', 'sha384', 'sha512'].includes(algName)) {
-    throw new MalformedInput(`initdata.algorithm: unsupported ${JSON.stringify(algName)} (sha256, sha384 or sha512)`, { where: 'initdata.algorithm' });
+    throw new MalformedInput(`initdata.algorithm: unsupported ${JSON.stringify(algName).slice(0, 80)} (sha256, sha384 or sha512)`, { where: 'initdata.algorithm' });
   }
   const dataObj = doc.data === undefined ? {} : expectObject(doc.data, 'initdata.data');
   // defineProperty, so a key such as `__proto__` is an own entry like any other.

@@ -162,9 +162,11 @@ describe('loadConfig defaults', () => {
     assert.deepEqual(load('[attestation_service.rvps_config]\ntype = "GrpcRemote"\n').attestationService.rvps, { type: 'GrpcRemote', address: 'http://127.0.0.1:50003' });
     assert.deepEqual(load('[attestation_service.rvps_config]\ntype = "GrpcRemote"\naddress = "https://rvps:9"\n').attestationService.rvps, { type: 'GrpcRemote', address: 'https://rvps:9' });
     fails('[attestation_service.rvps_config]\ntype = "GrpcRemote"\naddress = "http://rvps:9/x"\n', 'attestation_service.rvps_config.address');
-    // With a remote AS the RVPS is the AS's business.
-    const both = load('[attestation_service]\ntype = "coco_as_grpc"\n[attestation_service.rvps_config]\ntype = "GrpcRemote"\n');
-    assert.equal(trusteeOptionsFromConfig(both).remoteRvps, undefined);
+    // With a remote AS the RVPS is the AS's business: a GrpcRemote RVPS there would be ignored, so it is refused.
+    fails('[attestation_service]\ntype = "coco_as_grpc"\n[attestation_service.rvps_config]\ntype = "GrpcRemote"\n', 'attestation_service.rvps_config.type', /coco_as_grpc/);
+    // Built-in RVPS settings do not apply to a remote one.
+    fails('[attestation_service.rvps_config]\ntype = "GrpcRemote"\nstorage_type = "Memory"\n', 'attestation_service.rvps_config.storage_type', /BuiltIn/);
+    fails('[attestation_service.rvps_config]\ntype = "GrpcRemote"\n[attestation_service.rvps_config.extractors]\nx = 1\n', 'attestation_service.rvps_config.extractors', /BuiltIn/);
   });
 
   test('TLS files for a gRPC AS or RVPS: https:// only, a client certificate with its key, AS keys with coco_as_grpc only', () => {

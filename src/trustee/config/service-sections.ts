@@ -116,7 +116,13 @@ export function readAttestationService(sec: Section, storage: StorageBackends, u
   const rvpsStorageType = rvpsSec.has('storage_type') ? rvpsSec.oneOf('storage_type', STORAGE_TYPES) : undefined;
   const extractors = rvpsSec.optTable('extractors');
   let rvps: AttestationServiceConfig['rvps'];
+  if (rvpsType === 'GrpcRemote' && type === 'coco_as_grpc') {
+    throw new ConfigError(`${rvpsSec.key('type')} = "GrpcRemote" does not apply with type = "coco_as_grpc": the remote attestation service has its own RVPS`, { key: rvpsSec.key('type') });
+  }
   if (rvpsType === 'GrpcRemote') {
+    for (const k of ['storage_type', 'extractors'] as const) {
+      if (rvpsSec.has(k)) throw new ConfigError(`${rvpsSec.key(k)} applies to the built-in RVPS only (type = "BuiltIn")`, { key: rvpsSec.key(k) });
+    }
     // As upstream: an address without a scheme is plain HTTP/2.
     const given = rvpsAddress ?? DEFAULT_RVPS_ADDR;
     const address = /^https?:\/\//.test(given) ? given : `http://${given}`;

@@ -126,6 +126,20 @@ describe('AS gRPC service', () => {
     await assert.rejects(call(AS_METHODS.getAttestationChallenge, { inner: { tee: 'nope', tee_params: '' } }), MalformedInput);
   });
 
+  test('an expired reference value is answered as absent, as policies see it', async () => {
+    const ctx = t.trustee.context;
+    await call(AS_METHODS.registerReferenceValue, { message: JSON.stringify(sampleRvMessage({ short_lived: ['v'] })) });
+    assert.deepEqual(JSON.parse((await call(AS_METHODS.queryReferenceValue, { reference_value_id: 'short_lived' })).reference_value_results as string), ['v']);
+    const saved = t.clock.now;
+    t.clock.now += 400 * 24 * 3600 * 1000; // past the 12-month lifetime
+    try {
+      assert.ok((await ctx.rvps.get('short_lived')) !== undefined, 'still stored');
+      assert.deepEqual(await call(AS_METHODS.queryReferenceValue, { reference_value_id: 'short_lived' }), { reference_value_results: undefined });
+    } finally {
+      t.clock.now = saved;
+    }
+  });
+
   test('reference values register from the RVPS message JSON and query back as JSON, absent when unknown', async () => {
     await call(AS_METHODS.registerReferenceValue, { message: JSON.stringify(sampleRvMessage({ grpc_rv: ['a', 'b'] })) });
     const res = await call(AS_METHODS.queryReferenceValue, { reference_value_id: 'grpc_rv' });

@@ -9,7 +9,8 @@
  * - `SetAttestationPolicy`: the policy is base64url (no padding) of the Rego text.
  * - `GetAttestationChallenge`: needs `inner.tee` and `inner.tee_params`; none of our verifiers has a
  *   supplemental challenge, so the answer is empty for every TEE we verify (as upstream's default).
- * - `QueryReferenceValue` / `RegisterReferenceValue`: the RVPS (JSON strings on the wire).
+ * - `QueryReferenceValue` / `RegisterReferenceValue`: the RVPS (JSON strings on the wire); an expired
+ *   value is answered as absent, so a KBS using this RVPS remotely withholds it as the built-in one does.
  *
  * Upstream answers every failure with ABORTED; we answer by cause (INVALID_ARGUMENT for input that
  * does not parse, PERMISSION_DENIED for evidence that fails a check, NOT_FOUND, ... see
@@ -101,6 +102,13 @@ export function healthCheckMethod(services: readonly string[]): UnaryMethod {
 /** The services `asServiceMethods` implements (for the health check). */
 export const AS_SERVICE_NAMES = ['attestation.AttestationService', 'reference.ReferenceValueProviderService'] as const;
 
+/** A stored record past its `expiration` (records from a remote RVPS carry none: that RVPS decides). */
+function isExpired(rec: Pick<ReferenceValueRecord, 'value'> & Partial<Pick<ReferenceValueRecord, 'expiration'>>, now: Date): boolean {
+  if (rec.expiration === undefined) return false;
+  const at = Date.parse(rec.expiration);
+  return !Number.isFinite(at) || at <= now.getTime();
+}
+
 /** The five unary methods, ready for `serveGrpc`. */
 export function asServiceMethods(deps: AsServiceDeps): UnaryMethod[] {
   return [
@@ -145,7 +153,9 @@ export function asServiceMethods(deps: AsServiceDeps): UnaryMethod[] {
       response: REFERENCE_VALUE_QUERY_RESPONSE,
       async handle(req) {
         const rec = await deps.rvps.get(req.reference_value_id as string);
-        return { reference_value_results: rec ? JSON.stringify(rec.value) : undefined };
+        // Only live values, as policies see them: a record past its expiration is absent here.
+        if (!rec || isExpired(rec, deps.now())) return { reference_value_results: undefined };
+        return { reference_value_results: JSON.stringify(rec.value) };
       },
     },
     {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { connect, constants } from 'node:http2';
-import { createServer } from 'node:net';
+import { connect as netConnect, createServer, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { MalformedInput, NotFound, VerificationFailed } from '../../core/index.js';
 import {
   GrpcStatus,
+  encodeMessage,
   frameMessage,
   type MessageSchema,
 } from '../../protocol/index.js';
@@ -208,5 +209,91 @@ describe('statusOf', () => {
     assert.equal(statusOf(new NotFound('gone')).code, GrpcStatus.NOT_FOUND);
     assert.equal(statusOf(new VerificationFailed('c', 'no')).code, GrpcStatus.PERMISSION_DENIED);
     assert.deepEqual(statusOf(new Error('stack and secrets')), { code: GrpcStatus.INTERNAL, message: 'internal error' });
+  });
+});
+
+describe('gRPC transport limits', () => {
+  test('a grpc-timeout beyond what a timer can hold is no deadline, not an immediate one', async () => {
+    // The handler takes 400 ms: a timer overflowing to 1 ms would have cut it.
+    const r = await rawCall('/test.Svc/Slow', frameMessage(encodeMessage(ECHO, { text: 'x' })), { 'grpc-timeout': '999H' });
+    assert.equal(r.grpcStatus, '0');
+  });
+
+  test('error messages are clipped on the wire and in the log, and the connection survives a huge one', async () => {
+    const logged: string[] = [];
+    const s = await serveGrpc([{ path: '/t.S/Big', request: ECHO, response: ECHO, handle: async (r) => Promise.reject(new MalformedInput(`bad: ${r.text as string}`)) }], {
+      port: 0,
+      onError: (_p, _c, m) => logged.push(m),
+    });
+    const c = new GrpcClient(s.url);
+    try {
+      const big = 'x'.repeat(300_000);
+      const err = await c.unary('/t.S/Big', ECHO, { text: big }, ECHO).then(() => undefined, (e: unknown) => e as GrpcError);
+      assert.ok(err instanceof GrpcError);
+      assert.equal(err.code, GrpcStatus.INVALID_ARGUMENT, 'still the handler status, not a broken stream');
+      assert.ok(err.message.length < 1200, `${err.message.length} characters`);
+      assert.match(err.message, /more characters\)$/);
+      assert.ok(logged.every((m) => m.length < 1200));
+      const next = await c.unary('/t.S/Big', ECHO, { text: 'small' }, ECHO).then(() => undefined, (e: unknown) => e as GrpcError);
+      assert.equal(next?.message, 'bad: small');
+    } finally {
+      c.close();
+      await s.close();
+    }
+  });
+
+  test('a request body that never ends is cut after the body timeout; close() does not wait for it forever', async () => {
+    const s = await serveGrpc([{ path: '/t.S/E', request: ECHO, response: ECHO, handle: async () => ({}) }], { port: 0, bodyTimeoutMs: 200, closeGraceMs: 200, maxConcurrentStreams: 4 });
+    const session = connect(s.url);
+    try {
+      await new Promise<void>((resolve) => session.once('remoteSettings', () => resolve()));
+      assert.equal(session.remoteSettings.maxConcurrentStreams, 4);
+      const stuck = session.request({ ':method': 'POST', ':path': '/t.S/E', 'content-type': 'application/grpc' });
+      stuck.on('error', () => {});
+      stuck.write(Uint8Array.of(0, 0, 0, 0, 9)); // announces 9 bytes, sends none, never ends
+      const code = await new Promise<number>((resolve) => stuck.on('close', () => resolve(stuck.rstCode)));
+      assert.notEqual(code, 0, 'reset by the server');
+      const again = session.request({ ':method': 'POST', ':path': '/t.S/E', 'content-type': 'application/grpc' });
+      again.on('error', () => {});
+      again.write(Uint8Array.of(0));
+      const started = Date.now();
+      await s.close();
+      assert.ok(Date.now() - started < 3000, 'close() returned');
+    } finally {
+      session.destroy();
+    }
+  });
+
+  test('a connection that silently stops carrying data is dropped after a missed deadline', async () => {
+    const s = await serveGrpc([{ path: '/t.S/E', request: ECHO, response: ECHO, handle: async (r) => ({ text: r.text }) }], { port: 0 });
+    // A TCP relay whose existing connections can be frozen (as a firewall that drops an idle flow would).
+    const frozen = new Set<Socket>();
+    let connections = 0;
+    const relay = createServer((client) => {
+      connections++;
+      const upstream = netConnect(s.port, '127.0.0.1');
+      client.on('data', (d) => frozen.has(client) || upstream.write(d));
+      upstream.on('data', (d) => frozen.has(client) || client.write(d));
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+      client.on('close', () => upstream.destroy());
+      sockets.add(client);
+    });
+    const sockets = new Set<Socket>();
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', () => r()));
+    const c = new GrpcClient(`http://127.0.0.1:${(relay.address() as { port: number }).port}`, { timeoutMs: 300, pingTimeoutMs: 200 });
+    try {
+      assert.equal((await c.unary('/t.S/E', ECHO, { text: '1' }, ECHO)).text, '1');
+      for (const k of sockets) frozen.add(k);
+      await assert.rejects(c.unary('/t.S/E', ECHO, { text: '2' }, ECHO), (e: unknown) => e instanceof GrpcError && e.code === GrpcStatus.DEADLINE_EXCEEDED);
+      await new Promise((r) => setTimeout(r, 400)); // the ping goes unanswered
+      assert.equal((await c.unary('/t.S/E', ECHO, { text: '3' }, ECHO)).text, '3', 'a new connection');
+      assert.equal(connections, 2);
+    } finally {
+      c.close();
+      for (const k of sockets) k.destroy();
+      relay.close();
+      await s.close();
+    }
   });
 });

@@ -9,11 +9,17 @@
  * percent-encoded `grpc-message`: an unknown method is UNIMPLEMENTED, a frame or message that does
  * not decode INVALID_ARGUMENT, a `GrpcError` from a handler its own code, any other error from a
  * handler the code its `CocoError` class maps to (see `statusOf`). A `grpc-timeout` sent by the
- * client bounds the handler: past it the call ends with DEADLINE_EXCEEDED.
+ * client bounds the handler: past it the call ends with DEADLINE_EXCEEDED (one longer than a timer can
+ * hold, ~24.8 days, is no deadline). Limits, because a client may be hostile: status messages are
+ * clipped to 1 KiB (they may echo input, and an oversized header would break the connection), a
+ * request body must arrive within `bodyTimeoutMs`, a connection carries at most
+ * `maxConcurrentStreams` calls at once, and `close()` cuts what is still open after `closeGraceMs`.
  *
- * Client: one HTTP/2 session per client, opened on first use and again after it closes. A call past
- * its deadline is cancelled (RST_STREAM) and fails with DEADLINE_EXCEEDED; a connection that fails
- * gives UNAVAILABLE; a non-OK `grpc-status` is a `GrpcError` with that code and message.
+ * Client: one HTTP/2 session per client, opened on first use and again after it closes or when the
+ * server is closing it. A call past its deadline is cancelled (RST_STREAM) and fails with
+ * DEADLINE_EXCEEDED, and the connection is then pinged: without an answer it is dropped, so a flow a
+ * firewall silently cut is not reused call after call. A connection that fails gives UNAVAILABLE; a
+ * non-OK `grpc-status` is a `GrpcError` with that code and its (clipped) message.
  * @module
  */
 import {
@@ -70,8 +76,21 @@ export interface UnaryMethod {
   handle(request: ProtoMessage): Promise<ProtoMessage>;
 }
 
-/** The status a handler's error is answered with. */
+/** Longest `grpc-message` we send or keep (errors may echo untrusted input; headers must stay small). */
+export const MAX_STATUS_MESSAGE = 1024;
+
+/** `text` cut to `max` characters, saying so. */
+export function clip(text: string, max = MAX_STATUS_MESSAGE): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
+}
+
+/** The status a handler's error is answered with (the message clipped to `MAX_STATUS_MESSAGE`). */
 export function statusOf(err: unknown): { code: number; message: string } {
+  const s = rawStatusOf(err);
+  return { code: s.code, message: clip(s.message) };
+}
+
+function rawStatusOf(err: unknown): { code: number; message: string } {
   if (err instanceof GrpcError) return { code: err.code, message: err.message };
   if (err instanceof CocoError) {
     const code: Record<string, GrpcStatusCode> = {
@@ -106,6 +125,12 @@ export interface GrpcServerOptions {
   host?: string;
   port?: number;
   maxMessageBytes?: number;
+  /** How long a client may take to send a request body, ms (default 30 s); then the stream is reset. */
+  bodyTimeoutMs?: number;
+  /** Concurrent streams per connection (default 32): with the body limit, bounds what one connection buffers. */
+  maxConcurrentStreams?: number;
+  /** How long `close()` lets calls in flight finish before cutting their connections, ms (default 5 s). */
+  closeGraceMs?: number;
   /** Serve over TLS (h2) instead of cleartext (h2c). */
   tls?: GrpcServerTls;
   /** Called with every failed call (method path, status, message), e.g. for a log line. */
@@ -130,26 +155,51 @@ function endWithStatus(stream: ServerHttp2Stream, code: number, message: string)
   stream.respond({ ':status': 200, ...headers }, { endStream: true });
 }
 
-function readAll(stream: NodeJS.ReadableStream, limit: number): Promise<Uint8Array | undefined> {
+/** The request body, or undefined once it passes `limit` (the rest is read and dropped); rejects past `timeoutMs`. */
+function readAll(stream: ServerHttp2Stream, limit: number, timeoutMs: number): Promise<Uint8Array | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let over = false;
+    const timer = setTimeout(() => {
+      stream.close(constants.NGHTTP2_CANCEL);
+      reject(new GrpcError(GrpcStatus.DEADLINE_EXCEEDED, `request body not received within ${timeoutMs} ms`));
+    }, timeoutMs);
     stream.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > limit) over = true;
+      if (size > limit && !over) {
+        over = true;
+        chunks.length = 0;
+      }
       if (!over) chunks.push(c);
     });
-    stream.on('end', () => resolve(over ? undefined : Buffer.concat(chunks, size)));
-    stream.on('error', reject);
+    stream.on('end', () => {
+      clearTimeout(timer);
+      resolve(over ? undefined : Buffer.concat(chunks, size));
+    });
+    stream.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    stream.on('close', () => clearTimeout(timer));
   });
 }
 
-async function serveCall(methods: Map<string, UnaryMethod>, limit: number, stream: ServerHttp2Stream, headers: IncomingHttpHeaders, onError: GrpcServerOptions['onError']): Promise<void> {
-  const path = String(headers[':path'] ?? '');
+/** Node timers take at most 2^31-1 ms; a longer grpc-timeout is no deadline at all in practice. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+async function serveCall(
+  methods: Map<string, UnaryMethod>,
+  limits: { body: number; bodyTimeoutMs: number },
+  stream: ServerHttp2Stream,
+  headers: IncomingHttpHeaders,
+  onError: GrpcServerOptions['onError'],
+): Promise<void> {
+  const limit = limits.body;
+  const path = clip(String(headers[':path'] ?? ''), 200);
   const fail = (code: number, message: string) => {
-    onError?.(path, code, message);
-    endWithStatus(stream, code, message);
+    onError?.(path, code, clip(message));
+    endWithStatus(stream, code, clip(message));
   };
   if (headers[':method'] !== 'POST') {
     stream.respond({ ':status': 405 }, { endStream: true });
@@ -163,8 +213,9 @@ async function serveCall(methods: Map<string, UnaryMethod>, limit: number, strea
   let deadline: NodeJS.Timeout | undefined;
   try {
     const timeout = headers['grpc-timeout'];
-    const ms = typeof timeout === 'string' ? parseGrpcTimeout(timeout) : undefined;
-    const body = await readAll(stream, limit + 5);
+    const asked = typeof timeout === 'string' ? parseGrpcTimeout(timeout) : undefined;
+    const ms = asked !== undefined && asked <= MAX_TIMER_MS ? asked : undefined;
+    const body = await readAll(stream, limit + 5, limits.bodyTimeoutMs);
     if (!method) return fail(GrpcStatus.UNIMPLEMENTED, `unknown method ${path}`);
     if (!body) return fail(GrpcStatus.RESOURCE_EXHAUSTED, `request larger than ${limit} bytes`);
     const request = decodeMessage(method.request, unframeMessage(body, limit));
@@ -196,17 +247,20 @@ export function serveGrpc(methods: readonly UnaryMethod[], options: GrpcServerOp
   const byPath = new Map(methods.map((m) => [m.path, m]));
   const limit = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const tls = options.tls;
+  const settings = { maxConcurrentStreams: options.maxConcurrentStreams ?? 32 };
   const server: Http2Server | Http2SecureServer = tls
     ? createSecureServer({
         cert: tls.cert,
         key: tls.key,
         minVersion: 'TLSv1.2',
+        settings,
         ...(tls.clientCa !== undefined ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
       })
-    : createServer();
+    : createServer({ settings });
+  const limits = { body: limit, bodyTimeoutMs: options.bodyTimeoutMs ?? 30_000 };
   server.on('stream', (stream, headers) => {
     stream.on('error', () => {}); // a reset by the client: nothing left to answer
-    void serveCall(byPath, limit, stream, headers, options.onError);
+    void serveCall(byPath, limits, stream, headers, options.onError);
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -225,6 +279,11 @@ export function serveGrpc(methods: readonly UnaryMethod[], options: GrpcServerOp
           new Promise<void>((done) => {
             server.close(() => done());
             for (const s of sessions) s.close();
+            // Calls still open after the grace period (a client that never finishes its body) are cut.
+            const cut = setTimeout(() => {
+              for (const s of sessions) s.destroy();
+            }, options.closeGraceMs ?? 5000);
+            cut.unref();
           }),
       });
     });
@@ -243,6 +302,11 @@ export interface GrpcClientOptions {
   timeoutMs?: number;
   maxMessageBytes?: number;
   tls?: GrpcClientTls;
+  /**
+   * After a call misses its deadline the connection is pinged; without an answer within this many ms
+   * (default 5 s) it is dropped, so that a connection a firewall silently cut is not reused.
+   */
+  pingTimeoutMs?: number;
 }
 
 /** Node timers take at most 2^31-1 ms (a longer one fires at once). */
@@ -258,6 +322,7 @@ export class GrpcClient {
   private readonly timeoutMs: number;
   private readonly limit: number;
   private readonly tls: GrpcClientTls | undefined;
+  private readonly pingTimeoutMs: number;
   /** Calls in flight: the session keeps the process alive only while there are some. */
   private inflight = 0;
 
@@ -277,6 +342,31 @@ export class GrpcClient {
     }
     this.tls = options.tls;
     this.limit = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.pingTimeoutMs = options.pingTimeoutMs ?? 5000;
+  }
+
+  /** Ping `session`; drop it when no answer comes back in time (or the ping cannot be sent). */
+  private probe(session: ClientHttp2Session): void {
+    if (session.closed || session.destroyed) return;
+    const drop = () => {
+      if (this.session === session) this.session = undefined;
+      session.destroy();
+    };
+    const timer = setTimeout(drop, this.pingTimeoutMs);
+    timer.unref();
+    try {
+      const sent = session.ping((err) => {
+        clearTimeout(timer);
+        if (err) drop();
+      });
+      if (!sent) {
+        clearTimeout(timer);
+        drop();
+      }
+    } catch {
+      clearTimeout(timer);
+      drop();
+    }
   }
 
   /** The server's origin, e.g. `http://127.0.0.1:50004`. */
@@ -337,6 +427,8 @@ export class GrpcClient {
       const timer = setTimeout(() => {
         stream.close(constants.NGHTTP2_CANCEL);
         done(new GrpcError(GrpcStatus.DEADLINE_EXCEEDED, `no answer from ${this.address}${path} within ${timeoutMs} ms`));
+        // A slow server answers the ping; a connection that silently died does not, and is dropped.
+        this.probe(session);
       }, timeoutMs);
       let status: string | undefined;
       let message = '';
@@ -346,7 +438,7 @@ export class GrpcClient {
       const takeStatus = (h: IncomingHttpHeaders) => {
         if (h['grpc-status'] !== undefined) {
           status = String(h['grpc-status']);
-          message = decodeGrpcMessage(String(h['grpc-message'] ?? ''));
+          message = clip(decodeGrpcMessage(String(h['grpc-message'] ?? '')));
         }
       };
       stream.on('response', (h) => {
