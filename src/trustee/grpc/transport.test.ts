@@ -280,11 +280,11 @@ describe('gRPC transport limits', () => {
     });
     const sockets = new Set<Socket>();
     await new Promise<void>((r) => relay.listen(0, '127.0.0.1', () => r()));
-    const c = new GrpcClient(`http://127.0.0.1:${(relay.address() as { port: number }).port}`, { timeoutMs: 300, pingTimeoutMs: 200 });
+    const c = new GrpcClient(`http://127.0.0.1:${(relay.address() as { port: number }).port}`, { timeoutMs: 10_000, pingTimeoutMs: 200 });
     try {
       assert.equal((await c.unary('/t.S/E', ECHO, { text: '1' }, ECHO)).text, '1');
       for (const k of sockets) frozen.add(k);
-      await assert.rejects(c.unary('/t.S/E', ECHO, { text: '2' }, ECHO), (e: unknown) => e instanceof GrpcError && e.code === GrpcStatus.DEADLINE_EXCEEDED);
+      await assert.rejects(c.unary('/t.S/E', ECHO, { text: '2' }, ECHO, { timeoutMs: 300 }), (e: unknown) => e instanceof GrpcError && e.code === GrpcStatus.DEADLINE_EXCEEDED);
       await new Promise((r) => setTimeout(r, 400)); // the ping goes unanswered
       assert.equal((await c.unary('/t.S/E', ECHO, { text: '3' }, ECHO)).text, '3', 'a new connection');
       assert.equal(connections, 2);
