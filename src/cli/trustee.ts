@@ -17,6 +17,7 @@ import {
   loadConfig,
   loadPolicyEngine,
   parseTrusteeArgs,
+  readText,
   runAsServer,
   runTrustee,
   runTrusteeCluster,
@@ -78,14 +79,6 @@ function announce(config: TrusteeConfig, url: string, adminToken: string | undef
   }
   lines.push('', 'The default resource policy refuses the sample (non-TEE) attester; Ctrl-C stops Trustee.');
   console.log(lines.join('\n'));
-}
-
-function readFileText(path: string, flag: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (cause) {
-    throw new ConfigError(`${flag}: cannot read ${path}: ${(cause as Error).message}`, { key: flag, cause });
-  }
 }
 
 function stopSignal(): Promise<string> {
@@ -166,9 +159,9 @@ async function serveAs(args: string[]): Promise<number> {
   if (files['client-ca'] !== undefined && files['tls-cert'] === undefined) throw new ConfigError('--client-ca needs --tls-cert and --tls-key (mutual TLS)', { key: '--client-ca' });
   const tls = files['tls-cert'] !== undefined
     ? {
-        cert: readFileText(files['tls-cert'], '--tls-cert'),
-        key: readFileText(files['tls-key']!, '--tls-key'),
-        ...(files['client-ca'] !== undefined ? { clientCa: readFileText(files['client-ca'], '--client-ca') } : {}),
+        cert: readText(files['tls-cert'], '--tls-cert'),
+        key: readText(files['tls-key']!, '--tls-key'),
+        ...(files['client-ca'] !== undefined ? { clientCa: readText(files['client-ca'], '--client-ca') } : {}),
       }
     : undefined;
   const parsed = parseTrusteeArgs(rest);

@@ -33,4 +33,5 @@ export { p256Native, disableNativeP256 } from './p256-native.js';
 export { verifyJwt, signJwt, jwtKeyFromPem, jwtKeyFromJwks } from './jose.js';
 export type { JwtKey, JwtVerifyOptions, JwtSignOptions, VerifiedJwt } from './jose.js';
 export { satisfiesRange, parseRange } from './semver-range.js';
+export { isLoopbackAddress } from './address.js';
 export type { SemverRange } from './semver-range.js';

@@ -16,7 +16,7 @@ export type { RetryPolicy } from './kbs-client/retry.js';
 export { getResourceWithToken, kbsTokenJson } from './kbs-client/token.js';
 export { ConfidentialDataHub, writeFileAtomic } from './cdh/resource.js';
 export { unsealSecret } from './cdh/sealed-secret.js';
-export { handleGuestApi, isLoopback } from './api-server/routes.js';
+export { handleGuestApi } from './api-server/routes.js';
 export type { GuestApiBackend, ApiRequest, ApiResponse } from './api-server/routes.js';
 export { listenGuestApi } from './api-server/server.js';
 export { RuntimeMeasurer, aaelEntry, aaelEventData } from './aael.js';

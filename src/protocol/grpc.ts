@@ -1,6 +1,6 @@
 /**
  * gRPC over HTTP/2, the parts that are bytes and strings (the transport is
- * `trustee/grpc/transport.ts`): the 5-byte length-prefixed message frame, status codes, the
+ * `trustee/grpc/server.ts`, `client.ts`): the 5-byte length-prefixed message frame, status codes, the
  * percent-encoded `grpc-message` and the `grpc-timeout` header. Facts from the gRPC "PROTOCOL-HTTP2"
  * specification.
  * @module

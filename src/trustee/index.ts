@@ -6,10 +6,12 @@
 export { createTrustee, listen } from './server.js';
 export type { Trustee, TrusteeOptions } from './server.js';
 export { loadPolicyEngine, regoPolicyEngine } from './rego-engine.js';
-export { runTrustee, trusteeOptionsFromConfig } from './serve.js';
+export { readText, runTrustee, trusteeOptionsFromConfig } from './serve.js';
 export { runAsServer, isLoopbackHost, DEFAULT_AS_PORT } from './serve-as.js';
 export type { RunningAsServer, AsServerAddress } from './serve-as.js';
-export { GrpcClient, GrpcError, serveGrpc } from './grpc/transport.js';
+export { GrpcClient } from './grpc/client.js';
+export { GrpcError } from './grpc/errors.js';
+export { serveGrpc } from './grpc/server.js';
 export { RemoteAttestationService } from './grpc/remote-as.js';
 export { asServiceMethods } from './grpc/as-service.js';
 export type { RunningTrustee, RunTrusteeDeps } from './serve.js';

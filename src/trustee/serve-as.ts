@@ -14,12 +14,12 @@
  * signer key, the key is fresh at each start and only `insecure_header_jwk` would accept it).
  * @module
  */
-import { ConfigError } from '../core/index.js';
+import { ConfigError, isLoopbackAddress } from '../core/index.js';
 import type { PolicyEngine } from './as/policy-engine.js';
 import type { TrusteeConfig } from './config.js';
 import { verifierEnvFromConfig } from './config/verifier-env.js';
 import { AS_SERVICE_NAMES, asServiceMethods, healthCheckMethod } from './grpc/as-service.js';
-import { serveGrpc, type GrpcListening, type GrpcServerTls } from './grpc/transport.js';
+import { serveGrpc, type GrpcListening, type GrpcServerTls } from './grpc/server.js';
 import { trusteeOptionsFromConfig } from './serve.js';
 import { createTrustee, type Trustee } from './server.js';
 import { openStore, startRetention } from './storage/index.js';
@@ -51,10 +51,9 @@ export interface AsServerAddress {
   tls?: GrpcServerTls;
 }
 
-/** 127.0.0.0/8, ::1 and localhost. */
+/** A loopback address (`core/address.ts`) or the name `localhost`. */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+  return host.toLowerCase() === 'localhost' || isLoopbackAddress(host);
 }
 
 /** Open the store, build the AS and serve it over gRPC. */

@@ -10,7 +10,7 @@ import { ConfigError } from '../core/index.js';
 import { createAdminAuthorizer, ensureAdminKeyPair, mintAdminToken, readPem, ADMIN_PUBLIC_KEY_FILE } from './admin/index.js';
 import type { TrusteeConfig } from './config.js';
 import type { GrpcTlsPaths } from './config/types.js';
-import type { GrpcClientTls } from './grpc/transport.js';
+import { type GrpcClientTls } from './grpc/client.js';
 import { externalPlugin } from './grpc/external-plugin.js';
 import { samplePlugin, type KbsPlugin } from './kbs/plugins.js';
 import { verifierEnvFromConfig } from './config/verifier-env.js';

@@ -31,7 +31,7 @@ import { ResourceRepository } from './resource/repository.js';
 import { ReferenceValues } from './rvps/reference-values.js';
 import { RemoteAttestationService, type RemoteAsOptions } from './grpc/remote-as.js';
 import { RemoteRvps } from './grpc/remote-rvps.js';
-import { GrpcClient } from './grpc/transport.js';
+import { GrpcClient } from './grpc/client.js';
 import type { KvStore } from './storage/kv.js';
 
 export interface TrusteeOptions {

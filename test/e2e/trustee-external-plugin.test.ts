@@ -23,7 +23,7 @@ import {
   type ProtoMessage,
 } from '../../src/protocol/index.js';
 import { loadPolicyEngine, parseConfigText, runTrustee, serveGrpc, type RunningTrustee } from '../../src/trustee/index.js';
-import type { GrpcListening, UnaryMethod } from '../../src/trustee/grpc/transport.js';
+import { type GrpcListening, type UnaryMethod } from '../../src/trustee/grpc/server.js';
 import { requireTools } from '../support/system-tools.js';
 import { makeTestCa } from '../support/test-ca.js';
 import { b64url, sampleAttestation, sampleGuest, type SampleGuest } from '../support/trustee.js';

@@ -5,7 +5,7 @@
  * peer get 403. The handler takes the peer address as an argument so it is testable without sockets.
  * @module
  */
-import { fromBase64Url, fromUtf8, isCocoError, parseJsonText, expectObject, expectString, utf8 } from '../../core/index.js';
+import { fromBase64Url, fromUtf8, isCocoError, isLoopbackAddress, parseJsonText, expectObject, expectString, utf8 } from '../../core/index.js';
 import { parseResourcePath } from '../../protocol/index.js';
 import type { MeasureResult } from '../aael.js';
 
@@ -42,12 +42,6 @@ const text = (status: number, msg: string): ApiResponse => ({ status, contentTyp
 const octets = (body: Uint8Array): ApiResponse => ({ status: 200, contentType: 'application/octet-stream', body });
 const json = (v: unknown): ApiResponse => ({ status: 200, contentType: 'application/json', body: utf8(JSON.stringify(v)) });
 
-/** True for 127.0.0.0/8, ::1 and IPv4-mapped loopback. */
-export function isLoopback(addr: string | undefined): boolean {
-  if (!addr) return false;
-  const v4 = addr.startsWith('::ffff:') ? addr.slice(7) : addr;
-  return v4 === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
-}
 
 function runtimeDataOf(q: URLSearchParams): Uint8Array | ApiResponse {
   const raw = q.get('runtime_data');
@@ -104,7 +98,7 @@ async function aaRoute(path: string, req: ApiRequest, q: URLSearchParams, b: Gue
 
 /** Handle one request. */
 export async function handleGuestApi(req: ApiRequest, b: GuestApiBackend): Promise<ApiResponse> {
-  if (!isLoopback(req.remoteAddress)) return text(403, 'Forbidden');
+  if (!isLoopbackAddress(req.remoteAddress)) return text(403, 'Forbidden');
   let u: URL;
   try {
     u = new URL(`http://127.0.0.1${req.url.startsWith('/') ? '' : '/'}${req.url}`);

@@ -206,7 +206,7 @@ function readExternalBackends(p: Section): Array<{ name: string; endpoint: strin
     if (!endpoint) throw new ConfigError(`${b.key('endpoint')} is required`, { key: b.key('endpoint') });
     if (seen.has(name)) throw new ConfigError(`${b.key('name')}: duplicate backend name ${JSON.stringify(name)}`, { key: b.key('name') });
     seen.add(name);
-    if (!/^https?:\/\/[^/\s]+\/?$/.test(endpoint)) throw new ConfigError(`${b.key('endpoint')}: expected http://host:port or https://host:port, got ${JSON.stringify(endpoint)}`, { key: b.key('endpoint') });
+    if (!GRPC_ADDRESS.test(endpoint)) throw new ConfigError(`${b.key('endpoint')}: expected http://host:port or https://host:port, got ${JSON.stringify(endpoint)}`, { key: b.key('endpoint') });
     const caCertPath = b.optString('ca_cert_path');
     if (endpoint.startsWith('https://') && caCertPath === undefined) throw new ConfigError(`${b.key('ca_cert_path')} is required for an https:// endpoint`, { key: b.key('ca_cert_path') });
     const timeoutMs = b.optInt('timeout_ms', 1, 2 ** 31 - 1);

@@ -27,7 +27,9 @@ import type { EvidenceItem } from '../as/attestation-service.js';
 import { SAMPLE_AFFIRMING_RVS, b64url, sampleGuest, sampleRvMessage, startTestTrustee, type TestTrustee } from '../../../test/support/trustee.js';
 import { AS_SERVICE_NAMES, asServiceMethods, evidenceItemOf, healthCheckMethod } from './as-service.js';
 import { individualRequestOf } from './remote-as.js';
-import { GrpcClient, GrpcError, serveGrpc, type GrpcListening, type UnaryMethod } from './transport.js';
+import { GrpcClient } from './client.js';
+import { GrpcError } from './errors.js';
+import { serveGrpc, type GrpcListening, type UnaryMethod } from './server.js';
 
 let t: TestTrustee;
 let methods: Map<string, UnaryMethod>;

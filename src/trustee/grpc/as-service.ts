@@ -14,7 +14,7 @@
  *
  * Upstream answers every failure with ABORTED; we answer by cause (INVALID_ARGUMENT for input that
  * does not parse, PERMISSION_DENIED for evidence that fails a check, NOT_FOUND, ... see
- * `transport.ts` `statusOf`), with the same message texts our KBS would give.
+ * `errors.ts` `statusOf`), with the same message texts our KBS would give.
  * @module
  */
 import { MalformedInput, NotFound, expectObject, fromBase64Url, fromUtf8, parseJsonText, type HashAlgorithm } from '../../core/index.js';
@@ -39,13 +39,13 @@ import {
 } from '../../protocol/index.js';
 import type { AttestationService, EvidenceItem } from '../as/attestation-service.js';
 import { decodePolicyText, parsePolicyId, type PolicyStore } from '../as/policy.js';
-import { parseRvpsMessage, type ReferenceValueRecord, type ReferenceValues } from '../rvps/reference-values.js';
-import type { UnaryMethod } from './transport.js';
+import { parseRvpsMessage, type ReferenceValues } from '../rvps/reference-values.js';
+import { type UnaryMethod } from './server.js';
 
 export interface AsServiceDeps {
   as: Pick<AttestationService, 'evaluate'>;
   policies: Pick<PolicyStore, 'set'>;
-  rvps: Pick<ReferenceValues, 'register'> & { get(name: string): Promise<Pick<ReferenceValueRecord, 'value'> | undefined> };
+  rvps: Pick<ReferenceValues, 'register' | 'live'>;
   /** TEEs the service verifies (answered by `GetAttestationChallenge`). */
   tees: ReadonlySet<string>;
   now: () => Date;
@@ -102,13 +102,6 @@ export function healthCheckMethod(services: readonly string[]): UnaryMethod {
 /** The services `asServiceMethods` implements (for the health check). */
 export const AS_SERVICE_NAMES = ['attestation.AttestationService', 'reference.ReferenceValueProviderService'] as const;
 
-/** A stored record past its `expiration` (records from a remote RVPS carry none: that RVPS decides). */
-function isExpired(rec: Pick<ReferenceValueRecord, 'value'> & Partial<Pick<ReferenceValueRecord, 'expiration'>>, now: Date): boolean {
-  if (rec.expiration === undefined) return false;
-  const at = Date.parse(rec.expiration);
-  return !Number.isFinite(at) || at <= now.getTime();
-}
-
 /** The five unary methods, ready for `serveGrpc`. */
 export function asServiceMethods(deps: AsServiceDeps): UnaryMethod[] {
   return [
@@ -152,10 +145,9 @@ export function asServiceMethods(deps: AsServiceDeps): UnaryMethod[] {
       request: REFERENCE_VALUE_QUERY_REQUEST,
       response: REFERENCE_VALUE_QUERY_RESPONSE,
       async handle(req) {
-        const rec = await deps.rvps.get(req.reference_value_id as string);
         // Only live values, as policies see them: a record past its expiration is absent here.
-        if (!rec || isExpired(rec, deps.now())) return { reference_value_results: undefined };
-        return { reference_value_results: JSON.stringify(rec.value) };
+        const value = await deps.rvps.live(req.reference_value_id as string, deps.now().getTime());
+        return { reference_value_results: value === undefined ? undefined : JSON.stringify(value) };
       },
     },
     {

@@ -4,8 +4,8 @@
  * (admin or attested call), `Handle` (the answer), `NeedsEncryption` (JWE to the TEE key). The path
  * the backend sees starts after the backend name; body, query and method are passed as they came.
  *
- * As upstream: a backend name must be unique, an `https://` endpoint needs `ca_cert_path`, a
- * `status_code` of 0 or 2xx is success and any other makes the call fail with the backend's body in
+ * As upstream (the config loader checks the backend list: unique names, `https://` needs
+ * `ca_cert_path`): a `status_code` of 0 or 2xx is success and any other makes the call fail with the backend's body in
  * the message; `timeout_ms` bounds each call (otherwise 300 s). Calls to an unknown backend fail with
  * NotFound naming it. Metrics as upstream's: `kbs_plugin_requests_total` and
  * `kbs_plugin_request_duration_seconds` for `Handle`, `kbs_plugin_errors_total` for any failed RPC,
@@ -26,8 +26,8 @@ import {
 } from '../../protocol/index.js';
 import type { MetricsHooks } from '../kbs/metrics-hooks.js';
 import type { KbsPlugin, PluginRequest } from '../kbs/plugins.js';
-import { remoteFailure } from './remote-rvps.js';
-import { GrpcClient } from './transport.js';
+import { remoteFailure } from './errors.js';
+import { GrpcClient } from './client.js';
 
 export interface ExternalBackend {
   name: string;
@@ -42,12 +42,9 @@ export interface ExternalBackend {
 export function externalPlugin(backends: readonly ExternalBackend[]): KbsPlugin {
   if (backends.length === 0) throw new ConfigError('the external plugin needs at least one backend', { key: 'plugins.backends' });
   const clients = new Map<string, GrpcClient>();
+  // Endpoints, TLS files and timeouts are checked by the config loader (with their keys) and by GrpcClient.
   for (const b of backends) {
     if (clients.has(b.name)) throw new ConfigError(`duplicate external plugin backend ${JSON.stringify(b.name)}`, { key: 'plugins.backends.name' });
-    if (!/^https?:\/\//.test(b.endpoint)) throw new ConfigError(`external plugin backend ${b.name}: endpoint must start with http:// or https://`, { key: 'plugins.backends.endpoint' });
-    if (b.endpoint.startsWith('https://') && b.caCertPem === undefined) {
-      throw new ConfigError(`external plugin backend ${b.name}: an https:// endpoint needs ca_cert_path`, { key: 'plugins.backends.ca_cert_path' });
-    }
     clients.set(
       b.name,
       new GrpcClient(b.endpoint, { ...(b.timeoutMs !== undefined ? { timeoutMs: b.timeoutMs } : {}), ...(b.caCertPem !== undefined ? { tls: { ca: b.caCertPem } } : {}) }),
@@ -64,14 +61,14 @@ export function externalPlugin(backends: readonly ExternalBackend[]): KbsPlugin 
   };
 
   let metrics: MetricsHooks | undefined;
-  const call = async (req: PluginRequest, path: string, request: typeof PLUGIN_REQUEST, response: typeof PLUGIN_RESPONSE): Promise<ProtoMessage> => {
+  const call = async (req: PluginRequest, path: string, request: typeof PLUGIN_REQUEST, response: typeof PLUGIN_RESPONSE): Promise<{ name: string; res: ProtoMessage }> => {
     const { name, client, message } = route(req);
     const rpc = path === KBS_PLUGIN_METHODS.handle ? 'handle' : 'other';
     const t0 = performance.now();
     try {
       const res = await client.unary(path, request, message, response);
       metrics?.plugin(name, rpc, true, (performance.now() - t0) / 1000);
-      return res;
+      return { name, res };
     } catch (err) {
       metrics?.plugin(name, rpc, false, (performance.now() - t0) / 1000);
       throw remoteFailure(err, `external plugin backend ${name}`, `kbs.plugin.external.${name}`);
@@ -80,18 +77,17 @@ export function externalPlugin(backends: readonly ExternalBackend[]): KbsPlugin 
 
   return {
     async validateAuth(req) {
-      return (await call(req, KBS_PLUGIN_METHODS.validateAuth, VALIDATE_AUTH_REQUEST, VALIDATE_AUTH_RESPONSE)).requires_admin_auth as boolean;
+      return (await call(req, KBS_PLUGIN_METHODS.validateAuth, VALIDATE_AUTH_REQUEST, VALIDATE_AUTH_RESPONSE)).res.requires_admin_auth as boolean;
     },
     async handle(req) {
-      const res = await call(req, KBS_PLUGIN_METHODS.handle, PLUGIN_REQUEST, PLUGIN_RESPONSE);
+      const { name, res } = await call(req, KBS_PLUGIN_METHODS.handle, PLUGIN_REQUEST, PLUGIN_RESPONSE);
       const status = res.status_code as number;
       const body = res.body as Uint8Array;
       if (status === 0 || (status >= 200 && status <= 299)) return body;
-      const text = fromUtf8Lossy(body.subarray(0, 200));
-      throw new Unavailable(`external plugin backend ${route(req).name} answered status ${status}: ${text}`);
+      throw new Unavailable(`external plugin backend ${name} answered status ${status}: ${fromUtf8Lossy(body.subarray(0, 200))}`);
     },
     async encrypted(req) {
-      return (await call(req, KBS_PLUGIN_METHODS.needsEncryption, NEEDS_ENCRYPTION_REQUEST, NEEDS_ENCRYPTION_RESPONSE)).requires_payload_encryption as boolean;
+      return (await call(req, KBS_PLUGIN_METHODS.needsEncryption, NEEDS_ENCRYPTION_REQUEST, NEEDS_ENCRYPTION_RESPONSE)).res.requires_payload_encryption as boolean;
     },
     close() {
       for (const c of clients.values()) c.close();

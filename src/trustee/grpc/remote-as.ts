@@ -16,8 +16,9 @@ import { CocoError, MalformedInput, Unsupported, VerificationFailed, toBase64Url
 import { AS_METHODS, ATTESTATION_REQUEST, ATTESTATION_RESPONSE, SET_POLICY_REQUEST, SET_POLICY_RESPONSE, type ProtoMessage } from '../../protocol/index.js';
 import type { AttestationOutcome, EvidenceItem } from '../as/attestation-service.js';
 import type { TokenVerifier } from '../as/token-verifier.js';
-import { RemoteRvps, remoteFailure } from './remote-rvps.js';
-import { GrpcClient, type GrpcClientTls } from './transport.js';
+import { RemoteRvps } from './remote-rvps.js';
+import { remoteFailure } from './errors.js';
+import { GrpcClient, type GrpcClientTls } from './client.js';
 
 /** `IndividualAttestationRequest` for one evidence item. */
 export function individualRequestOf(item: EvidenceItem): ProtoMessage {

@@ -5,8 +5,11 @@ import { GrpcStatus } from '../../protocol/index.js';
 import { sampleRvMessage, startTestTrustee, type TestTrustee } from '../../../test/support/trustee.js';
 import { checkOf } from '../check-tag.js';
 import { asServiceMethods } from './as-service.js';
-import { RemoteRvps, remoteFailure } from './remote-rvps.js';
-import { GrpcClient, GrpcError, serveGrpc, type GrpcListening, type UnaryMethod } from './transport.js';
+import { RemoteRvps } from './remote-rvps.js';
+import { remoteFailure } from './errors.js';
+import { GrpcClient } from './client.js';
+import { GrpcError } from './errors.js';
+import { serveGrpc, type GrpcListening, type UnaryMethod } from './server.js';
 
 let provider: TestTrustee;
 let server: GrpcListening;

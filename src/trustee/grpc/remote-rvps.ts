@@ -12,31 +12,18 @@
  * provider's business: it answers only what is live.
  * @module
  */
-import { NotFound, Unavailable, Unsupported, MalformedInput, VerificationFailed, type JsonValue } from '../../core/index.js';
+import {  Unavailable, Unsupported, type JsonValue } from '../../core/index.js';
 import {
   AS_METHODS,
-  GrpcStatus,
   REFERENCE_VALUE_QUERY_REQUEST,
   REFERENCE_VALUE_QUERY_RESPONSE,
   REFERENCE_VALUE_REGISTER_REQUEST,
   REFERENCE_VALUE_REGISTER_RESPONSE,
-  grpcStatusName,
 } from '../../protocol/index.js';
 import { withCheck } from '../check-tag.js';
 import type { ReferenceValueRecord, ReferenceValueSnapshot, RvpsMessage } from '../rvps/reference-values.js';
-import { GrpcError, type GrpcClient } from './transport.js';
-
-/** What a failed call means to the caller: an outage is Unavailable, a refusal a failed check. */
-export function remoteFailure(err: unknown, what: string, check: string): Error {
-  if (!(err instanceof GrpcError)) return err as Error;
-  const detail = `${what}: ${grpcStatusName(err.code)}: ${err.message}`;
-  if (err.code === GrpcStatus.UNAVAILABLE || err.code === GrpcStatus.DEADLINE_EXCEEDED || err.code === GrpcStatus.RESOURCE_EXHAUSTED) {
-    return withCheck(new Unavailable(detail), `${check}.unavailable`);
-  }
-  if (err.code === GrpcStatus.NOT_FOUND) return new NotFound(detail);
-  if (err.code === GrpcStatus.INVALID_ARGUMENT) return withCheck(new MalformedInput(detail, { where: check }), check);
-  return new VerificationFailed(check, detail);
-}
+import type { GrpcClient } from './client.js';
+import { remoteFailure } from './errors.js';
 
 const NO_EXPIRED: ReadonlySet<string> = new Set();
 
@@ -83,6 +70,11 @@ export class RemoteRvps {
   async get(name: string): Promise<Pick<ReferenceValueRecord, 'value'> | undefined> {
     const value = await this.query(name);
     return value === undefined ? undefined : { value };
+  }
+
+  /** The provider answers only live values (expiry is its business). */
+  async live(name: string): Promise<JsonValue | undefined> {
+    return this.query(name);
   }
 
   async list(): Promise<string[]> {

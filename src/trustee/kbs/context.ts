@@ -38,7 +38,8 @@ export interface KbsContext {
   crypto: CryptoThread;
   resourcePolicy: PolicyStore;
   asPolicies: Pick<PolicyStore, 'set' | 'text' | 'list'>;
-  rvps: Pick<ReferenceValues, 'register' | 'list'> & { get(name: string): Promise<Pick<ReferenceValueRecord, 'value'> | undefined> };
+  /** The built-in RVPS, or a remote one (`grpc/remote-rvps.ts`), whose records carry only their value. */
+  rvps: Pick<ReferenceValues, 'register' | 'list' | 'live'> & { get(name: string): Promise<Pick<ReferenceValueRecord, 'value'> | undefined> };
   audit: AuditLog;
   /** Plugins other than `resource`, by name (`[[plugins]]`: `sample`, `external`). */
   plugins: ReadonlyMap<string, KbsPlugin>;

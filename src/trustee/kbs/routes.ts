@@ -179,23 +179,21 @@ export function createKbsApp(ctx: KbsContext, options: KbsAppOptions): HttpHandl
   /** `/kbs/v0/<plugin>/...` for the plugins of `ctx.plugins` (see `plugins.ts`). */
   async function plugin(call: Call, p: KbsPlugin): Promise<HttpResponse> {
     const what = { resource: `${call.name}/${call.rest.join('/')}`.slice(0, 300) };
-    let req: PluginRequest | undefined;
-    let needsAdmin: boolean | undefined;
     // Which authorization the call needs: the plugin decides (a failure here is answered and audited).
+    let asked: { req: PluginRequest; admin: boolean } | undefined;
     const failed = await guarded(call, 'resource', 'resource', what, async () => {
-      const r = { body: rawBody(call), query: call.query, path: call.rest, method: call.req.method };
+      const req = { body: rawBody(call), query: call.query, path: call.rest, method: call.req.method };
       try {
-        needsAdmin = await p.validateAuth(r);
+        asked = { req, admin: await p.validateAuth(req) };
       } catch (err) {
         throw withDefaultCheck(err as Error, `kbs.plugin.${call.name}`);
       }
-      req = r;
       return empty();
     });
-    if (!req || needsAdmin === undefined) return failed;
-    const r: PluginRequest = req;
+    if (!asked) return failed;
+    const r = asked.req;
     const bytes = (body: Uint8Array): HttpResponse => ({ status: 200, headers: { 'content-type': 'text/xml' }, body });
-    if (needsAdmin) {
+    if (asked.admin) {
       return admin(call, 'resource', async () => {
         try {
           return bytes(await p.handle(r));

@@ -51,6 +51,10 @@ describe('ReferenceValues', () => {
     const later = await rv.snapshot(T0 + 61_000);
     assert.equal(later.values.has('svn'), false);
     assert.equal(later.expired.has('svn'), true);
+    // live() answers as the snapshot does: the value until its expiration, then nothing.
+    assert.deepEqual(await rv.live('svn', T0 + 59_000), ['1']);
+    assert.equal(await rv.live('svn', T0 + 60_000), undefined);
+    assert.equal(await rv.live('nothing', T0), undefined);
   });
 
   test('refuses an unknown extractor type', async () => {

@@ -46,6 +46,12 @@ export function parseRvpsMessage(input: unknown): RvpsMessage {
   return { version, type: expectString(o.type, 'message.type'), payload: expectString(o.payload, 'message.payload') };
 }
 
+/** A record is live until its expiration (an unreadable expiration counts as expired). */
+function isLive(rec: ReferenceValueRecord, now: number): boolean {
+  const exp = Date.parse(rec.expiration);
+  return Number.isFinite(exp) && exp > now;
+}
+
 /** Upstream's expiration format: RFC 3339 UTC, whole seconds. */
 function formatExpiration(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
@@ -103,6 +109,12 @@ export class ReferenceValues {
     return raw ? parseRecord(raw) : undefined;
   }
 
+  /** The value of `name` if it is live at `now` (what a policy would see), else undefined. */
+  async live(name: string, now: number): Promise<JsonValue | undefined> {
+    const rec = await this.get(name);
+    return rec && isLive(rec, now) ? rec.value : undefined;
+  }
+
   async list(): Promise<string[]> {
     return this.store.list('reference_value');
   }
@@ -131,10 +143,9 @@ export class ReferenceValues {
     const expired = new Set<string>();
     let until = Infinity;
     for (const r of c.records) {
-      const exp = Date.parse(r.expiration);
-      if (Number.isFinite(exp) && exp > now) {
+      if (isLive(r, now)) {
         values.set(r.name, r.value);
-        until = Math.min(until, exp);
+        until = Math.min(until, Date.parse(r.expiration));
       } else expired.add(r.name);
     }
     c.derived = { snapshot: { values, expired }, from: now, until };

@@ -9,7 +9,9 @@ import {
   frameMessage,
   type MessageSchema,
 } from '../../protocol/index.js';
-import { GrpcClient, GrpcError, serveGrpc, statusOf, type GrpcListening } from './transport.js';
+import { GrpcClient } from './client.js';
+import { GrpcError, statusOf } from './errors.js';
+import { serveGrpc, type GrpcListening } from './server.js';
 
 const ECHO: MessageSchema = { name: 'test.Echo', fields: [{ no: 1, name: 'text', type: 'string' }] };
 
