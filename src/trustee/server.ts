@@ -133,7 +133,8 @@ export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
   const rvps = remoteRvpsClient ? new RemoteRvps(remoteRvpsClient) : new ReferenceValues(store);
   const asPolicies = new PolicyStore(store, 'attestation_service_policy', options.policyEngine, { [REFERENCE_VALUE_BUILTIN]: 1 });
   const resourcePolicy = new PolicyStore(store, 'kbs', options.policyEngine);
-  for (const [id, text] of Object.entries(DEFAULT_AS_POLICIES)) await asPolicies.seed(id, text);
+  // A remote attestation service keeps its own policies: nothing to seed here then.
+  if (!options.remoteAs) for (const [id, text] of Object.entries(DEFAULT_AS_POLICIES)) await asPolicies.seed(id, text);
   await resourcePolicy.seed(RESOURCE_POLICY_ID, DEFAULT_RESOURCE_POLICY);
   const asOptions: ConstructorParameters<typeof AttestationService>[0] = {
     policies: asPolicies,
