@@ -2,8 +2,9 @@
   "targets": [
     {
       "target_name": "p256_ecdh",
-      "sources": ["native/p256_ecdh.c"],
-      "cflags": ["-O2", "-Wall", "-Wextra"]
+      "sources": ["native/p256_ecdh.c", "native/crypto_thread.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-fvisibility=hidden", "-pthread"],
+      "ldflags": ["-pthread"]
     }
   ]
 }

@@ -23,33 +23,11 @@
  *   looks each one up again on every createCipheriv, which costs more than the work on a short secret.
  * Throws a TypeError for a wrong argument, a RangeError for a point off the curve or a scalar out of
  * range, an Error when OpenSSL fails.
+ *
+ * The same module carries the crypto thread (native/crypto_thread.c: sealJweAsync, signingKey,
+ * signEs256Async); what both files share is in native/p256.h.
  */
-#define OPENSSL_SUPPRESS_DEPRECATED
-#include <node_api.h>
-#include <openssl/crypto.h>
-#include <openssl/ec.h>
-#include <openssl/ecdh.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/obj_mac.h>
-#include <openssl/rand.h>
-#include <limits.h>
-#include <stdlib.h>
-#include <string.h>
-
-#define POINT_BYTES 65
-#define FIELD_BYTES 32
-#define CEK_BYTES 32
-#define WRAPPED_BYTES 40
-#define IV_BYTES 12
-#define TAG_BYTES 16
-
-typedef struct {
-  EC_GROUP *group;
-  EVP_MD *sha256;
-  EVP_CIPHER *aes_wrap;
-  EVP_CIPHER *aes_gcm;
-} Instance;
+#include "p256.h"
 
 static void free_instance(napi_env env, void *data, void *hint) {
   (void)env;
@@ -59,10 +37,11 @@ static void free_instance(napi_env env, void *data, void *hint) {
   EVP_MD_free(inst->sha256);
   EVP_CIPHER_free(inst->aes_wrap);
   EVP_CIPHER_free(inst->aes_gcm);
+  p256_thread_free(inst->thread);
   free(inst);
 }
 
-static napi_value fail(napi_env env, const char *code, const char *message, int kind) {
+napi_value p256_fail(napi_env env, const char *code, const char *message, int kind) {
   if (kind == 1) napi_throw_type_error(env, code, message);
   else if (kind == 2) napi_throw_range_error(env, code, message);
   else napi_throw_error(env, code, message);
@@ -70,23 +49,23 @@ static napi_value fail(napi_env env, const char *code, const char *message, int 
 }
 
 /* The bytes of a Uint8Array argument, or NULL after throwing a TypeError. */
-static const unsigned char *uint8_arg(napi_env env, napi_value v, size_t *length, const char *what) {
+const unsigned char *p256_uint8_arg(napi_env env, napi_value v, size_t *length, const char *what) {
   bool is_typed = false;
   napi_typedarray_type type;
   void *bytes = NULL;
   if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed ||
       napi_get_typedarray_info(env, v, &type, length, &bytes, NULL, NULL) != napi_ok || type != napi_uint8_array) {
-    fail(env, "ERR_INVALID_ARG_TYPE", what, 1);
+    p256_fail(env, "ERR_INVALID_ARG_TYPE", what, 1);
     return NULL;
   }
   return bytes != NULL ? bytes : (const unsigned char *)"";
 }
 
-static Instance *instance_of(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+Instance *p256_instance_of(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
   size_t argc = want;
   Instance *inst = NULL;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || napi_get_instance_data(env, (void **)&inst) != napi_ok || inst == NULL) {
-    fail(env, "ERR_NATIVE", "p256 addon is not initialised", 0);
+    p256_fail(env, "ERR_NATIVE", "p256 addon is not initialised", 0);
     return NULL;
   }
   for (size_t i = argc; i < want; i++) napi_get_undefined(env, &argv[i]);
@@ -96,11 +75,11 @@ static Instance *instance_of(napi_env env, napi_callback_info info, size_t want,
 /* Decode an uncompressed point; 0 after throwing. Decoding checks that the point lies on the curve. */
 static int decode_point(napi_env env, Instance *inst, napi_value v, EC_POINT *out, const char *what) {
   size_t length = 0;
-  const unsigned char *bytes = uint8_arg(env, v, &length, what);
+  const unsigned char *bytes = p256_uint8_arg(env, v, &length, what);
   if (bytes == NULL) return 0;
   if (length != POINT_BYTES || bytes[0] != 0x04 || EC_POINT_oct2point(inst->group, out, bytes, length, NULL) != 1 ||
       EC_POINT_is_at_infinity(inst->group, out)) {
-    fail(env, "ERR_INVALID_ARG_VALUE", "point must be 65 bytes, uncompressed, on P-256", 2);
+    p256_fail(env, "ERR_INVALID_ARG_VALUE", "point must be 65 bytes, uncompressed, on P-256", 2);
     return 0;
   }
   return 1;
@@ -108,34 +87,34 @@ static int decode_point(napi_env env, Instance *inst, napi_value v, EC_POINT *ou
 
 static napi_value ecdh_static(napi_env env, napi_callback_info info) {
   napi_value argv[2];
-  Instance *inst = instance_of(env, info, 2, argv);
+  Instance *inst = p256_instance_of(env, info, 2, argv);
   if (inst == NULL) return NULL;
   size_t scalar_len = 0;
-  const unsigned char *scalar = uint8_arg(env, argv[0], &scalar_len, "private scalar must be a Uint8Array");
+  const unsigned char *scalar = p256_uint8_arg(env, argv[0], &scalar_len, "private scalar must be a Uint8Array");
   if (scalar == NULL) return NULL;
-  if (scalar_len != FIELD_BYTES) return fail(env, "ERR_INVALID_ARG_VALUE", "private scalar must be 32 bytes", 2);
+  if (scalar_len != FIELD_BYTES) return p256_fail(env, "ERR_INVALID_ARG_VALUE", "private scalar must be 32 bytes", 2);
   napi_value result = NULL;
   unsigned char z[FIELD_BYTES];
   EC_POINT *peer = EC_POINT_new(inst->group);
   EC_KEY *key = EC_KEY_new();
   BIGNUM *d = BN_bin2bn(scalar, FIELD_BYTES, NULL);
   if (peer == NULL || key == NULL || d == NULL || EC_KEY_set_group(key, inst->group) != 1) {
-    fail(env, "ERR_NATIVE", "out of memory", 0);
+    p256_fail(env, "ERR_NATIVE", "out of memory", 0);
     goto done;
   }
   if (BN_is_zero(d) || BN_cmp(d, EC_GROUP_get0_order(inst->group)) >= 0) {
-    fail(env, "ERR_INVALID_ARG_VALUE", "private scalar is out of range", 2);
+    p256_fail(env, "ERR_INVALID_ARG_VALUE", "private scalar is out of range", 2);
     goto done;
   }
   if (!decode_point(env, inst, argv[1], peer, "peer point must be a Uint8Array")) goto done;
   if (EC_KEY_set_private_key(key, d) != 1 || ECDH_compute_key(z, FIELD_BYTES, peer, key, NULL) != FIELD_BYTES) {
-    fail(env, "ERR_NATIVE", "P-256 key agreement failed", 0);
+    p256_fail(env, "ERR_NATIVE", "P-256 key agreement failed", 0);
     goto done;
   }
   void *copy;
   napi_value out;
   if (napi_create_buffer_copy(env, FIELD_BYTES, z, &copy, &out) == napi_ok) result = out;
-  else fail(env, "ERR_NATIVE", "could not build the result", 0);
+  else p256_fail(env, "ERR_NATIVE", "could not build the result", 0);
 done:
   OPENSSL_cleanse(z, sizeof z);
   BN_clear_free(d);
@@ -147,29 +126,43 @@ done:
 }
 
 /*
- * A fresh ephemeral key agreed with the recipient point `v`: the shared x-coordinate into `z` and the
- * uncompressed ephemeral public point into `epk`. 0 after throwing; the ephemeral private key is freed
- * (and cleared) either way.
+ * A fresh ephemeral key agreed with the recipient point `point` (65 bytes, checked here): the shared
+ * x-coordinate into `z` and the uncompressed ephemeral public point into `epk`. No JavaScript: the
+ * crypto thread calls it too. The ephemeral private key is freed (and cleared) either way.
  */
-static int ephemeral_agreement(napi_env env, Instance *inst, napi_value v, unsigned char z[FIELD_BYTES], unsigned char epk[POINT_BYTES]) {
-  int ok = 0;
+static int agree(const Instance *inst, const unsigned char *point, size_t length, unsigned char z[FIELD_BYTES], unsigned char epk[POINT_BYTES]) {
+  int status = P256_FAILED;
   EC_POINT *peer = EC_POINT_new(inst->group);
   EC_KEY *eph = EC_KEY_new();
-  if (peer == NULL || eph == NULL || EC_KEY_set_group(eph, inst->group) != 1) {
-    fail(env, "ERR_NATIVE", "out of memory", 0);
-  } else if (decode_point(env, inst, v, peer, "recipient point must be a Uint8Array")) {
-    ok = EC_KEY_generate_key(eph) == 1 && ECDH_compute_key(z, FIELD_BYTES, peer, eph, NULL) == FIELD_BYTES &&
-         EC_POINT_point2oct(inst->group, EC_KEY_get0_public_key(eph), POINT_CONVERSION_UNCOMPRESSED, epk, POINT_BYTES, NULL) == POINT_BYTES;
-    if (!ok) fail(env, "ERR_NATIVE", "P-256 key agreement failed", 0);
+  if (peer == NULL || eph == NULL || EC_KEY_set_group(eph, inst->group) != 1) goto done;
+  if (length != POINT_BYTES || point[0] != 0x04 || EC_POINT_oct2point(inst->group, peer, point, length, NULL) != 1 ||
+      EC_POINT_is_at_infinity(inst->group, peer)) {
+    status = P256_BAD_POINT;
+    goto done;
   }
+  if (EC_KEY_generate_key(eph) == 1 && ECDH_compute_key(z, FIELD_BYTES, peer, eph, NULL) == FIELD_BYTES &&
+      EC_POINT_point2oct(inst->group, EC_KEY_get0_public_key(eph), POINT_CONVERSION_UNCOMPRESSED, epk, POINT_BYTES, NULL) == POINT_BYTES)
+    status = P256_OK;
+done:
   EC_KEY_free(eph);
   EC_POINT_free(peer);
-  return ok;
+  return status;
+}
+
+/* `agree` on a JavaScript argument; 0 after throwing. */
+static int ephemeral_agreement(napi_env env, Instance *inst, napi_value v, unsigned char z[FIELD_BYTES], unsigned char epk[POINT_BYTES]) {
+  size_t length = 0;
+  const unsigned char *bytes = p256_uint8_arg(env, v, &length, "recipient point must be a Uint8Array");
+  if (bytes == NULL) return 0;
+  int status = agree(inst, bytes, length, z, epk);
+  if (status == P256_BAD_POINT) p256_fail(env, "ERR_INVALID_ARG_VALUE", "point must be 65 bytes, uncompressed, on P-256", 2);
+  else if (status != P256_OK) p256_fail(env, "ERR_NATIVE", "P-256 key agreement failed", 0);
+  return status == P256_OK;
 }
 
 static napi_value ecdh_ephemeral(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  Instance *inst = instance_of(env, info, 1, argv);
+  Instance *inst = p256_instance_of(env, info, 1, argv);
   if (inst == NULL) return NULL;
 
   napi_value result = NULL;
@@ -181,7 +174,7 @@ static napi_value ecdh_ephemeral(napi_env env, napi_callback_info info) {
   if (napi_create_object(env, &out) != napi_ok || napi_create_buffer_copy(env, POINT_BYTES, epk, &copy, &epk_buf) != napi_ok ||
       napi_create_buffer_copy(env, FIELD_BYTES, z, &copy, &z_buf) != napi_ok || napi_set_named_property(env, out, "epk", epk_buf) != napi_ok ||
       napi_set_named_property(env, out, "z", z_buf) != napi_ok) {
-    fail(env, "ERR_NATIVE", "could not build the result", 0);
+    p256_fail(env, "ERR_NATIVE", "could not build the result", 0);
     goto done;
   }
   result = out;
@@ -195,7 +188,7 @@ done:
 static const char B64URL[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /* base64url without padding of `n` bytes into `out` (room for 4 * ceil(n / 3) bytes); returns the length. */
-static size_t b64url(const unsigned char *in, size_t n, char *out) {
+size_t p256_b64url(const unsigned char *in, size_t n, char *out) {
   size_t o = 0, i = 0;
   for (; i + 3 <= n; i += 3) {
     unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
@@ -220,12 +213,12 @@ static size_t b64url(const unsigned char *in, size_t n, char *out) {
 /* Set out[name] to the base64url of `n` bytes; 0 on failure. `scratch` has room for the encoding. */
 static int set_b64url(napi_env env, napi_value out, const char *name, const unsigned char *bytes, size_t n, char *scratch) {
   napi_value v;
-  size_t len = b64url(bytes, n, scratch);
+  size_t len = p256_b64url(bytes, n, scratch);
   return napi_create_string_latin1(env, scratch, len, &v) == napi_ok && napi_set_named_property(env, out, name, v) == napi_ok;
 }
 
 /* Concat KDF for ECDH-ES+A256KW: SHA-256(00000001 || Z || 0000000e || "ECDH-ES+A256KW" || 00000000 || 00000000 || 00000100). */
-static int concat_kdf(Instance *inst, const unsigned char *z, unsigned char kek[32]) {
+static int concat_kdf(const Instance *inst, const unsigned char *z, unsigned char kek[32]) {
   static const unsigned char ALG[] = "ECDH-ES+A256KW";
   unsigned char in[4 + FIELD_BYTES + 4 + 14 + 4 + 4 + 4];
   size_t o = 0;
@@ -241,7 +234,7 @@ static int concat_kdf(Instance *inst, const unsigned char *z, unsigned char kek[
 }
 
 /* AES-256 key wrap (RFC 3394, default IV A6A6A6A6A6A6A6A6) of the 32-byte CEK into 40 bytes. */
-static int key_wrap(Instance *inst, const unsigned char kek[32], const unsigned char cek[CEK_BYTES], unsigned char out[WRAPPED_BYTES]) {
+static int key_wrap(const Instance *inst, const unsigned char kek[32], const unsigned char cek[CEK_BYTES], unsigned char out[WRAPPED_BYTES]) {
   static const unsigned char IV[8] = {0xA6, 0xA6, 0xA6, 0xA6, 0xA6, 0xA6, 0xA6, 0xA6};
   EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
   int n = 0, m = 0;
@@ -252,7 +245,7 @@ static int key_wrap(Instance *inst, const unsigned char kek[32], const unsigned 
 }
 
 /* AES-256-GCM of `pt` under `cek`/`iv` with `aad`: ciphertext into `ct` (same length), tag into `tag`. */
-static int gcm_seal(Instance *inst, const unsigned char *cek, const unsigned char *iv, const unsigned char *aad, int aad_len, const unsigned char *pt,
+static int gcm_seal(const Instance *inst, const unsigned char *cek, const unsigned char *iv, const unsigned char *aad, int aad_len, const unsigned char *pt,
                     int pt_len, unsigned char *ct, unsigned char tag[TAG_BYTES]) {
   EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
   int n = 0, m = 0, a = 0;
@@ -263,67 +256,77 @@ static int gcm_seal(Instance *inst, const unsigned char *cek, const unsigned cha
   return ok;
 }
 
-#define HEADER_HEAD "{\"alg\":\"ECDH-ES+A256KW\",\"enc\":\"A256GCM\",\"epk\":{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\""
-#define HEADER_MID "\",\"y\":\""
-#define HEADER_TAIL "\"}}"
-#define COORD_B64 43 /* base64url of 32 bytes */
-#define HEADER_BYTES (sizeof HEADER_HEAD - 1 + COORD_B64 + sizeof HEADER_MID - 1 + COORD_B64 + sizeof HEADER_TAIL - 1)
-#define PROTECTED_B64 ((HEADER_BYTES * 4 + 2) / 3)
 
-static napi_value seal_jwe(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
-  Instance *inst = instance_of(env, info, 2, argv);
-  if (inst == NULL) return NULL;
-  size_t pt_len = 0;
-  const unsigned char *pt = uint8_arg(env, argv[1], &pt_len, "plaintext must be a Uint8Array");
-  if (pt == NULL) return NULL;
-  if (pt_len > (size_t)INT_MAX - 32) return fail(env, "ERR_INVALID_ARG_VALUE", "plaintext is too large", 2);
-
-  napi_value result = NULL;
-  unsigned char z[FIELD_BYTES], kek[32], cek[CEK_BYTES], wrapped[WRAPPED_BYTES], iv[IV_BYTES], tag[TAG_BYTES];
+int p256_seal(const Instance *inst, const unsigned char *point, size_t point_len, const unsigned char *pt, size_t pt_len, P256Sealed *out) {
+  memset(out, 0, sizeof *out);
+  if (pt_len > (size_t)INT_MAX - 32) return P256_FAILED;
+  unsigned char z[FIELD_BYTES], kek[32], cek[CEK_BYTES];
   unsigned char epk[POINT_BYTES];
   char header[HEADER_BYTES];
-  char protected_b64[PROTECTED_B64];
-  unsigned char *ct = NULL;
-  char *ct_b64 = NULL;
-  char scratch[64];
-  if (!ephemeral_agreement(env, inst, argv[0], z, epk)) goto done;
+  int status = agree(inst, point, point_len, z, epk);
+  if (status != P256_OK) goto done;
+  status = P256_FAILED;
   size_t h = 0;
   memcpy(header, HEADER_HEAD, sizeof HEADER_HEAD - 1), h += sizeof HEADER_HEAD - 1;
-  h += b64url(epk + 1, FIELD_BYTES, header + h);
+  h += p256_b64url(epk + 1, FIELD_BYTES, header + h);
   memcpy(header + h, HEADER_MID, sizeof HEADER_MID - 1), h += sizeof HEADER_MID - 1;
-  h += b64url(epk + 1 + FIELD_BYTES, FIELD_BYTES, header + h);
+  h += p256_b64url(epk + 1 + FIELD_BYTES, FIELD_BYTES, header + h);
   memcpy(header + h, HEADER_TAIL, sizeof HEADER_TAIL - 1), h += sizeof HEADER_TAIL - 1;
-  size_t p = b64url((const unsigned char *)header, h, protected_b64);
-
-  ct = malloc(pt_len + 1);
-  ct_b64 = malloc((pt_len + 2) / 3 * 4 + 1);
-  if (ct == NULL || ct_b64 == NULL) {
-    fail(env, "ERR_NATIVE", "out of memory", 0);
-    goto done;
-  }
-  if (!concat_kdf(inst, z, kek) || RAND_bytes(cek, CEK_BYTES) != 1 || RAND_bytes(iv, IV_BYTES) != 1 || !key_wrap(inst, kek, cek, wrapped) ||
-      !gcm_seal(inst, cek, iv, (const unsigned char *)protected_b64, (int)p, pt, (int)pt_len, ct, tag)) {
-    fail(env, "ERR_NATIVE", "JWE encryption failed", 0);
-    goto done;
-  }
-  napi_value out, prot, ctv;
-  size_t ct_len = b64url(ct, pt_len, ct_b64);
-  if (napi_create_object(env, &out) != napi_ok || napi_create_string_latin1(env, protected_b64, p, &prot) != napi_ok ||
-      napi_set_named_property(env, out, "protected", prot) != napi_ok || !set_b64url(env, out, "encrypted_key", wrapped, WRAPPED_BYTES, scratch) ||
-      !set_b64url(env, out, "iv", iv, IV_BYTES, scratch) || napi_create_string_latin1(env, ct_b64, ct_len, &ctv) != napi_ok ||
-      napi_set_named_property(env, out, "ciphertext", ctv) != napi_ok || !set_b64url(env, out, "tag", tag, TAG_BYTES, scratch)) {
-    fail(env, "ERR_NATIVE", "could not build the result", 0);
-    goto done;
-  }
-  result = out;
+  out->protected_len = p256_b64url((const unsigned char *)header, h, out->protected_b64);
+  out->ct = malloc(pt_len + 1);
+  if (out->ct == NULL) goto done;
+  out->ct_len = pt_len;
+  if (concat_kdf(inst, z, kek) && RAND_bytes(cek, CEK_BYTES) == 1 && RAND_bytes(out->iv, IV_BYTES) == 1 && key_wrap(inst, kek, cek, out->wrapped) &&
+      gcm_seal(inst, cek, out->iv, (const unsigned char *)out->protected_b64, (int)out->protected_len, pt, (int)pt_len, out->ct, out->tag))
+    status = P256_OK;
 done:
   OPENSSL_cleanse(z, sizeof z);
   OPENSSL_cleanse(kek, sizeof kek);
   OPENSSL_cleanse(cek, sizeof cek);
-  if (ct != NULL) OPENSSL_cleanse(ct, pt_len);
-  free(ct);
+  if (status != P256_OK) p256_sealed_free(out);
+  return status;
+}
+
+void p256_sealed_free(P256Sealed *s) {
+  free(s->ct);
+  s->ct = NULL;
+  s->ct_len = 0;
+}
+
+napi_value p256_sealed_value(napi_env env, const P256Sealed *s) {
+  napi_value out, prot, ctv;
+  char scratch[64];
+  char *ct_b64 = malloc((s->ct_len + 2) / 3 * 4 + 1);
+  if (ct_b64 == NULL) return NULL;
+  size_t ct_len = p256_b64url(s->ct, s->ct_len, ct_b64);
+  int ok = napi_create_object(env, &out) == napi_ok && napi_create_string_latin1(env, s->protected_b64, s->protected_len, &prot) == napi_ok &&
+           napi_set_named_property(env, out, "protected", prot) == napi_ok && set_b64url(env, out, "encrypted_key", s->wrapped, WRAPPED_BYTES, scratch) &&
+           set_b64url(env, out, "iv", s->iv, IV_BYTES, scratch) && napi_create_string_latin1(env, ct_b64, ct_len, &ctv) == napi_ok &&
+           napi_set_named_property(env, out, "ciphertext", ctv) == napi_ok && set_b64url(env, out, "tag", s->tag, TAG_BYTES, scratch);
   free(ct_b64);
+  return ok ? out : NULL;
+}
+
+static napi_value seal_jwe(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  Instance *inst = p256_instance_of(env, info, 2, argv);
+  if (inst == NULL) return NULL;
+  size_t pt_len = 0, point_len = 0;
+  const unsigned char *point = p256_uint8_arg(env, argv[0], &point_len, "recipient point must be a Uint8Array");
+  if (point == NULL) return NULL;
+  const unsigned char *pt = p256_uint8_arg(env, argv[1], &pt_len, "plaintext must be a Uint8Array");
+  if (pt == NULL) return NULL;
+  if (pt_len > (size_t)INT_MAX - 32) return p256_fail(env, "ERR_INVALID_ARG_VALUE", "plaintext is too large", 2);
+  P256Sealed sealed;
+  napi_value result = NULL;
+  int status = p256_seal(inst, point, point_len, pt, pt_len, &sealed);
+  if (status == P256_BAD_POINT) p256_fail(env, "ERR_INVALID_ARG_VALUE", "point must be 65 bytes, uncompressed, on P-256", 2);
+  else if (status != P256_OK) p256_fail(env, "ERR_NATIVE", "JWE encryption failed", 0);
+  else if ((result = p256_sealed_value(env, &sealed)) == NULL) p256_fail(env, "ERR_NATIVE", "could not build the result", 0);
+  if (status == P256_OK) {
+    OPENSSL_cleanse(sealed.ct, sealed.ct_len);
+    p256_sealed_free(&sealed);
+  }
   /* Leave OpenSSL's per-thread error queue as found: Node's own crypto asserts on stale entries. */
   ERR_clear_error();
   return result;
@@ -349,7 +352,7 @@ NAPI_MODULE_INIT() {
       napi_create_function(env, "ecdh", NAPI_AUTO_LENGTH, ecdh_static, NULL, &fn2) != napi_ok ||
       napi_set_named_property(env, exports, "ecdh", fn2) != napi_ok ||
       napi_create_function(env, "sealJwe", NAPI_AUTO_LENGTH, seal_jwe, NULL, &fn3) != napi_ok ||
-      napi_set_named_property(env, exports, "sealJwe", fn3) != napi_ok) {
+      napi_set_named_property(env, exports, "sealJwe", fn3) != napi_ok || !p256_thread_init(env, exports, inst)) {
     return NULL;
   }
   return exports;

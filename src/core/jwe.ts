@@ -61,6 +61,12 @@ function uncompressedPoint(jwk: EcPublicJwk, crv: EcCurve): Uint8Array {
   return concatBytes(new Uint8Array([4]), x, y);
 }
 
+/** `04 ‖ x ‖ y` of an EC public JWK on a supported curve (MalformedInput / Unsupported otherwise). */
+export function ecPointOf(jwk: EcPublicJwk): Uint8Array {
+  if (!CURVE_BYTES[jwk.crv]) throw new Unsupported(`unsupported curve ${String(jwk.crv)}`);
+  return uncompressedPoint(jwk, jwk.crv);
+}
+
 function curveOfSize(n: number): EcCurve | undefined {
   return (Object.keys(CURVE_BYTES) as EcCurve[]).find((c) => CURVE_BYTES[c] === n);
 }

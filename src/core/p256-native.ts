@@ -45,7 +45,30 @@ export function loadP256Native(path = '../../build/Release/p256_ecdh.node'): P25
   return complete ? (mod as P256Native) : undefined;
 }
 
+/**
+ * The addon's crypto thread (native/crypto_thread.c): the same JWE and ES256 signatures computed on a
+ * native thread of its own, settled as promises on the event loop.
+ */
+export interface P256NativeThread {
+  /** `sealJwe` on the crypto thread; rejects with a RangeError for a point that is not on P-256. */
+  sealJweAsync(recipient: Uint8Array, plaintext: Uint8Array): Promise<ReturnType<P256Native['sealJwe']>>;
+  /** A handle for a P-256 private key given as PKCS#8 DER (RangeError for anything else). */
+  signingKey(pkcs8: Uint8Array): P256SigningKey;
+  /** ES256 signature (64 bytes, r ‖ s) of `input` on the crypto thread. */
+  signEs256Async(key: P256SigningKey, input: Uint8Array): Promise<Uint8Array>;
+}
+
+/** An opaque native key handle from `signingKey`. */
+export type P256SigningKey = { readonly __p256SigningKey: unique symbol };
+
 let addon: P256Native | undefined = loadP256Native();
+
+/** The crypto thread of the addon, when it is built with one and not switched off in this thread. */
+export function p256NativeThread(): P256NativeThread | undefined {
+  const mod = addon as Partial<Record<keyof P256NativeThread, unknown>> | undefined;
+  const complete = mod !== undefined && typeof mod.sealJweAsync === 'function' && typeof mod.signingKey === 'function' && typeof mod.signEs256Async === 'function';
+  return complete ? (mod as unknown as P256NativeThread) : undefined;
+}
 
 /** The addon, or undefined when it is not built or was switched off in this thread. */
 export function p256Native(): P256Native | undefined {

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { generateKeyPairSync, verify } from 'node:crypto';
 import { flattenedDecrypt } from 'jose';
-import { MalformedInput, Unsupported, decryptJwe, fromUtf8, generateTeeKeyPair, utf8, type EcPublicJwk } from '../core/index.js';
+import { MalformedInput, Unsupported, decryptJwe, fromUtf8, generateTeeKeyPair, p256NativeThread, utf8, type EcPublicJwk, type P256NativeThread } from '../core/index.js';
 import { startModuleWorker } from './worker-thread.js';
 import { createCryptoThread, es256Key, inlineCryptoThread, offloadNext, type CryptoThread, type CryptoThreadOptions } from './crypto-thread.js';
 
@@ -206,6 +206,76 @@ describe('createCryptoThread: signEs256', () => {
     }
   });
 });
+
+describe('createCryptoThread: the native crypto thread', { skip: p256NativeThread() ? false : requireNativeThread() }, () => {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const key = es256Key(privateKey);
+  /** The addon's thread, counting the jobs it is given; `broken` makes every call throw as a thread that cannot start does. */
+  const spy = (broken = false) => {
+    const real = p256NativeThread()!;
+    const calls = { seal: 0, sign: 0, keys: 0 };
+    const fail = () => {
+      throw new Error('the crypto thread could not start');
+    };
+    const native: P256NativeThread = {
+      sealJweAsync: (point, pt) => (calls.seal++, broken ? fail() : real.sealJweAsync(point, pt)),
+      signingKey: (pkcs8) => (calls.keys++, real.signingKey(pkcs8)),
+      signEs256Async: (k, input) => (calls.sign++, broken ? fail() : real.signEs256Async(k, input)),
+    };
+    return { native, calls };
+  };
+
+  test('takes P-256 releases and signatures (importing each key once); P-384 and P-521 releases go to the worker', async () => {
+    const { native, calls } = spy();
+    await withThread({ busyAbove: 0, native }, async (thread) => {
+      for (const kind of KINDS) {
+        const tee = generateTeeKeyPair(kind);
+        assert.equal(fromUtf8(decryptJwe(await thread.seal(utf8(kind), tee.jwk), tee.privateKey)), kind);
+      }
+      const sigs = await Promise.all([1, 2, 3].map((i) => thread.signEs256(utf8(`in ${i}`), key)));
+      sigs.forEach((sig, i) => assert.ok(verify('sha256', utf8(`in ${i + 1}`), { key: publicKey, dsaEncoding: 'ieee-p1363' }, sig)));
+      assert.deepEqual(calls, { seal: 1, sign: 3, keys: 1 });
+      assert.equal(thread.offloaded, 6, 'P-256, P-384 and P-521 releases and three signatures; RSA in place');
+    });
+  });
+
+  test('a point off the curve is MalformedInput, as in place', async () => {
+    const { native } = spy();
+    await withThread({ busyAbove: 0, native }, async (thread) => {
+      const { jwk } = generateTeeKeyPair('P-256');
+      const y = Buffer.from((jwk as EcPublicJwk).y, 'base64url');
+      y[0]! ^= 1;
+      await assert.rejects(thread.seal(utf8('x'), { ...(jwk as EcPublicJwk), y: y.toString('base64url') }), MalformedInput);
+    });
+  });
+
+  test('when it cannot take a job: that job runs in place, later ones on the worker, and it is not asked again', async () => {
+    const { native, calls } = spy(true);
+    await withThread({ busyAbove: 0, native }, async (thread) => {
+      const tee = generateTeeKeyPair('P-256');
+      assert.equal(fromUtf8(decryptJwe(await thread.seal(utf8('one'), tee.jwk), tee.privateKey)), 'one');
+      assert.equal(fromUtf8(decryptJwe(await thread.seal(utf8('two'), tee.jwk), tee.privateKey)), 'two');
+      assert.ok(verify('sha256', utf8('s'), { key: publicKey, dsaEncoding: 'ieee-p1363' }, await thread.signEs256(utf8('s'), key)));
+      assert.deepEqual(calls, { seal: 1, sign: 0, keys: 0 });
+      assert.equal(thread.offloaded, 2, 'the second release and the signature');
+    });
+  });
+
+  test('native: false leaves every job to the worker', async () => {
+    await withThread({ busyAbove: 0, native: false }, async (thread) => {
+      const tee = generateTeeKeyPair('P-256');
+      assert.equal(fromUtf8(decryptJwe(await thread.seal(utf8('w'), tee.jwk), tee.privateKey)), 'w');
+      assert.equal(thread.offloaded, 1);
+    });
+  });
+});
+
+/** Skip locally when the addon is not built; in CI it must be. */
+function requireNativeThread(): string {
+  const why = 'needs the native P-256 addon with its crypto thread (npm install builds it)';
+  if (process.env.CI === 'true') throw new Error(`CI must not skip: ${why}`);
+  return why;
+}
 
 describe('inlineCryptoThread', () => {
   test('signs on the calling thread', async () => {

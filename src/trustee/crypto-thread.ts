@@ -1,10 +1,10 @@
 /**
  * The public-key work of a handshake — encrypting the released resource to the TEE's key
- * (`encryptJwe`) and signing the EAR token (ES256) — on one worker thread while the event loop is busy.
+ * (`encryptJwe`) and signing the EAR token (ES256) — on another thread while the event loop is busy.
  *
  * An EC release costs an ephemeral key pair and an ECDH (≈ 100 µs for P-256) and a token signature
- * ≈ 25 µs, together about 40 % of a handshake's CPU on the event loop. Under load, moving them to a
- * worker thread lets the main thread serve more handshakes, using the other core. When the loop is
+ * ≈ 25 µs, together about 40 % of a handshake's CPU on the event loop. Under load, moving them to
+ * another thread lets the main thread serve more handshakes, using the other core. When the loop is
  * mostly idle the hop would only add latency and wake-ups, so the work then runs in place. "Busy" is
  * the event loop's utilisation over the last sampling period (`performance.eventLoopUtilization`),
  * with hysteresis: offloading starts at `busyAbove` and stops only below `idleBelow`. A single
@@ -12,16 +12,33 @@
  * threshold, the next period runs in place and the loop saturates again — and every in-place period
  * is a stall for all requests in flight.
  *
- * A worker that fails (does not start, crashes) is not restarted: its pending jobs and all later
- * ones run in place, which is the same computation. RSA recipients are always encrypted in place (an
- * RSA public-key operation is cheap). The signing key reaches the worker as PKCS#8 bytes, within this
- * process, and is imported there once.
+ * The other thread is the native addon's crypto thread when it is built (native/crypto_thread.c: P-256
+ * releases and ES256 signatures, no JavaScript on that thread, about half the CPU per job of a
+ * worker's message round trip), and otherwise a worker_threads Worker, which also takes P-384 and
+ * P-521 releases. A native thread that cannot take a job hands that job to this thread and later
+ * ones to the worker. A worker that fails (does not start, crashes) is not restarted: its pending
+ * jobs and all later ones run in place, which is the same computation. RSA recipients are always
+ * encrypted in place (an RSA public-key operation is cheap). The signing key reaches the other thread
+ * as PKCS#8 bytes, within this process, and is imported there once.
  * @module
  */
 import { sign as signWith, type KeyObject } from 'node:crypto';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
-import { MalformedInput, Unavailable, Unsupported, encryptJwe, jweAlgFor, type FlattenedJwe, type PublicJwk } from '../core/index.js';
+import {
+  MalformedInput,
+  Unavailable,
+  Unsupported,
+  ecPointOf,
+  encryptJwe,
+  jweAlgFor,
+  p256NativeThread,
+  type EcPublicJwk,
+  type FlattenedJwe,
+  type P256NativeThread,
+  type P256SigningKey,
+  type PublicJwk,
+} from '../core/index.js';
 import { startModuleWorker } from './worker-thread.js';
 
 /** A P-256 private key as this module needs it: the key object for in-place work, PKCS#8 for the worker. */
@@ -94,6 +111,11 @@ export interface CryptoThreadOptions {
   sampleMs?: number;
   /** Worker factory (tests); default: `crypto-thread-worker.ts`. */
   spawn?: () => Worker;
+  /**
+   * The native crypto thread for P-256 releases and signatures; false for the worker only. Default:
+   * the addon's (`p256NativeThread()`) unless `spawn` is given.
+   */
+  native?: P256NativeThread | false;
 }
 
 interface Pending {
@@ -128,6 +150,23 @@ export function createCryptoThread(options: CryptoThreadOptions = {}): CryptoThr
   let worker: Worker | undefined;
   let failed = false;
   let offloaded = 0;
+
+  let native = options.native === false ? undefined : (options.native ?? (options.spawn ? undefined : p256NativeThread()));
+  const nativeKeys = new WeakMap<Es256Key, P256SigningKey>();
+  const done = <T>(v: T): T => {
+    offloaded++;
+    return v;
+  };
+  /** A job on the native thread; in place (and never native again) when the thread cannot take it. */
+  const onNative = <T>(submit: (n: P256NativeThread) => Promise<T>, inPlace: () => T): Promise<T> => {
+    try {
+      return submit(native!).then(done);
+    } catch (err) {
+      if (err instanceof TypeError || err instanceof RangeError) return Promise.reject(err);
+      native = undefined;
+      return here(inPlace);
+    }
+  };
 
   let busy = busyAbove <= 0;
   let last: EventLoopUtilization = performance.eventLoopUtilization();
@@ -225,16 +264,34 @@ export function createCryptoThread(options: CryptoThreadOptions = {}): CryptoThr
       const inPlace = () => encryptJwe(plaintext, recipient);
       // An idle loop, RSA recipients and unsupported keys (same errors as in place): on this thread.
       if (!busy || recipient.kty !== 'EC') return here(inPlace);
+      let point: Uint8Array;
       try {
         jweAlgFor(recipient);
+        point = ecPointOf(recipient as EcPublicJwk);
       } catch (err) {
         return Promise.reject(err as Error);
+      }
+      if (native && recipient.crv === 'P-256') {
+        return onNative(
+          (n) =>
+            n.sealJweAsync(point, plaintext).catch((cause: unknown) => {
+              throw cause instanceof RangeError ? new MalformedInput('EC public key is not a point on the curve', { where: 'jwk', cause }) : cause;
+            }),
+          inPlace,
+        );
       }
       return offload({ op: 'seal', plaintext: own(plaintext), recipient }, inPlace);
     },
     signEs256(input, key) {
       const inPlace = () => signHere(input, key);
       if (!busy) return here(inPlace);
+      if (native) {
+        return onNative((n) => {
+          let handle = nativeKeys.get(key);
+          if (handle === undefined) nativeKeys.set(key, (handle = n.signingKey(key.pkcs8)));
+          return n.signEs256Async(handle, input);
+        }, inPlace);
+      }
       let keyId = keyIds.get(key);
       if (keyId === undefined) keyIds.set(key, (keyId = ++nextKeyId));
       const job: Record<string, unknown> = { op: 'sign', input: own(input), keyId };
@@ -248,7 +305,9 @@ export function createCryptoThread(options: CryptoThreadOptions = {}): CryptoThr
       return offloaded;
     },
     prestart() {
-      start();
+      // The native thread starts with its first job in well under a millisecond; a worker takes
+      // hundreds of milliseconds to load its modules.
+      if (!native) start();
     },
     async close() {
       if (sampler) clearInterval(sampler);
