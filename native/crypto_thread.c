@@ -13,6 +13,8 @@
  * signingKey(pkcs8: Uint8Array) -> an opaque handle for a P-256 private key (PKCS#8 DER); throws a
  *   RangeError for anything else.
  * signEs256Async(key: handle, input: Uint8Array) -> Promise<Buffer> (64 bytes, r || s, as JWS ES256).
+ * signJwsAsync(key: handle, input: Uint8Array of `header.payload` in ASCII) -> Promise<string>: the
+ *   compact JWS `header.payload.signature`, as an external string (its bytes outside V8's heap).
  *
  * The thread starts with the first job and is joined when the JavaScript environment goes away (the
  * process exits or a Worker that loaded the addon ends). While no job is outstanding it does not keep
@@ -22,7 +24,17 @@
 #include <openssl/x509.h>
 #include <pthread.h>
 
-enum { JOB_SEAL = 1, JOB_SIGN = 2 };
+enum { JOB_SEAL = 1, JOB_SIGN = 2, JOB_JWS = 3 };
+
+/*
+ * Node-API's external latin1 strings (Node 20.4 and later, still marked experimental there): the
+ * string's bytes stay in memory of ours, outside V8's heap. Declared weak so that an older Node
+ * loads the addon too, and then gets ordinary strings.
+ */
+extern napi_status node_api_create_external_string_latin1(napi_env env, char *str, size_t length, napi_finalize finalize_callback, void *finalize_hint,
+                                                          napi_value *result, bool *copied) __attribute__((weak));
+
+#define SIG_B64 86 /* base64url of 64 bytes */
 
 typedef struct Job {
   struct Job *next;
@@ -36,6 +48,8 @@ typedef struct Job {
   EVP_PKEY *key; /* a reference of the job's own */
   P256Sealed sealed;
   unsigned char sig[64];
+  char *text; /* JOB_JWS: the compact JWS, malloc'ed */
+  size_t text_len;
 } Job;
 
 typedef struct {
@@ -56,7 +70,39 @@ static void free_job(Job *j) {
   if (j->sealed.ct != NULL) OPENSSL_cleanse(j->sealed.ct, j->sealed.ct_len);
   p256_sealed_free(&j->sealed);
   EVP_PKEY_free(j->key);
+  free(j->text);
   free(j);
+}
+
+/* JOB_JWS: the signing input, a dot and the signature in base64url, as one malloc'ed text. */
+static int jws_text(Job *j) {
+  j->text = malloc(j->data_len + 1 + SIG_B64);
+  if (j->text == NULL) return P256_FAILED;
+  memcpy(j->text, j->data, j->data_len);
+  j->text[j->data_len] = '.';
+  j->text_len = j->data_len + 1 + p256_b64url(j->sig, sizeof j->sig, j->text + j->data_len + 1);
+  return P256_OK;
+}
+
+static void free_text(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  free(data);
+}
+
+/*
+ * The JWS as a string. A long-lived token (a session keeps it for minutes) then costs V8's heap a
+ * small header rather than its ~1.7 KB, which the collector would otherwise promote and, once the
+ * session is gone, compact away.
+ */
+static napi_value jws_value(napi_env env, Job *j) {
+  napi_value v = NULL;
+  bool copied = false;
+  if (node_api_create_external_string_latin1 != NULL && node_api_create_external_string_latin1(env, j->text, j->text_len, free_text, NULL, &v, &copied) == napi_ok) {
+    j->text = NULL; /* V8's now, or already freed by free_text when it made a copy */
+    return v;
+  }
+  return napi_create_string_latin1(env, j->text, j->text_len, &v) == napi_ok ? v : NULL;
 }
 
 /* ES256 over `j->data` into `j->sig` (IEEE P1363). */
@@ -92,7 +138,8 @@ static void *run(void *arg) {
     if (r->head == NULL) r->tail = NULL;
     pthread_mutex_unlock(&r->lock);
 
-    j->status = j->kind == JOB_SEAL ? p256_seal(r->inst, j->point, j->point_len, j->data, j->data_len, &j->sealed) : sign_job(r->inst, j);
+    if (j->kind == JOB_SEAL) j->status = p256_seal(r->inst, j->point, j->point_len, j->data, j->data_len, &j->sealed);
+    else if ((j->status = sign_job(r->inst, j)) == P256_OK && j->kind == JOB_JWS) j->status = jws_text(j);
     ERR_clear_error();
     if (napi_call_threadsafe_function(r->done, j, napi_tsfn_blocking) != napi_ok) free_job(j); /* closing */
   }
@@ -117,6 +164,7 @@ static void finish(napi_env env, napi_value js_cb, void *context, void *data) {
     void *copy;
     if (j->status == P256_OK) {
       if (j->kind == JOB_SEAL) v = p256_sealed_value(env, &j->sealed);
+      else if (j->kind == JOB_JWS) v = jws_value(env, j);
       else if (napi_create_buffer_copy(env, sizeof j->sig, j->sig, &copy, &v) != napi_ok) v = NULL;
     }
     if (v != NULL) napi_resolve_deferred(env, j->deferred, v);
@@ -278,7 +326,7 @@ static napi_value signing_key(napi_env env, napi_callback_info info) {
   return out;
 }
 
-static napi_value sign_async(napi_env env, napi_callback_info info) {
+static napi_value sign_kind(napi_env env, napi_callback_info info, int kind) {
   napi_value argv[2];
   Runner **slot = runner_of(env, info, 2, argv);
   if (slot == NULL) return NULL;
@@ -286,7 +334,7 @@ static napi_value sign_async(napi_env env, napi_callback_info info) {
   void *key = NULL;
   if (napi_check_object_type_tag(env, argv[0], &KEY_TAG, &tagged) != napi_ok || !tagged || napi_get_value_external(env, argv[0], &key) != napi_ok)
     return p256_fail(env, "ERR_INVALID_ARG_TYPE", "key must be a handle from signingKey", 1);
-  Job *j = new_job(env, JOB_SIGN, argv[1], "input must be a Uint8Array");
+  Job *j = new_job(env, kind, argv[1], "input must be a Uint8Array");
   if (j == NULL) return NULL;
   if (EVP_PKEY_up_ref(key) != 1) {
     free_job(j);
@@ -294,6 +342,14 @@ static napi_value sign_async(napi_env env, napi_callback_info info) {
   }
   j->key = key;
   return submit(env, slot, j);
+}
+
+static napi_value sign_async(napi_env env, napi_callback_info info) {
+  return sign_kind(env, info, JOB_SIGN);
+}
+
+static napi_value jws_async(napi_env env, napi_callback_info info) {
+  return sign_kind(env, info, JOB_JWS);
 }
 
 void p256_thread_free(void *thread) {
@@ -312,7 +368,7 @@ int p256_thread_init(napi_env env, napi_value exports, Instance *inst) {
   static const struct {
     const char *name;
     napi_callback cb;
-  } FNS[] = {{"sealJweAsync", seal_async}, {"signingKey", signing_key}, {"signEs256Async", sign_async}};
+  } FNS[] = {{"sealJweAsync", seal_async}, {"signingKey", signing_key}, {"signEs256Async", sign_async}, {"signJwsAsync", jws_async}};
   for (size_t i = 0; i < sizeof FNS / sizeof FNS[0]; i++) {
     napi_value fn;
     if (napi_create_function(env, FNS[i].name, NAPI_AUTO_LENGTH, FNS[i].cb, NULL, &fn) != napi_ok ||

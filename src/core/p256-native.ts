@@ -56,6 +56,12 @@ export interface P256NativeThread {
   signingKey(pkcs8: Uint8Array): P256SigningKey;
   /** ES256 signature (64 bytes, r ‖ s) of `input` on the crypto thread. */
   signEs256Async(key: P256SigningKey, input: Uint8Array): Promise<Uint8Array>;
+  /**
+   * The compact JWS `input.signature` (ES256, base64url) of `input`, the ASCII `header.payload`, on
+   * the crypto thread. The string's bytes live outside V8's heap (an external string), so a token
+   * that a session keeps for minutes is not promoted and compacted by the collector.
+   */
+  signJwsAsync(key: P256SigningKey, input: Uint8Array): Promise<string>;
 }
 
 /** An opaque native key handle from `signingKey`. */
@@ -66,7 +72,8 @@ let addon: P256Native | undefined = loadP256Native();
 /** The crypto thread of the addon, when it is built with one and not switched off in this thread. */
 export function p256NativeThread(): P256NativeThread | undefined {
   const mod = addon as Partial<Record<keyof P256NativeThread, unknown>> | undefined;
-  const complete = mod !== undefined && typeof mod.sealJweAsync === 'function' && typeof mod.signingKey === 'function' && typeof mod.signEs256Async === 'function';
+  const complete = mod !== undefined && typeof mod.sealJweAsync === 'function' && typeof mod.signingKey === 'function' && typeof mod.signEs256Async === 'function' &&
+    typeof mod.signJwsAsync === 'function';
   return complete ? (mod as unknown as P256NativeThread) : undefined;
 }
 

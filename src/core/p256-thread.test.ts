@@ -112,6 +112,37 @@ describe('p256NativeThread.signEs256Async', { skip: requireThread() }, () => {
     );
   });
 
+  test('signJwsAsync returns the compact JWS: the input, a dot and a signature that verifies (property)', async () => {
+    const key = handle();
+    await fc.assert(
+      fc.asyncProperty(fc.base64String({ maxLength: 3000 }), fc.base64String({ maxLength: 300 }), async (payload, header) => {
+        const input = `${header.replace(/=/g, '')}.${payload.replace(/=/g, '')}`;
+        const jws = await native.signJwsAsync(key, utf8(input));
+        assert.equal(jws.length, input.length + 1 + 86);
+        assert.equal(jws.slice(0, input.length + 1), `${input}.`);
+        const sig = Buffer.from(jws.slice(input.length + 1), 'base64url');
+        assert.ok(valid(utf8(input), sig));
+        // The string is an ordinary string to JavaScript (its bytes just live outside the heap).
+        assert.equal(JSON.parse(JSON.stringify({ jws })).jws, jws);
+        assert.equal(Buffer.from(jws, 'latin1').toString('latin1'), jws);
+        assert.equal(jws.lastIndexOf('.'), input.length);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  test('signJwsAsync strings outlive collections and their handles: many kept, many dropped, all intact', async () => {
+    const key = handle();
+    const kept: Array<[string, string]> = [];
+    for (let round = 0; round < 20; round++) {
+      const inputs = Array.from({ length: 100 }, (_, i) => `eyJhbGciOiJFUzI1NiJ9.${Buffer.from(`round ${round} token ${i} `.repeat(40)).toString('base64url')}`);
+      const tokens = await Promise.all(inputs.map((input) => native.signJwsAsync(key, utf8(input))));
+      kept.push([inputs[0]!, tokens[0]!]);
+      (globalThis as { gc?: () => void }).gc?.();
+    }
+    for (const [input, jws] of kept) assert.ok(valid(utf8(input), Buffer.from(jws.slice(input.length + 1), 'base64url')));
+  });
+
   test('signingKey refuses keys that are not P-256 private keys in PKCS#8 DER', () => {
     const good = pkcs8Of('prime256v1');
     const rsa = new Uint8Array(generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'der', type: 'pkcs8' }));
@@ -139,6 +170,7 @@ describe('p256NativeThread.signEs256Async', { skip: requireThread() }, () => {
       assert.throws(() => native.signEs256Async(notAHandle as unknown as P256SigningKey, utf8('x')), TypeError);
     }
     assert.throws(() => native.signEs256Async(handle(), 'text' as never), TypeError);
+    assert.throws(() => native.signJwsAsync({} as unknown as P256SigningKey, utf8('x')), TypeError);
   });
 
   test('a job keeps its key alive: signatures still come back when the handle is dropped at once', async () => {

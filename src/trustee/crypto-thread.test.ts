@@ -213,7 +213,7 @@ describe('createCryptoThread: the native crypto thread', { skip: p256NativeThrea
   /** The addon's thread, counting the jobs it is given; `broken` makes every call throw as a thread that cannot start does. */
   const spy = (broken = false) => {
     const real = p256NativeThread()!;
-    const calls = { seal: 0, sign: 0, keys: 0 };
+    const calls = { seal: 0, sign: 0, jws: 0, keys: 0 };
     const fail = () => {
       throw new Error('the crypto thread could not start');
     };
@@ -221,6 +221,7 @@ describe('createCryptoThread: the native crypto thread', { skip: p256NativeThrea
       sealJweAsync: (point, pt) => (calls.seal++, broken ? fail() : real.sealJweAsync(point, pt)),
       signingKey: (pkcs8) => (calls.keys++, real.signingKey(pkcs8)),
       signEs256Async: (k, input) => (calls.sign++, broken ? fail() : real.signEs256Async(k, input)),
+      signJwsAsync: (k, input) => (calls.jws++, broken ? fail() : real.signJwsAsync(k, input)),
     };
     return { native, calls };
   };
@@ -234,8 +235,11 @@ describe('createCryptoThread: the native crypto thread', { skip: p256NativeThrea
       }
       const sigs = await Promise.all([1, 2, 3].map((i) => thread.signEs256(utf8(`in ${i}`), key)));
       sigs.forEach((sig, i) => assert.ok(verify('sha256', utf8(`in ${i + 1}`), { key: publicKey, dsaEncoding: 'ieee-p1363' }, sig)));
-      assert.deepEqual(calls, { seal: 1, sign: 3, keys: 1 });
-      assert.equal(thread.offloaded, 6, 'P-256, P-384 and P-521 releases and three signatures; RSA in place');
+      const jws = await thread.signJws(utf8('aGVhZGVy.cGF5bG9hZA'), key);
+      assert.ok(jws.startsWith('aGVhZGVy.cGF5bG9hZA.'));
+      assert.ok(verify('sha256', utf8('aGVhZGVy.cGF5bG9hZA'), { key: publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(jws.split('.')[2]!, 'base64url')));
+      assert.deepEqual(calls, { seal: 1, sign: 3, jws: 1, keys: 1 });
+      assert.equal(thread.offloaded, 7, 'P-256, P-384 and P-521 releases, three signatures and a JWS; RSA in place');
     });
   });
 
@@ -256,7 +260,7 @@ describe('createCryptoThread: the native crypto thread', { skip: p256NativeThrea
       assert.equal(fromUtf8(decryptJwe(await thread.seal(utf8('one'), tee.jwk), tee.privateKey)), 'one');
       assert.equal(fromUtf8(decryptJwe(await thread.seal(utf8('two'), tee.jwk), tee.privateKey)), 'two');
       assert.ok(verify('sha256', utf8('s'), { key: publicKey, dsaEncoding: 'ieee-p1363' }, await thread.signEs256(utf8('s'), key)));
-      assert.deepEqual(calls, { seal: 1, sign: 0, keys: 0 });
+      assert.deepEqual(calls, { seal: 1, sign: 0, jws: 0, keys: 0 });
       assert.equal(thread.offloaded, 2, 'the second release and the signature');
     });
   });

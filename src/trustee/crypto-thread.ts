@@ -52,6 +52,8 @@ export interface CryptoThread {
   seal(plaintext: Uint8Array, recipient: PublicJwk): Promise<FlattenedJwe>;
   /** ES256 signature (IEEE P1363, 64 bytes) of `input`. */
   signEs256(input: Uint8Array, key: Es256Key): Promise<Uint8Array>;
+  /** The compact JWS of `input` (the ASCII `header.payload`): `input`, a dot and its ES256 signature in base64url. */
+  signJws(input: Uint8Array, key: Es256Key): Promise<string>;
   /** Jobs done on the worker thread so far. */
   readonly offloaded: number;
   /**
@@ -85,6 +87,12 @@ function here<T>(job: () => T): Promise<T> {
   }
 }
 
+/** `input.signature` as one flat string (not nested concatenations that keep copies alive). */
+export function compactJws(input: Uint8Array, signature: Uint8Array): string {
+  return Buffer.concat([input, DOT, Buffer.from(Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength).toString('base64url'), 'latin1')]).toString('latin1');
+}
+const DOT = Buffer.from('.');
+
 const signHere = (input: Uint8Array, key: Es256Key) => new Uint8Array(signWith('sha256', input, { key: key.key, dsaEncoding: 'ieee-p1363' }));
 
 /** Does every job on the calling thread. */
@@ -92,6 +100,7 @@ export function inlineCryptoThread(): CryptoThread {
   return {
     seal: (plaintext, recipient) => here(() => encryptJwe(plaintext, recipient)),
     signEs256: (input, key) => here(() => signHere(input, key)),
+    signJws: (input, key) => here(() => compactJws(input, signHere(input, key))),
     offloaded: 0,
     prestart: () => {},
     close: () => Promise.resolve(),
@@ -153,6 +162,12 @@ export function createCryptoThread(options: CryptoThreadOptions = {}): CryptoThr
 
   let native = options.native === false ? undefined : (options.native ?? (options.spawn ? undefined : p256NativeThread()));
   const nativeKeys = new WeakMap<Es256Key, P256SigningKey>();
+  /** The native thread's handle for `key`, imported once. */
+  const nativeKey = (n: P256NativeThread, key: Es256Key) => {
+    let handle = nativeKeys.get(key);
+    if (handle === undefined) nativeKeys.set(key, (handle = n.signingKey(key.pkcs8)));
+    return handle;
+  };
   const done = <T>(v: T): T => {
     offloaded++;
     return v;
@@ -286,11 +301,7 @@ export function createCryptoThread(options: CryptoThreadOptions = {}): CryptoThr
       const inPlace = () => signHere(input, key);
       if (!busy) return here(inPlace);
       if (native) {
-        return onNative((n) => {
-          let handle = nativeKeys.get(key);
-          if (handle === undefined) nativeKeys.set(key, (handle = n.signingKey(key.pkcs8)));
-          return n.signEs256Async(handle, input);
-        }, inPlace);
+        return onNative((n) => n.signEs256Async(nativeKey(n, key), input), inPlace);
       }
       let keyId = keyIds.get(key);
       if (keyId === undefined) keyIds.set(key, (keyId = ++nextKeyId));
@@ -300,6 +311,15 @@ export function createCryptoThread(options: CryptoThreadOptions = {}): CryptoThr
         job.pkcs8 = key.pkcs8;
       }
       return offload(job, inPlace);
+    },
+    signJws(input, key) {
+      if (native && busy) {
+        return onNative(
+          (n) => n.signJwsAsync(nativeKey(n, key), input),
+          () => compactJws(input, signHere(input, key)),
+        );
+      }
+      return this.signEs256(input, key).then((sig) => compactJws(input, sig));
     },
     get offloaded() {
       return offloaded;
