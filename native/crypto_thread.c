@@ -13,8 +13,9 @@
  * signingKey(pkcs8: Uint8Array) -> an opaque handle for a P-256 private key (PKCS#8 DER); throws a
  *   RangeError for anything else.
  * signEs256Async(key: handle, input: Uint8Array) -> Promise<Buffer> (64 bytes, r || s, as JWS ES256).
- * signJwsAsync(key: handle, input: Uint8Array of `header.payload` in ASCII) -> Promise<string>: the
- *   compact JWS `header.payload.signature`, as an external string (its bytes outside V8's heap).
+ * signJwsAsync(key: handle, input: Uint8Array of `header.payload` in ASCII) -> Promise<{ token, digest }>:
+ *   the compact JWS `header.payload.signature` as an external string (its bytes outside V8's heap), and
+ *   the base64url of its SHA-256.
  *
  * The thread starts with the first job and is joined when the JavaScript environment goes away (the
  * process exits or a Worker that loaded the addon ends). While no job is outstanding it does not keep
@@ -50,6 +51,7 @@ typedef struct Job {
   unsigned char sig[64];
   char *text; /* JOB_JWS: the compact JWS, malloc'ed */
   size_t text_len;
+  unsigned char digest[32]; /* JOB_JWS: SHA-256 of the text */
 } Job;
 
 typedef struct {
@@ -74,14 +76,15 @@ static void free_job(Job *j) {
   free(j);
 }
 
-/* JOB_JWS: the signing input, a dot and the signature in base64url, as one malloc'ed text. */
-static int jws_text(Job *j) {
+/* JOB_JWS: the signing input, a dot and the signature in base64url, as one malloc'ed text, and its SHA-256. */
+static int jws_text(const Instance *inst, Job *j) {
+  unsigned int len = 0;
   j->text = malloc(j->data_len + 1 + SIG_B64);
   if (j->text == NULL) return P256_FAILED;
   memcpy(j->text, j->data, j->data_len);
   j->text[j->data_len] = '.';
   j->text_len = j->data_len + 1 + p256_b64url(j->sig, sizeof j->sig, j->text + j->data_len + 1);
-  return P256_OK;
+  return EVP_Digest(j->text, j->text_len, j->digest, &len, inst->sha256, NULL) == 1 && len == 32 ? P256_OK : P256_FAILED;
 }
 
 static void free_text(napi_env env, void *data, void *hint) {
@@ -95,7 +98,7 @@ static void free_text(napi_env env, void *data, void *hint) {
  * small header rather than its ~1.7 KB, which the collector would otherwise promote and, once the
  * session is gone, compact away.
  */
-static napi_value jws_value(napi_env env, Job *j) {
+static napi_value jws_text_value(napi_env env, Job *j) {
   napi_value v = NULL;
   bool copied = false;
   if (node_api_create_external_string_latin1 != NULL && node_api_create_external_string_latin1(env, j->text, j->text_len, free_text, NULL, &v, &copied) == napi_ok) {
@@ -103,6 +106,17 @@ static napi_value jws_value(napi_env env, Job *j) {
     return v;
   }
   return napi_create_string_latin1(env, j->text, j->text_len, &v) == napi_ok ? v : NULL;
+}
+
+/* { token, digest }: the JWS and the base64url of its SHA-256. */
+static napi_value jws_value(napi_env env, Job *j) {
+  napi_value out, token, digest;
+  char b64[44];
+  size_t n = p256_b64url(j->digest, sizeof j->digest, b64);
+  if (napi_create_object(env, &out) != napi_ok || (token = jws_text_value(env, j)) == NULL || napi_set_named_property(env, out, "token", token) != napi_ok ||
+      napi_create_string_latin1(env, b64, n, &digest) != napi_ok || napi_set_named_property(env, out, "digest", digest) != napi_ok)
+    return NULL;
+  return out;
 }
 
 /* ES256 over `j->data` into `j->sig` (IEEE P1363). */
@@ -139,7 +153,7 @@ static void *run(void *arg) {
     pthread_mutex_unlock(&r->lock);
 
     if (j->kind == JOB_SEAL) j->status = p256_seal(r->inst, j->point, j->point_len, j->data, j->data_len, &j->sealed);
-    else if ((j->status = sign_job(r->inst, j)) == P256_OK && j->kind == JOB_JWS) j->status = jws_text(j);
+    else if ((j->status = sign_job(r->inst, j)) == P256_OK && j->kind == JOB_JWS) j->status = jws_text(r->inst, j);
     ERR_clear_error();
     if (napi_call_threadsafe_function(r->done, j, napi_tsfn_blocking) != napi_ok) free_job(j); /* closing */
   }

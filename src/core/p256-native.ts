@@ -58,10 +58,11 @@ export interface P256NativeThread {
   signEs256Async(key: P256SigningKey, input: Uint8Array): Promise<Uint8Array>;
   /**
    * The compact JWS `input.signature` (ES256, base64url) of `input`, the ASCII `header.payload`, on
-   * the crypto thread. The string's bytes live outside V8's heap (an external string), so a token
-   * that a session keeps for minutes is not promoted and compacted by the collector.
+   * the crypto thread, with the base64url of the JWS's SHA-256. The token's bytes live outside V8's
+   * heap (an external string), so a token that a session keeps for minutes is not promoted and
+   * compacted by the collector.
    */
-  signJwsAsync(key: P256SigningKey, input: Uint8Array): Promise<string>;
+  signJwsAsync(key: P256SigningKey, input: Uint8Array): Promise<{ token: string; digest: string }>;
 }
 
 /** An opaque native key handle from `signingKey`. */

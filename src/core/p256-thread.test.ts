@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { generateKeyPairSync, verify } from 'node:crypto';
+import { createHash, generateKeyPairSync, verify } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -112,12 +112,13 @@ describe('p256NativeThread.signEs256Async', { skip: requireThread() }, () => {
     );
   });
 
-  test('signJwsAsync returns the compact JWS: the input, a dot and a signature that verifies (property)', async () => {
+  test('signJwsAsync returns the compact JWS (the input, a dot and a signature that verifies) and its SHA-256 (property)', async () => {
     const key = handle();
     await fc.assert(
       fc.asyncProperty(fc.base64String({ maxLength: 3000 }), fc.base64String({ maxLength: 300 }), async (payload, header) => {
         const input = `${header.replace(/=/g, '')}.${payload.replace(/=/g, '')}`;
-        const jws = await native.signJwsAsync(key, utf8(input));
+        const { token: jws, digest } = await native.signJwsAsync(key, utf8(input));
+        assert.equal(digest, createHash('sha256').update(jws, 'latin1').digest('base64url'), 'digest is the SHA-256 of the whole token');
         assert.equal(jws.length, input.length + 1 + 86);
         assert.equal(jws.slice(0, input.length + 1), `${input}.`);
         const sig = Buffer.from(jws.slice(input.length + 1), 'base64url');
@@ -136,7 +137,7 @@ describe('p256NativeThread.signEs256Async', { skip: requireThread() }, () => {
     const kept: Array<[string, string]> = [];
     for (let round = 0; round < 20; round++) {
       const inputs = Array.from({ length: 100 }, (_, i) => `eyJhbGciOiJFUzI1NiJ9.${Buffer.from(`round ${round} token ${i} `.repeat(40)).toString('base64url')}`);
-      const tokens = await Promise.all(inputs.map((input) => native.signJwsAsync(key, utf8(input))));
+      const tokens = (await Promise.all(inputs.map((input) => native.signJwsAsync(key, utf8(input))))).map((s) => s.token);
       kept.push([inputs[0]!, tokens[0]!]);
       (globalThis as { gc?: () => void }).gc?.();
     }

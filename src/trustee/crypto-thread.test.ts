@@ -5,6 +5,7 @@ import { generateKeyPairSync, verify } from 'node:crypto';
 import { flattenedDecrypt } from 'jose';
 import { MalformedInput, Unsupported, decryptJwe, fromUtf8, generateTeeKeyPair, p256NativeThread, utf8, type EcPublicJwk, type P256NativeThread } from '../core/index.js';
 import { startModuleWorker } from './worker-thread.js';
+import { digestOf } from './as/issued-tokens.js';
 import { createCryptoThread, es256Key, inlineCryptoThread, offloadNext, type CryptoThread, type CryptoThreadOptions } from './crypto-thread.js';
 
 const KINDS = ['P-256', 'P-384', 'P-521', 'RSA'] as const;
@@ -235,7 +236,8 @@ describe('createCryptoThread: the native crypto thread', { skip: p256NativeThrea
       }
       const sigs = await Promise.all([1, 2, 3].map((i) => thread.signEs256(utf8(`in ${i}`), key)));
       sigs.forEach((sig, i) => assert.ok(verify('sha256', utf8(`in ${i + 1}`), { key: publicKey, dsaEncoding: 'ieee-p1363' }, sig)));
-      const jws = await thread.signJws(utf8('aGVhZGVy.cGF5bG9hZA'), key);
+      const { token: jws, digest } = await thread.signJws(utf8('aGVhZGVy.cGF5bG9hZA'), key);
+      assert.equal(digest, digestOf(jws));
       assert.ok(jws.startsWith('aGVhZGVy.cGF5bG9hZA.'));
       assert.ok(verify('sha256', utf8('aGVhZGVy.cGF5bG9hZA'), { key: publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(jws.split('.')[2]!, 'base64url')));
       assert.deepEqual(calls, { seal: 1, sign: 3, jws: 1, keys: 1 });

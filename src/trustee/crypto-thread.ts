@@ -52,8 +52,11 @@ export interface CryptoThread {
   seal(plaintext: Uint8Array, recipient: PublicJwk): Promise<FlattenedJwe>;
   /** ES256 signature (IEEE P1363, 64 bytes) of `input`. */
   signEs256(input: Uint8Array, key: Es256Key): Promise<Uint8Array>;
-  /** The compact JWS of `input` (the ASCII `header.payload`): `input`, a dot and its ES256 signature in base64url. */
-  signJws(input: Uint8Array, key: Es256Key): Promise<string>;
+  /**
+   * The compact JWS of `input` (the ASCII `header.payload`): `input`, a dot and its ES256 signature in
+   * base64url; from the native thread also `digest`, the base64url of the token's SHA-256.
+   */
+  signJws(input: Uint8Array, key: Es256Key): Promise<SignedJws>;
   /** Jobs done on the worker thread so far. */
   readonly offloaded: number;
   /**
@@ -87,6 +90,12 @@ function here<T>(job: () => T): Promise<T> {
   }
 }
 
+/** A compact JWS and, when the thread that signed it computed it, the base64url of its SHA-256. */
+export interface SignedJws {
+  token: string;
+  digest?: string;
+}
+
 /** `input.signature` as one flat string (not nested concatenations that keep copies alive). */
 export function compactJws(input: Uint8Array, signature: Uint8Array): string {
   return Buffer.concat([input, DOT, Buffer.from(Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength).toString('base64url'), 'latin1')]).toString('latin1');
@@ -100,7 +109,7 @@ export function inlineCryptoThread(): CryptoThread {
   return {
     seal: (plaintext, recipient) => here(() => encryptJwe(plaintext, recipient)),
     signEs256: (input, key) => here(() => signHere(input, key)),
-    signJws: (input, key) => here(() => compactJws(input, signHere(input, key))),
+    signJws: (input, key) => here(() => ({ token: compactJws(input, signHere(input, key)) })),
     offloaded: 0,
     prestart: () => {},
     close: () => Promise.resolve(),
@@ -316,10 +325,10 @@ export function createCryptoThread(options: CryptoThreadOptions = {}): CryptoThr
       if (native && busy) {
         return onNative(
           (n) => n.signJwsAsync(nativeKey(n, key), input),
-          () => compactJws(input, signHere(input, key)),
+          (): SignedJws => ({ token: compactJws(input, signHere(input, key)) }),
         );
       }
-      return this.signEs256(input, key).then((sig) => compactJws(input, sig));
+      return this.signEs256(input, key).then((sig) => ({ token: compactJws(input, sig) }));
     },
     get offloaded() {
       return offloaded;

@@ -77,8 +77,10 @@ export function createEarSigner(
       // more than that. The crypto thread, when given, takes it only while the event loop is busy; its
       // native form returns the token as an external string, whose ~1.7 KB stay out of V8's heap for
       // as long as the session keeps it.
-      const token = key ? await options.thread!.signJws(bytes, key) : compactJws(bytes, new Uint8Array(sign('sha256', bytes, { key: privateKey, dsaEncoding: 'ieee-p1363' })));
-      if (options.issued && typeof claims.exp === 'number') options.issued.add(token, claims.exp, claims);
+      const { token, digest } = key
+        ? await options.thread!.signJws(bytes, key)
+        : { token: compactJws(bytes, new Uint8Array(sign('sha256', bytes, { key: privateKey, dsaEncoding: 'ieee-p1363' }))), digest: undefined };
+      if (options.issued && typeof claims.exp === 'number') options.issued.add(token, claims.exp, claims, digest);
       return token;
     },
   };

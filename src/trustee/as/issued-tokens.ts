@@ -8,7 +8,7 @@
  * its whole text, so equal digests mean equal texts.
  * @module
  */
-import { sha256, toBase64 } from '../../core/index.js';
+import { sha256, toBase64Url } from '../../core/index.js';
 
 /**
  * Entries kept at most, the oldest going first: 8 Ki entries of about a hundred bytes each, covering
@@ -23,7 +23,7 @@ const DEFAULT_MAX_ENTRIES = 8_192;
  * of ~1.7 KiB each in the old generation and retired them at the signing rate, which is what made V8's
  * major collections (and their pauses) frequent under load.
  */
-const digestOf = (token: string) => toBase64(sha256(token)); // one-shot: no Hash object (and weak handle) per lookup
+export const digestOf = (token: string) => toBase64Url(sha256(token)); // one-shot: no Hash object (and weak handle) per lookup
 
 /**
  * The newest tokens are also kept whole with the claims they were signed from, so that the resource
@@ -51,10 +51,12 @@ export class IssuedTokens {
   /**
    * Remember a token we signed; `expiresAt` is its `exp` (epoch seconds). With `claims` — the object
    * whose JSON is the token's payload, which must not change afterwards — `claimsOf` can return them.
+   * `digest` is `digestOf(token)` when the signer already computed it (the native crypto thread does,
+   * off the event loop).
    */
-  add(token: string, expiresAt: number, claims?: Readonly<Record<string, unknown>>): void {
+  add(token: string, expiresAt: number, claims?: Readonly<Record<string, unknown>>, digest = digestOf(token)): void {
     const map = this.byDigest;
-    map.set(digestOf(token), expiresAt);
+    map.set(digest, expiresAt);
     if (map.size > this.maxEntries) map.delete(map.keys().next().value!);
     if (claims && this.maxRecent > 0) {
       this.recent.set(signatureOf(token), { token, claims, exp: expiresAt });
