@@ -204,11 +204,21 @@ export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
 }
 
 /** Serve a Trustee over HTTP, or HTTPS when `address.tls` is given (see `config/tls.ts`). */
+/**
+ * Requests that continue a handshake already under way (attest, resource GETs): when requests queue
+ * up, these go before new ones (auth, admin), so a handshake that has started finishes instead of
+ * queueing behind the backlog once per request.
+ */
+export function continuesHandshake(method: string, url: string): boolean {
+  return method === 'POST' ? url === '/kbs/v0/attest' : method === 'GET' && url.startsWith('/kbs/v0/resource/');
+}
+
 export function listen(trustee: Trustee, address: { host?: string; port?: number; bodyLimitBytes?: number; tls?: SecureContextOptions }): Promise<Listening> {
   return listenHttp(trustee.handle, {
     host: address.host ?? '127.0.0.1',
     port: address.port ?? 8080,
     bodyLimit: address.bodyLimitBytes ?? 2 * 1024 * 1024,
+    urgent: continuesHandshake,
     ...(address.tls ? { tls: address.tls } : {}),
   });
 }

@@ -17,6 +17,8 @@ export interface ListenOptions {
   bodyLimit: number;
   /** Serve HTTPS with these options (key, cert, versions, ciphers); plain HTTP when absent. */
   tls?: SecureContextOptions;
+  /** Requests that go before the others waiting for their turn (see `Turns.turn`). */
+  urgent?: (method: string, url: string) => boolean;
 }
 
 export interface Listening {
@@ -60,10 +62,11 @@ function flatHeaders(req: IncomingMessage): Record<string, string | undefined> {
   return out;
 }
 
-async function serveOne(handler: HttpHandler, limit: number, turns: Turns, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const { body, tooLarge } = await readBody(req, limit);
-  // Wait for this request's turn: requests are handled in the order they were read (see turns.ts).
-  await turns.turn();
+async function serveOne(handler: HttpHandler, options: ListenOptions, turns: Turns, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { body, tooLarge } = await readBody(req, options.bodyLimit);
+  // Wait for this request's turn: requests are handled in the order they were read, urgent ones
+  // first (see turns.ts).
+  await turns.turn(options.urgent !== undefined && options.urgent(req.method ?? 'GET', req.url ?? '/'));
   const request: HttpRequest = { method: req.method ?? 'GET', url: req.url ?? '/', headers: flatHeaders(req), body };
   if (tooLarge) request.bodyTooLarge = true;
   const out = await handler(request);
@@ -80,7 +83,7 @@ async function serveOne(handler: HttpHandler, limit: number, turns: Turns, req: 
 export function listenHttp(handler: HttpHandler, options: ListenOptions): Promise<Listening> {
   const turns = new Turns();
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
-    serveOne(handler, options.bodyLimit, turns, req, res).catch(() => {
+    serveOne(handler, options, turns, req, res).catch(() => {
       // The app maps its own errors; reaching here means the socket failed or the handler has a bug.
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end('internal error');
