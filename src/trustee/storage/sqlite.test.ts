@@ -39,7 +39,7 @@ describe('SqliteStore', () => {
 
   test('changeStamp moves with each committed write, ours or another connection\'s, and not with reads', async () => {
     const path = join(dir, 'change-stamp.db');
-    const a = new SqliteStore({ path });
+    const a = new SqliteStore({ path, otherWritersCheckMs: 0 });
     const b = new SqliteStore({ path });
     try {
       const s0 = a.changeStamp();
@@ -71,6 +71,31 @@ describe('SqliteStore', () => {
     // Closed: the stamp moves on every call, so a caller reads and gets the store's Unavailable.
     assert.notEqual(a.changeStamp(), a.changeStamp());
     await assert.rejects(a.get('kbs', 'x'), Unavailable);
+  });
+
+  test('changeStamp sees another connection\'s commit within otherWritersCheckMs, and its own at once', async () => {
+    const path = join(dir, 'change-stamp-interval.db');
+    let clock = 1_000_000;
+    const a = new SqliteStore({ path, now: () => clock, otherWritersCheckMs: 10 });
+    const b = new SqliteStore({ path });
+    try {
+      const s0 = a.changeStamp();
+      await b.set('kbs', 'y', new Uint8Array([2]));
+      clock += 9;
+      assert.equal(a.changeStamp(), s0, 'not asked again within the interval');
+      clock += 1;
+      const s1 = a.changeStamp();
+      assert.notEqual(s1, s0, 'asked once the interval has passed');
+      await a.set('kbs', 'x', new Uint8Array([1]));
+      assert.notEqual(a.changeStamp(), s1, 'its own commit counts at once, whatever the interval');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  test('refuses a negative otherWritersCheckMs', () => {
+    for (const bad of [-1, Number.NaN]) assert.throws(() => new SqliteStore({ path: ':memory:', otherWritersCheckMs: bad }), RangeError);
   });
 
   test('writes of one turn apply in issue order', async () => {
