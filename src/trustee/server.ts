@@ -21,7 +21,7 @@ import { listenHttp, type Listening } from './http/adapter.js';
 import type { HttpHandler } from './http/types.js';
 import { denyAllAdmin, type AdminHooks } from './kbs/admin-hooks.js';
 import { AuditLog } from './kbs/audit.js';
-import { createCryptoThread, inlineCryptoThread } from './crypto-thread.js';
+import { createCryptoThread, inlineCryptoThread, type CryptoThreadOptions } from './crypto-thread.js';
 import { RESOURCE_POLICY_ID, type KbsContext } from './kbs/context.js';
 import { noMetrics, type MetricsHooks } from './kbs/metrics-hooks.js';
 import type { KbsPlugin } from './kbs/plugins.js';
@@ -96,10 +96,11 @@ export interface TrusteeOptions {
   /** The clock (tests move it). */
   now?: () => Date;
   /**
-   * Encrypt releases and sign tokens on a worker thread while the event loop is busy (default true;
-   * see `crypto-thread.ts`). False keeps all of it on the calling thread.
+   * Encrypt releases and sign tokens on another thread while the event loop is busy (default true;
+   * see `crypto-thread.ts`); options for that thread (tests: `{ busyAbove: 0 }` offloads always).
+   * False keeps all of it on the calling thread.
    */
-  cryptoThread?: boolean;
+  cryptoThread?: boolean | CryptoThreadOptions;
 }
 
 export interface Trustee {
@@ -125,7 +126,7 @@ export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
     throw new ConfigError((cause as Error).message, { key: 'coco.protocol_version', cause });
   }
   const issued = new IssuedTokens();
-  const crypto = options.cryptoThread === false ? inlineCryptoThread() : createCryptoThread();
+  const crypto = options.cryptoThread === false ? inlineCryptoThread() : createCryptoThread(options.cryptoThread === true ? {} : options.cryptoThread);
   const signer = createEarSigner({ keyPem: options.token?.signerKeyPem, certChainPem: options.token?.signerCertChainPem, issued, thread: crypto });
   // With a remote AS the RVPS is that service's (remoteRvps is then not used).
   const r = options.remoteRvps;

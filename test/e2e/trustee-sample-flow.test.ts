@@ -12,36 +12,18 @@ import {
   ALLOW_RESOURCE_PLUGIN,
   SAMPLE_AFFIRMING_RVS,
   b64url,
-  sampleAttestation,
   sampleGuest,
   sampleRvMessage,
   sha256Hex,
+  httpTrustee,
   startTestTrustee,
-  type SampleGuest,
   type TestTrustee,
 } from '../support/trustee.js';
 
 let t: TestTrustee;
 let server: Listening;
 
-async function http(method: string, path: string, init: { body?: unknown; raw?: string; headers?: Record<string, string> } = {}) {
-  const res = await fetch(server.url + path, {
-    method,
-    headers: { 'content-type': 'application/json', ...(init.headers ?? {}) },
-    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : init.raw !== undefined ? { body: init.raw } : {}),
-  });
-  return { status: res.status, headers: res.headers, text: await res.text() };
-}
-
-async function handshake(guest: SampleGuest, initData?: string) {
-  const auth = await http('POST', '/kbs/v0/auth', { body: { version: '0.4.0', tee: 'sample', 'extra-params': {} } });
-  assert.equal(auth.status, 200);
-  const cookie = auth.headers.get('set-cookie')!.split(';')[0]!;
-  const { nonce } = JSON.parse(auth.text) as { nonce: string };
-  const attest = await http('POST', '/kbs/v0/attest', { body: sampleAttestation(guest, nonce, initData === undefined ? {} : { initData }), headers: { cookie } });
-  assert.equal(attest.status, 200, attest.text);
-  return { cookie, token: (JSON.parse(attest.text) as { token: string }).token };
-}
+const { http, handshake } = httpTrustee(() => server.url);
 
 before(async () => {
   t = await startTestTrustee();

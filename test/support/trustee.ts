@@ -103,3 +103,26 @@ export const SAMPLE_AFFIRMING_RVS = { svn: ['1'], launch_digest: ['abcde'], majo
 
 export const b64url = (text: string) => Buffer.from(text).toString('base64url');
 export const sha256Hex = (text: string) => Buffer.from(digest('sha256', new TextEncoder().encode(text))).toString('hex');
+
+/** Calls a Trustee over real HTTP at `url` (fetch), and runs sample handshakes against it. */
+export function httpTrustee(url: () => string) {
+  async function http(method: string, path: string, init: { body?: unknown; raw?: string; headers?: Record<string, string> } = {}) {
+    const res = await fetch(url() + path, {
+      method,
+      headers: { 'content-type': 'application/json', ...(init.headers ?? {}) },
+      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : init.raw !== undefined ? { body: init.raw } : {}),
+    });
+    return { status: res.status, headers: res.headers, text: await res.text() };
+  }
+  /** auth → attest with `guest`; the session cookie and the token. Throws unless both answer 200. */
+  async function handshake(guest: SampleGuest, initData?: string): Promise<{ cookie: string; token: string }> {
+    const auth = await http('POST', '/kbs/v0/auth', { body: { version: '0.4.0', tee: 'sample', 'extra-params': {} } });
+    if (auth.status !== 200) throw new Error(`auth: ${auth.status} ${auth.text}`);
+    const cookie = auth.headers.get('set-cookie')!.split(';')[0]!;
+    const { nonce } = JSON.parse(auth.text) as { nonce: string };
+    const attest = await http('POST', '/kbs/v0/attest', { body: sampleAttestation(guest, nonce, initData === undefined ? {} : { initData }), headers: { cookie } });
+    if (attest.status !== 200) throw new Error(`attest: ${attest.status} ${attest.text}`);
+    return { cookie, token: (JSON.parse(attest.text) as { token: string }).token };
+  }
+  return { http, handshake };
+}
