@@ -27,7 +27,7 @@ export type { HashAlgorithm } from './hash.js';
 export { expectObject, expectString, expectArray, expectNumber, expectBoolean, optionalString, parseJsonText } from './json.js';
 export type { JsonValue, JsonObject } from './json.js';
 export { parseToml, stringifyToml } from './toml.js';
-export { encryptJwe, decryptJwe, ecPointOf, generateTeeKeyPair, jweAlgFor, publicJwkOf, publicKeyFromJwk } from './jwe.js';
+export { encryptJwe, decryptJwe, ecPointOf, pointNotOnCurve, generateTeeKeyPair, jweAlgFor, publicJwkOf, publicKeyFromJwk } from './jwe.js';
 export type { FlattenedJwe, PublicJwk, EcPublicJwk, RsaPublicJwk, EcCurve } from './jwe.js';
 export { p256Native, p256NativeThread, disableNativeP256, type P256NativeThread, type P256SigningKey } from './p256-native.js';
 export { verifyJwt, signJwt, jwtKeyFromPem, jwtKeyFromJwks } from './jose.js';

@@ -61,6 +61,11 @@ function uncompressedPoint(jwk: EcPublicJwk, crv: EcCurve): Uint8Array {
   return concatBytes(new Uint8Array([4]), x, y);
 }
 
+/** The error for an EC public key whose point is not on its curve (`cause`: what refused it). */
+export function pointNotOnCurve(cause: unknown): MalformedInput {
+  return new MalformedInput('EC public key is not a point on the curve', { where: 'jwk', cause });
+}
+
 /** `04 ‖ x ‖ y` of an EC public JWK on a supported curve (MalformedInput / Unsupported otherwise). */
 export function ecPointOf(jwk: EcPublicJwk): Uint8Array {
   if (!CURVE_BYTES[jwk.crv]) throw new Unsupported(`unsupported curve ${String(jwk.crv)}`);
@@ -108,7 +113,7 @@ export function publicKeyFromJwk(jwk: PublicJwk): KeyObject {
     try {
       return createPublicKey({ key: { kty: 'EC', crv: jwk.crv, x: jwk.x, y: jwk.y }, format: 'jwk' });
     } catch (cause) {
-      throw new MalformedInput('EC public key is not a point on the curve', { where: 'jwk', cause });
+      throw pointNotOnCurve(cause);
     }
   }
   if (jwk.kty === 'RSA') {
@@ -185,7 +190,7 @@ function recipientAgreement(privateKey: KeyObject, epk: EcPublicJwk): Uint8Array
     try {
       return native.ecdh(d, point);
     } catch (cause) {
-      throw new MalformedInput('EC public key is not a point on the curve', { where: 'jwk', cause });
+      throw pointNotOnCurve(cause);
     }
   }
   return new Uint8Array(diffieHellman({ privateKey, publicKey: publicKeyFromJwk(epk) }));
@@ -209,7 +214,7 @@ export function encryptJwe(plaintext: Uint8Array, recipient: PublicJwk): Flatten
       try {
         return native.sealJwe(point, plaintext);
       } catch (cause) {
-        if (cause instanceof RangeError) throw new MalformedInput('EC public key is not a point on the curve', { where: 'jwk', cause });
+        if (cause instanceof RangeError) throw pointNotOnCurve(cause);
         throw cause;
       }
     }
@@ -221,7 +226,7 @@ export function encryptJwe(plaintext: Uint8Array, recipient: PublicJwk): Flatten
     try {
       z = eph.computeSecret(point);
     } catch (cause) {
-      throw new MalformedInput('EC public key is not a point on the curve', { where: 'jwk', cause });
+      throw pointNotOnCurve(cause);
     }
     encryptedKey = aesKeyWrap(concatKdf(z, alg), cek);
     const epk = { crv, kty: 'EC', x: toBase64Url(ephPoint.subarray(1, 1 + n)), y: toBase64Url(ephPoint.subarray(1 + n)) };

@@ -31,9 +31,9 @@ import {
   Unsupported,
   ecPointOf,
   encryptJwe,
+  pointNotOnCurve,
   jweAlgFor,
   p256NativeThread,
-  type EcPublicJwk,
   type FlattenedJwe,
   type P256NativeThread,
   type P256SigningKey,
@@ -288,18 +288,20 @@ export function createCryptoThread(options: CryptoThreadOptions = {}): CryptoThr
       const inPlace = () => encryptJwe(plaintext, recipient);
       // An idle loop, RSA recipients and unsupported keys (same errors as in place): on this thread.
       if (!busy || recipient.kty !== 'EC') return here(inPlace);
-      let point: Uint8Array;
+      let point: Uint8Array | undefined;
       try {
         jweAlgFor(recipient);
-        point = ecPointOf(recipient as EcPublicJwk);
+        // The point only for the native thread (P-256); the worker decodes its own.
+        if (native && recipient.crv === 'P-256') point = ecPointOf(recipient);
       } catch (err) {
         return Promise.reject(err as Error);
       }
-      if (native && recipient.crv === 'P-256') {
+      if (point) {
+        const p = point;
         return onNative(
           (n) =>
-            n.sealJweAsync(point, plaintext).catch((cause: unknown) => {
-              throw cause instanceof RangeError ? new MalformedInput('EC public key is not a point on the curve', { where: 'jwk', cause }) : cause;
+            n.sealJweAsync(p, plaintext).catch((cause: unknown) => {
+              throw cause instanceof RangeError ? pointNotOnCurve(cause) : cause;
             }),
           inPlace,
         );

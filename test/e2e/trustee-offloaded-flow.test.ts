@@ -9,20 +9,18 @@ import { flattenedDecrypt, importJWK, jwtVerify } from 'jose';
 import { p256NativeThread } from '../../src/core/index.js';
 import { listen } from '../../src/trustee/server.js';
 import type { Listening } from '../../src/trustee/http/adapter.js';
-import { ALLOW_RESOURCE_PLUGIN, SAMPLE_AFFIRMING_RVS, b64url, httpTrustee, sampleGuest, sampleRvMessage, startTestTrustee, type TestTrustee } from '../support/trustee.js';
+import { httpTrustee, sampleGuest, startTestTrustee, type TestTrustee } from '../support/trustee.js';
 
 let t: TestTrustee;
 let server: Listening;
-const { http, handshake } = httpTrustee(() => server.url);
+const { http, handshake, seed } = httpTrustee(() => server.url);
 
 before(async () => {
   if (!p256NativeThread() && process.env.CI === 'true') throw new Error('CI must not skip: the native addon with its crypto thread is not built');
   // Offload from the first job (a loaded server's mode), with the real clock: jose checks exp and iat.
   t = await startTestTrustee({ cryptoThread: { busyAbove: 0 }, now: () => new Date() });
   server = await listen(t.trustee, { port: 0 });
-  assert.equal((await http('POST', '/kbs/v0/resource-policy', { body: { policy: b64url(ALLOW_RESOURCE_PLUGIN).replace(/=+$/, '') } })).status, 200);
-  assert.equal((await http('POST', '/kbs/v0/reference-value', { body: sampleRvMessage(SAMPLE_AFFIRMING_RVS) })).status, 200);
-  assert.equal((await http('POST', '/kbs/v0/resource/default/test/secret', { raw: 'offloaded', headers: { 'content-type': 'application/octet-stream' } })).status, 200);
+  await seed('offloaded');
 });
 
 after(async () => {

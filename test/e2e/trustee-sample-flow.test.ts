@@ -9,11 +9,7 @@ import { flattenedDecrypt, decodeJwt } from 'jose';
 import { listen } from '../../src/trustee/server.js';
 import type { Listening } from '../../src/trustee/http/adapter.js';
 import {
-  ALLOW_RESOURCE_PLUGIN,
-  SAMPLE_AFFIRMING_RVS,
-  b64url,
   sampleGuest,
-  sampleRvMessage,
   sha256Hex,
   httpTrustee,
   startTestTrustee,
@@ -23,14 +19,12 @@ import {
 let t: TestTrustee;
 let server: Listening;
 
-const { http, handshake } = httpTrustee(() => server.url);
+const { http, handshake, seed } = httpTrustee(() => server.url);
 
 before(async () => {
   t = await startTestTrustee();
   server = await listen(t.trustee, { port: 0 });
-  assert.equal((await http('POST', '/kbs/v0/resource-policy', { body: { policy: b64url(ALLOW_RESOURCE_PLUGIN).replace(/=+$/, '') } })).status, 200);
-  assert.equal((await http('POST', '/kbs/v0/reference-value', { body: sampleRvMessage(SAMPLE_AFFIRMING_RVS) })).status, 200);
-  assert.equal((await http('POST', '/kbs/v0/resource/default/test/secret', { raw: 'shhhhhhh', headers: { 'content-type': 'application/octet-stream' } })).status, 200);
+  await seed('shhhhhhh');
 });
 
 after(async () => {

@@ -124,5 +124,14 @@ export function httpTrustee(url: () => string) {
     if (attest.status !== 200) throw new Error(`attest: ${attest.status} ${attest.text}`);
     return { cookie, token: (JSON.parse(attest.text) as { token: string }).token };
   }
-  return { http, handshake };
+  /** Seed what a sample handshake needs: the allow-all resource policy, affirming reference values and `secret` at default/test/secret. */
+  async function seed(secret: string): Promise<void> {
+    const steps = [
+      await http('POST', '/kbs/v0/resource-policy', { body: { policy: b64url(ALLOW_RESOURCE_PLUGIN).replace(/=+$/, '') } }),
+      await http('POST', '/kbs/v0/reference-value', { body: sampleRvMessage(SAMPLE_AFFIRMING_RVS) }),
+      await http('POST', '/kbs/v0/resource/default/test/secret', { raw: secret, headers: { 'content-type': 'application/octet-stream' } }),
+    ];
+    for (const r of steps) if (r.status !== 200) throw new Error(`seeding: ${r.status} ${r.text}`);
+  }
+  return { http, handshake, seed };
 }
