@@ -1,6 +1,6 @@
 /**
  * Trustee's composition root (STYLE habit 5): options → storage → RVPS → AS → KBS → HTTP.
- * `createTrustee` builds the in-process app (`handle(req)`), `listen` serves it over node:http.
+ * `createTrustee` builds the in-process app (`handle(req)`), `listen` serves it over HTTP (http/adapter.ts).
  * `trusteeOptionsFromConfig` / `runTrustee` (in `serve.ts`) map the typed config to these options.
  * @module
  */

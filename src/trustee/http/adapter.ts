@@ -1,14 +1,17 @@
 /**
- * node:http / node:https adapter: turns sockets into `HttpRequest`s for the app handler, enforcing
- * the body limit while reading (the rest of an oversized body is drained, not buffered).
+ * Serves an `HttpHandler` over HTTP/1.1 or HTTPS: by default on Trustee's own server (`lean.ts`),
+ * or on node:http / node:https (`engine: 'node'`). Either way requests wait for their turn
+ * (`turns.ts`) and the body limit is enforced while reading (the rest of an oversized body is
+ * drained, not buffered).
  * @module
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { SecureContextOptions } from 'node:tls';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { HttpHandler, HttpRequest } from './types.js';
 import { Turns } from './turns.js';
+import { LeanServer } from './lean.js';
 
 export interface ListenOptions {
   host?: string;
@@ -19,12 +22,18 @@ export interface ListenOptions {
   tls?: SecureContextOptions;
   /** Requests that go before the others waiting for their turn (see `Turns.turn`). */
   urgent?: (method: string, url: string) => boolean;
+  /**
+   * `lean` (default): Trustee's own HTTP/1.1 server (lean.ts); `node`: node:http. The environment
+   * variable `COCO_HTTP_ENGINE=node` selects node:http where the option is not given.
+   */
+  engine?: 'lean' | 'node';
 }
 
 export interface Listening {
   readonly url: string;
   readonly port: number;
-  readonly server: Server;
+  /** The listening socket server (node:net, node:tls or node:http's). */
+  readonly server: NetServer;
   close(): Promise<void>;
 }
 
@@ -81,6 +90,35 @@ async function serveOne(handler: HttpHandler, options: ListenOptions, turns: Tur
 
 /** Serve `handler` on `host:port` (port 0 picks a free port), over HTTPS when `options.tls` is set. */
 export function listenHttp(handler: HttpHandler, options: ListenOptions): Promise<Listening> {
+  const engine = options.engine ?? (process.env['COCO_HTTP_ENGINE'] === 'node' ? 'node' : 'lean');
+  return engine === 'lean' ? listenLean(handler, options) : listenNode(handler, options);
+}
+
+function listenLean(handler: HttpHandler, options: ListenOptions): Promise<Listening> {
+  const turns = new Turns();
+  const urgent = options.urgent;
+  const lean = new LeanServer(handler, {
+    bodyLimit: options.bodyLimit,
+    admit: (method, url) => turns.turn(urgent !== undefined && urgent(method, url)),
+    ...(options.tls ? { tls: options.tls } : {}),
+  });
+  return bind(lean.net, options, () => lean.close());
+}
+
+function bind(server: NetServer, options: ListenOptions, close: () => Promise<void>): Promise<Listening> {
+  const scheme = options.tls ? 'https' : 'http';
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      const addr = server.address() as AddressInfo;
+      const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+      resolve({ url: `${scheme}://${host}:${addr.port}`, port: addr.port, server, close });
+    });
+  });
+}
+
+function listenNode(handler: HttpHandler, options: ListenOptions): Promise<Listening> {
   const turns = new Turns();
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     serveOne(handler, options, turns, req, res).catch(() => {
@@ -90,23 +128,11 @@ export function listenHttp(handler: HttpHandler, options: ListenOptions): Promis
     });
   };
   const server: Server = options.tls ? createHttpsServer(options.tls, onRequest) : createServer(onRequest);
-  const scheme = options.tls ? 'https' : 'http';
   server.keepAliveTimeout = 5000;
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => {
-      const addr = server.address() as AddressInfo;
-      const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-      resolve({
-        url: `${scheme}://${host}:${addr.port}`,
-        port: addr.port,
-        server,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeAllConnections();
-          }),
-      });
-    });
-  });
+  return bind(server, options, () =>
+    new Promise<void>((done) => {
+      server.close(() => done());
+      server.closeAllConnections();
+    }),
+  );
 }

@@ -1,6 +1,6 @@
 /**
  * The transport-neutral request/response shapes of Trustee's HTTP app: tests call the handler in
- * process, `adapter.ts` serves it over node:http.
+ * process, `adapter.ts` serves it over HTTP.
  * @module
  */
 

@@ -1,0 +1,356 @@
+/**
+ * Trustee's own HTTP/1.1 server on node:net / node:tls sockets, framing with `protocol/http1.ts`.
+ *
+ * Why not node:http: a KBS handshake is three small requests, and node:http's request and response
+ * streams, events and header objects cost about as much event-loop time as our whole HTTP share
+ * should. This server reads bytes, frames them, calls the handler with an `HttpRequest` and writes
+ * the head and body in one write; per request it costs about half of node:http (docs/benchmarks.md).
+ *
+ * Behaviour kept from node:http: keep-alive (5 s idle), pipelined requests answered in order, `100
+ * Continue`, a 16 KiB head limit, a 60 s limit to receive a head and 300 s for a whole request,
+ * bodies over the limit read and dropped (the handler sees `bodyTooLarge`), TCP_NODELAY.
+ * @module
+ */
+import type { Server, Socket } from 'node:net';
+import { createServer } from 'node:net';
+import { createServer as createTlsServer, type SecureContextOptions } from 'node:tls';
+import { ChunkedDecoder, findHeadEnd, Http1Error, MAX_HEAD_BYTES, parseRequestHead, responseHead, statusHasNoBody, type RequestHead } from '../../protocol/index.js';
+import type { HttpHandler, HttpRequest, HttpResponse } from './types.js';
+
+export interface LeanOptions {
+  bodyLimit: number;
+  tls?: SecureContextOptions;
+  /** Called once per request when it is complete, before the handler (the adapter's turns). */
+  admit?: (method: string, url: string) => Promise<void>;
+  keepAliveTimeoutMs?: number;
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+}
+
+const EMPTY = new Uint8Array(0);
+/** Bodies up to this size go out in the same write as the head (copied); larger ones are corked. */
+const JOIN_BELOW = 16 * 1024;
+/** Bytes buffered from a connection while its request is handled before reading pauses. */
+const PAUSE_ABOVE = 64 * 1024;
+
+let dateSecond = 0;
+let dateText = '';
+function httpDate(now: number): string {
+  const s = Math.floor(now / 1000);
+  if (s !== dateSecond) {
+    dateSecond = s;
+    dateText = new Date(s * 1000).toUTCString();
+  }
+  return dateText;
+}
+
+type Phase = 'head' | 'body' | 'busy' | 'closed';
+
+/** One client connection: reads requests one at a time and answers them in order. */
+class Connection {
+  phase: Phase = 'head';
+  private pending: Buffer | undefined;
+  /** Where the CRLFCRLF search resumes in `pending` (bytes before it were searched). */
+  private scanned = 0;
+  private head: RequestHead | undefined;
+  private need = 0;
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private tooLarge = false;
+  private decoder: ChunkedDecoder | undefined;
+  /** When the current request's first byte arrived, and the last activity (for the idle timeout). */
+  started = 0;
+  lastActive = Date.now();
+  headDone = false;
+
+  readonly socket: Socket;
+  private readonly server: LeanServer;
+
+  constructor(socket: Socket, server: LeanServer) {
+    this.socket = socket;
+    this.server = server;
+    socket.setNoDelay(true);
+    socket.on('data', (b: Buffer) => this.onData(b));
+    socket.on('error', () => this.close());
+    socket.on('close', () => this.close());
+    socket.on('end', () => {
+      // The client will send nothing more: an idle connection ends, a busy one after its answer, and
+      // one in the middle of a request is cut.
+      if (this.phase === 'head' && this.started === 0) this.finish();
+      else if (this.phase !== 'busy') this.close();
+    });
+  }
+
+  private onData(b: Buffer): void {
+    this.lastActive = Date.now();
+    if (this.phase === 'closed') return;
+    if (this.phase === 'busy') {
+      this.pending = this.pending === undefined ? b : Buffer.concat([this.pending, b]);
+      if (this.pending.length > PAUSE_ABOVE) this.socket.pause();
+      return;
+    }
+    try {
+      this.feed(b);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  /** Consume `b` (and then anything buffered) until a request is complete or the bytes run out. */
+  private feed(b: Buffer | undefined): void {
+    while (b !== undefined && b.length > 0 && this.phase !== 'busy' && this.phase !== 'closed') {
+      if (this.phase === 'head') b = this.readHead(b);
+      else b = this.readBody(b);
+    }
+    // Bytes after a complete request (pipelining) wait for its answer.
+    if (this.phase === 'busy' && b !== undefined && b.length > 0) {
+      this.pending = this.pending === undefined ? b : Buffer.concat([this.pending, b]);
+      if (this.pending.length > PAUSE_ABOVE) this.socket.pause();
+    }
+  }
+
+  private readHead(b: Buffer): Buffer | undefined {
+    let buf = this.pending === undefined ? b : Buffer.concat([this.pending, b]);
+    this.pending = undefined;
+    if (this.started === 0) {
+      // Empty lines before a request line are ignored (RFC 9112 §2.2), e.g. a CRLF after a body.
+      let i = 0;
+      while (i + 1 < buf.length && buf[i] === 13 && buf[i + 1] === 10) i += 2;
+      if (i > 0) buf = buf.subarray(i);
+      if (buf.length === 0 || (buf.length === 1 && buf[0] === 13)) {
+        if (buf.length === 1) this.pending = buf;
+        return undefined;
+      }
+      this.started = Date.now();
+    }
+    const end = findHeadEnd(buf, Math.max(0, this.scanned - 3));
+    if (end < 0) {
+      if (buf.length > MAX_HEAD_BYTES) throw new Http1Error(431, 'request head too large');
+      this.pending = buf;
+      this.scanned = buf.length;
+      return undefined;
+    }
+    if (end > MAX_HEAD_BYTES) throw new Http1Error(431, 'request head too large');
+    this.scanned = 0;
+    const head = parseRequestHead(buf.toString('latin1', 0, end));
+    this.head = head;
+    this.headDone = true;
+    this.chunks = [];
+    this.size = 0;
+    const limit = this.server.options.bodyLimit;
+    const rest = buf.subarray(end + 4);
+    if (head.body.kind === 'none') {
+      this.tooLarge = false;
+      this.dispatch();
+      return rest;
+    }
+    this.tooLarge = head.body.kind === 'length' && head.body.length > limit;
+    if (head.expectContinue) {
+      if (this.tooLarge) {
+        // Answer now instead of inviting a body that would be dropped; the client may send it anyway,
+        // so the connection cannot be reused.
+        head.keepAlive = false;
+        this.dispatch();
+        return undefined;
+      }
+      this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+    }
+    if (head.body.kind === 'length') this.need = head.body.length;
+    else this.decoder = new ChunkedDecoder();
+    this.phase = 'body';
+    return rest;
+  }
+
+  private readBody(b: Buffer): Buffer | undefined {
+    const limit = this.server.options.bodyLimit;
+    if (this.decoder === undefined) {
+      const n = Math.min(this.need, b.length);
+      this.take(b.subarray(0, n), limit);
+      this.need -= n;
+      if (this.need > 0) return undefined;
+      this.dispatch();
+      return b.subarray(n);
+    }
+    for (const part of this.decoder.push(b)) this.take(part, limit);
+    if (!this.decoder.done) return undefined;
+    const rest = this.decoder.rest;
+    this.decoder = undefined;
+    this.dispatch();
+    return rest;
+  }
+
+  private take(part: Buffer, limit: number): void {
+    if (this.tooLarge || part.length === 0) return;
+    this.size += part.length;
+    if (this.size > limit) {
+      this.tooLarge = true;
+      this.chunks = [];
+      return;
+    }
+    this.chunks.push(part);
+  }
+
+  private dispatch(): void {
+    const head = this.head!;
+    this.phase = 'busy';
+    const c = this.chunks;
+    const body = this.tooLarge || c.length === 0 ? EMPTY : c.length === 1 ? c[0]! : Buffer.concat(c, this.size);
+    this.chunks = [];
+    const request: HttpRequest = { method: head.method, url: head.target, headers: head.headers, body };
+    if (this.tooLarge) request.bodyTooLarge = true;
+    this.server.run(request).then(
+      (out) => this.respond(head, out),
+      () => this.respond(head, { status: 500, headers: { 'content-type': 'text/plain' }, body: 'internal error' }),
+    );
+  }
+
+  private respond(head: RequestHead, out: HttpResponse): void {
+    if (this.phase === 'closed') return;
+    const keepAlive = head.keepAlive && !this.server.closing;
+    let text: string;
+    let bytes: Uint8Array | undefined;
+    const noBody = head.method === 'HEAD' || statusHasNoBody(out.status);
+    try {
+      const isText = typeof out.body === 'string';
+      const length = isText ? Buffer.byteLength(out.body as string) : (out.body as Uint8Array).byteLength;
+      text = responseHead(out.status, out.headers, length, httpDate(Date.now()), keepAlive, head.minor);
+      if (!noBody) {
+        if (isText) text += out.body as string;
+        else bytes = out.body as Uint8Array;
+      }
+    } catch {
+      text = responseHead(500, { 'content-type': 'text/plain' }, 14, httpDate(Date.now()), keepAlive, head.minor) + 'internal error';
+    }
+    const s = this.socket;
+    if (bytes === undefined || bytes.byteLength === 0) s.write(text);
+    else if (bytes.byteLength < JOIN_BELOW) {
+      const h = Buffer.byteLength(text, 'latin1');
+      const out = Buffer.allocUnsafe(h + bytes.byteLength);
+      out.write(text, 0, 'latin1');
+      out.set(bytes, h);
+      s.write(out);
+    } else {
+      s.cork();
+      s.write(text, 'latin1');
+      s.write(bytes);
+      s.uncork();
+    }
+    this.head = undefined;
+    this.started = 0;
+    this.headDone = false;
+    this.lastActive = Date.now();
+    if (!keepAlive) {
+      this.finish();
+      return;
+    }
+    this.phase = 'head';
+    const next = () => {
+      if (this.phase !== 'head') return;
+      const buffered = this.pending;
+      this.pending = undefined;
+      this.scanned = 0;
+      if (this.socket.isPaused()) this.socket.resume();
+      if (buffered !== undefined) {
+        try {
+          this.feed(buffered);
+        } catch (e) {
+          this.fail(e);
+        }
+      }
+      if (this.socket.readableEnded && this.phase === 'head') {
+        if (this.started === 0) this.finish();
+        else this.close();
+      }
+    };
+    // A pipelined request waits until the answer before it is on its way (backpressure).
+    if (s.writableNeedDrain) s.once('drain', next);
+    else next();
+  }
+
+  /** Answer a framing error and close (the request's end is unknown, so nothing more can be read). */
+  fail(e: unknown): void {
+    if (this.phase === 'closed') return;
+    const status = e instanceof Http1Error ? e.status : 400;
+    const reason = e instanceof Http1Error ? e.message : 'bad request';
+    this.phase = 'closed';
+    this.server.forget(this);
+    this.socket.end(responseHead(status, { 'content-type': 'text/plain' }, reason.length, httpDate(Date.now()), false, 1) + reason);
+    // Lingering would let a client flood us; the answer is best effort, like node:http's.
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  /** End the connection after what was written (the answer) has gone out. */
+  finish(): void {
+    this.phase = 'closed';
+    this.server.forget(this);
+    this.socket.end();
+    // A client that keeps its half open after the last answer gets 5 s, then is cut.
+    setTimeout(() => this.socket.destroy(), 5000).unref();
+  }
+
+  close(): void {
+    if (this.phase === 'closed' && this.socket.destroyed) return;
+    this.phase = 'closed';
+    this.server.forget(this);
+    this.socket.destroy();
+  }
+}
+
+/** The listening server: its sockets, the handler, and one timer that enforces the time limits. */
+export class LeanServer {
+  readonly net: Server;
+  readonly connections = new Set<Connection>();
+  closing = false;
+  private sweeper: ReturnType<typeof setInterval> | undefined;
+
+  private readonly handler: HttpHandler;
+  readonly options: LeanOptions;
+
+  constructor(handler: HttpHandler, options: LeanOptions) {
+    this.handler = handler;
+    this.options = options;
+    const accept = (socket: Socket) => {
+      this.connections.add(new Connection(socket, this));
+    };
+    // Half-open: a client may end its side after a request and still read the answer.
+    this.net = options.tls
+      ? createTlsServer({ ...options.tls, ALPNProtocols: ['http/1.1'], allowHalfOpen: true }, accept)
+      : createServer({ allowHalfOpen: true }, accept);
+    // A TLS handshake that fails is the client's problem; never let it become an 'error' on the server.
+    this.net.on('tlsClientError', (_e: Error, s: Socket) => s.destroy());
+    this.sweeper = setInterval(() => this.sweep(Date.now()), 1000);
+    this.sweeper.unref();
+  }
+
+  run(request: HttpRequest): Promise<HttpResponse> {
+    const admit = this.options.admit;
+    return admit === undefined ? this.handler(request) : admit(request.method, request.url).then(() => this.handler(request));
+  }
+
+  forget(c: Connection): void {
+    this.connections.delete(c);
+  }
+
+  /** Close idle keep-alive connections, and requests whose head or whole takes too long (408). */
+  sweep(now: number): void {
+    const idle = this.options.keepAliveTimeoutMs ?? 5000;
+    const headers = this.options.headersTimeoutMs ?? 60_000;
+    const whole = this.options.requestTimeoutMs ?? 300_000;
+    for (const c of this.connections) {
+      if (c.phase === 'busy') continue;
+      if (c.started === 0) {
+        if (now - c.lastActive >= idle) c.close();
+      } else if ((!c.headDone && now - c.started >= headers) || now - c.started >= whole) c.fail(new Http1Error(408, 'request timeout'));
+    }
+  }
+
+  /** Stop accepting, then close every connection (requests in flight are cut, as node:http's closeAllConnections). */
+  close(): Promise<void> {
+    this.closing = true;
+    if (this.sweeper !== undefined) clearInterval(this.sweeper);
+    return new Promise((done) => {
+      this.net.close(() => done());
+      for (const c of this.connections) c.close();
+    });
+  }
+}
