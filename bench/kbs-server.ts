@@ -4,12 +4,13 @@
  * - `echo`: the baseline, a bare node:http server answering small JSON;
  * - `echo-spin:<µs>`: the same, busy-waiting that long per request (a server as costly as Trustee with
  *   none of its code);
- * - `turns-spin:<µs>`: that spinning handler behind Trustee's HTTP adapter (`listenHttp`, which hands
- *   requests out in arrival order), still with none of Trustee's application code;
+ * - `turns-spin:<µs>`: that spinning handler behind Trustee's HTTP adapter on node:http (`listenHttp`
+ *   with `engine: 'node'`, which hands requests out in arrival order), none of Trustee's application code;
  * - `kbs`: Trustee on the memory store;
  * - `kbs-sqlite`: the `npm start` layout, SQLite (WAL, synchronous=FULL) for state, sessions in memory;
  * - `kbs-sqlite-sessions`: sessions in the same SQLite file too (two durable writes per handshake);
  * - `kbs-node-ecdh`: `kbs` with node:crypto's P-256 ECDH instead of the native addon (`COCO_NATIVE_P256=0`);
+ * - `kbs-node-http`: `kbs` served by node:http instead of Trustee's own HTTP/1.1 server (`COCO_HTTP_ENGINE=node`);
  * - `kbs-cluster`: what `coco trustee serve` runs with `worker_count = 2` (`runTrusteeCluster` /
  *   `runTrusteeWorker`): two `node:cluster` workers sharing a SQLite state file, the SQLite session
  *   file on tmpfs the primary makes (config `session_storage_type = "Memory"`) and the signer key,
@@ -129,7 +130,7 @@ if (mode === 'echo' || mode.startsWith('echo-spin:')) {
       spin(work);
       return Promise.resolve({ status: 200, headers: { 'content-type': 'application/json', 'set-cookie': 'kbs-session-id=00000000000000000000000000000000' }, body });
     },
-    { port: 0, bodyLimit: 1 << 20 },
+    { port: 0, bodyLimit: 1 << 20, engine: 'node' },
   );
   console.log(JSON.stringify({ url: server.url, engine: `spin ${work} µs behind listenHttp` }));
 } else if (mode === 'kbs-cluster-worker') {
@@ -167,6 +168,7 @@ if (mode === 'echo' || mode.startsWith('echo-spin:')) {
   console.log(JSON.stringify({ url: c.url, engine: `${ENGINE}, 2 cluster workers` }));
 } else {
   if (mode === 'kbs-node-ecdh') process.env.COCO_NATIVE_P256 = '0';
+  if (mode === 'kbs-node-http') process.env.COCO_HTTP_ENGINE = 'node';
   const store = mode.startsWith('kbs-sqlite') ? await openStore({ type: 'sqlite', path: sqliteFile() }) : new MemoryStore();
   const server = await serveTrustee(store, mode === 'kbs-sqlite-sessions' ? store : new MemoryStore());
   await seed(server.url);

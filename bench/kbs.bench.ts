@@ -307,6 +307,7 @@ const EXTRA_MODES: Array<{ mode: string; label: string }> = [
   { mode: 'kbs-sqlite', label: 'SQLite' },
   { mode: 'kbs-sqlite-sessions', label: 'SQLite + sessions' },
   { mode: 'kbs-node-ecdh', label: 'memory, node:crypto ECDH' },
+  { mode: 'kbs-node-http', label: 'memory, node:http' },
   { mode: 'kbs-cluster', label: '2 workers (SQLite)' },
 ].filter((m) => process.env.KBS_BENCH_EXTRAS === undefined || process.env.KBS_BENCH_EXTRAS.split(',').includes(m.mode));
 
@@ -351,7 +352,7 @@ export async function run(): Promise<{ title: string; body: string }> {
           `${fmt(r.rate)} triples/s, p50 ${fmt(r.p50, 2)} ms, p90 ${fmt(r.p90, 2)} ms, p99 ${fmt(r.p99, 2)} ms, slowest client's mean ${fmt(r.slowestClient, 1)} ms`;
         spinLine = [
           `Same-cost baselines, 64 clients, a handler spinning ${spinMicros} µs per request (${fmt(plain.cpuPerHandshake)} µs of server CPU per triple) and none of Trustee's code.`,
-          `Bare node:http: ${shape(plain)}. Behind Trustee's HTTP adapter, which starts waiting requests in arrival order a few per`,
+          `Bare node:http: ${shape(plain)}. Behind Trustee's HTTP adapter (on node:http here), which starts waiting requests in arrival order a few per`,
           `loop iteration (src/trustee/http/turns.ts): ${shape(fair)}. With plain node:http, one or two connections are`,
           "persistently about twice as slow (level-triggered epoll re-queues the sockets it just returned ahead of later",
           "arrivals, so the connection answered last in a batch misses the next batch every time); that sets the p99.",
@@ -404,7 +405,8 @@ export async function run(): Promise<{ title: string; body: string }> {
       `Policy engine: ${kbs.engine}. Store: memory; SQLite with sessions in memory (the \`npm start\` layout); or SQLite`,
       'holding the sessions too (each handshake then makes two durable writes, group-committed); or `worker_count = 2`',
       '(two processes, SQLite state, sessions in a shared SQLite file on tmpfs); or memory with node:crypto\'s P-256 ECDH',
-      'in place of the native addon (`COCO_NATIVE_P256=0`). Metrics are on.',
+      'in place of the native addon (`COCO_NATIVE_P256=0`); or memory served by node:http instead of Trustee\'s own HTTP/1.1',
+      'server (`COCO_HTTP_ENGINE=node`). Metrics are on.',
       'Each handshake is 3 HTTP requests on one keep-alive connection per client. The client runs in this process',
       '(a minimal HTTP/1.1 client): it parses the challenge, builds sample evidence bound to the runtime-data digest,',
       `checks the released JWE's header and decrypts the first release on each connection and every ${DECRYPT_EVERY}th after it with`,
