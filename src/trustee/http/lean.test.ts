@@ -24,7 +24,7 @@ async function handler(req: HttpRequest): Promise<HttpResponse> {
 }
 
 /** Connect, send `chunks` (one write each), and read until the server closes or `done` says so. */
-function exchange(port: number, chunks: (string | Buffer)[], done?: (text: string) => boolean, keep?: (s: Socket) => void): Promise<string> {
+function exchange(port: number, chunks: (string | Buffer)[], done?: (text: string) => boolean, keep?: (s: Socket) => void, spaced = false): Promise<string> {
   return new Promise((resolve, reject) => {
     const s = connect(port, '127.0.0.1');
     let out = '';
@@ -40,7 +40,16 @@ function exchange(port: number, chunks: (string | Buffer)[], done?: (text: strin
     });
     s.on('close', () => (clearTimeout(timer), resolve(out)));
     s.on('error', reject);
-    s.on('connect', () => chunks.forEach((c) => s.write(c)));
+    s.on('connect', () => {
+      if (!spaced) return chunks.forEach((c) => s.write(c));
+      // One chunk per write, each after the last was flushed, so the server reads them apart.
+      s.setNoDelay(true);
+      let k = 0;
+      const next = () => {
+        if (k < chunks.length) s.write(chunks[k++]!, () => setTimeout(next, 1));
+      };
+      next();
+    });
   });
 }
 
@@ -78,7 +87,25 @@ describe('the lean HTTP/1.1 server', () => {
 
   test('reads a request split into single bytes', async () => {
     const bytes = Buffer.from(post('/split', 'abc'));
-    const out = await exchange(port, [...bytes].map((b) => Buffer.from([b])), (t) => t.includes('POST abc'));
+    const out = await exchange(port, [...bytes].map((b) => Buffer.from([b])), (t) => t.includes('POST abc'), undefined, true);
+    assert.match(out, /^HTTP\/1\.1 200 OK/);
+  });
+
+  test('finds the end of a head split into three chunks at every pair of places, pipelined after a request', async () => {
+    const first = post('/p1', 'x');
+    const second = 'GET /seam HTTP/1.1\r\nhost: x\r\n\r\n';
+    const bytes = Buffer.from(first + second);
+    const near = bytes.length - 8;
+    for (let a = near; a < bytes.length; a++) {
+      for (let c = a + 1; c < bytes.length; c++) {
+        const out = await exchange(port, [bytes.subarray(0, a), bytes.subarray(a, c), bytes.subarray(c)], (t) => t.includes('x-url: /seam'), undefined, true);
+        assert.equal(count(out, 'HTTP/1.1 200 OK'), 2, `split at ${a} and ${c}`);
+      }
+    }
+  });
+
+  test('ignores empty lines before a request line, even with the CR and LF in separate chunks', async () => {
+    const out = await exchange(port, ['\r\n\r', '\n\r', '\nGET /blank HTTP/1.1\r\nhost: x\r\n\r\n'], (t) => t.includes('x-url: /blank'), undefined, true);
     assert.match(out, /^HTTP\/1\.1 200 OK/);
   });
 

@@ -28,6 +28,8 @@ export interface LeanOptions {
 }
 
 const EMPTY = new Uint8Array(0);
+const CR = Buffer.from('\r');
+const EMPTY_BUFFER = Buffer.alloc(0);
 /** Bodies up to this size go out in the same write as the head (copied); larger ones are corked. */
 const JOIN_BELOW = 16 * 1024;
 /** Bytes buffered from a connection while its request is handled before reading pauses. */
@@ -49,9 +51,18 @@ type Phase = 'head' | 'body' | 'busy' | 'closed';
 /** One client connection: reads requests one at a time and answers them in order. */
 class Connection {
   phase: Phase = 'head';
-  private pending: Buffer | undefined;
-  /** Where the CRLFCRLF search resumes in `pending` (bytes before it were searched). */
-  private scanned = 0;
+  /**
+   * Bytes read while a request is being answered (the next pipelined requests), kept as the chunks
+   * that came: copying them into one buffer per chunk would cost time quadratic in their number.
+   */
+  private queue: Buffer[] = [];
+  private queued = 0;
+  /** The chunks of a head not yet complete, their total length, and a CR held before the first line. */
+  private headParts: Buffer[] = [];
+  private headLen = 0;
+  /** The last (up to) 3 bytes of `headParts`, where a CRLFCRLF may have begun. */
+  private headTail: Buffer = EMPTY_BUFFER;
+  private heldCr = false;
   private head: RequestHead | undefined;
   private need = 0;
   private chunks: Buffer[] = [];
@@ -84,11 +95,17 @@ class Connection {
   private onData(b: Buffer): void {
     this.lastActive = Date.now();
     if (this.phase === 'closed') return;
-    if (this.phase === 'busy') {
-      this.pending = this.pending === undefined ? b : Buffer.concat([this.pending, b]);
-      if (this.pending.length > PAUSE_ABOVE) this.socket.pause();
-      return;
-    }
+    if (this.phase === 'busy') this.enqueue(b);
+    else this.consume(b);
+  }
+
+  private enqueue(b: Buffer): void {
+    this.queue.push(b);
+    this.queued += b.length;
+    if (this.queued > PAUSE_ABOVE) this.socket.pause();
+  }
+
+  private consume(b: Buffer): void {
     try {
       this.feed(b);
     } catch (e) {
@@ -96,49 +113,65 @@ class Connection {
     }
   }
 
-  /** Consume `b` (and then anything buffered) until a request is complete or the bytes run out. */
+  /** Frame `b` until a request is complete or the bytes run out; what follows a request waits. */
   private feed(b: Buffer | undefined): void {
     while (b !== undefined && b.length > 0 && this.phase !== 'busy' && this.phase !== 'closed') {
       if (this.phase === 'head') b = this.readHead(b);
       else b = this.readBody(b);
     }
-    // Bytes after a complete request (pipelining) wait for its answer.
-    if (this.phase === 'busy' && b !== undefined && b.length > 0) {
-      this.pending = this.pending === undefined ? b : Buffer.concat([this.pending, b]);
-      if (this.pending.length > PAUSE_ABOVE) this.socket.pause();
-    }
+    if (this.phase === 'busy' && b !== undefined && b.length > 0) this.enqueue(b);
   }
 
   private readHead(b: Buffer): Buffer | undefined {
-    let buf = this.pending === undefined ? b : Buffer.concat([this.pending, b]);
-    this.pending = undefined;
     if (this.started === 0) {
       // Empty lines before a request line are ignored (RFC 9112 §2.2), e.g. a CRLF after a body.
       let i = 0;
-      while (i + 1 < buf.length && buf[i] === 13 && buf[i + 1] === 10) i += 2;
-      if (i > 0) buf = buf.subarray(i);
-      if (buf.length === 0 || (buf.length === 1 && buf[0] === 13)) {
-        if (buf.length === 1) this.pending = buf;
+      if (this.heldCr) {
+        this.heldCr = false;
+        if (b[0] === 10) i = 1;
+        else b = Buffer.concat([CR, b]);
+      }
+      while (i + 1 < b.length && b[i] === 13 && b[i + 1] === 10) i += 2;
+      if (i > 0) b = b.subarray(i);
+      if (b.length === 0) return undefined;
+      if (b.length === 1 && b[0] === 13) {
+        this.heldCr = true;
         return undefined;
       }
       this.started = Date.now();
     }
-    const end = findHeadEnd(buf, Math.max(0, this.scanned - 3));
-    if (end < 0) {
-      if (buf.length > MAX_HEAD_BYTES) throw new Http1Error(431, 'request head too large');
-      this.pending = buf;
-      this.scanned = buf.length;
+    // The end of the head may straddle chunks: look at the last 3 bytes already held with this chunk.
+    let end = -1;
+    let take = 0;
+    if (this.headLen > 0) {
+      const carry = this.headTail;
+      const seam = findHeadEnd(Buffer.concat([carry, b.subarray(0, 3)]));
+      if (seam >= 0) take = seam + 4 - carry.length;
+    }
+    if (take === 0) {
+      end = findHeadEnd(b);
+      if (end >= 0) take = end + 4;
+    }
+    if (take === 0) {
+      this.headParts.push(b);
+      this.headLen += b.length;
+      this.headTail = b.length >= 3 ? b.subarray(b.length - 3) : Buffer.concat([this.headTail, b]).subarray(-3);
+      if (this.headLen > MAX_HEAD_BYTES) throw new Http1Error(431, 'request head too large');
       return undefined;
     }
-    if (end > MAX_HEAD_BYTES) throw new Http1Error(431, 'request head too large');
-    this.scanned = 0;
-    const head = parseRequestHead(buf.toString('latin1', 0, end));
+    const whole = this.headLen === 0 ? b : Buffer.concat([...this.headParts, b.subarray(0, take)]);
+    const headBytes = this.headLen === 0 ? end : this.headLen + take - 4;
+    this.headParts = [];
+    this.headLen = 0;
+    this.headTail = EMPTY_BUFFER;
+    if (headBytes > MAX_HEAD_BYTES) throw new Http1Error(431, 'request head too large');
+    const head = parseRequestHead(whole.toString('latin1', 0, headBytes));
     this.head = head;
     this.headDone = true;
     this.chunks = [];
     this.size = 0;
     const limit = this.server.options.bodyLimit;
-    const rest = buf.subarray(end + 4);
+    const rest = b.subarray(take);
     if (head.body.kind === 'none') {
       this.tooLarge = false;
       this.dispatch();
@@ -246,16 +279,18 @@ class Connection {
     this.phase = 'head';
     const next = () => {
       if (this.phase !== 'head') return;
-      const buffered = this.pending;
-      this.pending = undefined;
-      this.scanned = 0;
+      const q = this.queue;
+      this.queue = [];
+      this.queued = 0;
       if (this.socket.isPaused()) this.socket.resume();
-      if (buffered !== undefined) {
-        try {
-          this.feed(buffered);
-        } catch (e) {
-          this.fail(e);
-        }
+      for (let k = 0; k < q.length; k++) {
+        this.consume(q[k]!);
+        const phase = this.phase as Phase;
+        if (phase === 'closed') break;
+        if (phase !== 'busy') continue;
+        // The next request is complete: the chunks after this one wait behind what it left over.
+        for (let j = k + 1; j < q.length; j++) this.enqueue(q[j]!);
+        break;
       }
       if (this.socket.readableEnded && this.phase === 'head') {
         if (this.started === 0) this.finish();
