@@ -458,7 +458,7 @@ export async function run(): Promise<{ title: string; body: string }> {
             `The target rate is run ${TARGET_RUNS} times, each time after its own echo run, because this VM's speed changes from`,
             'minute to minute; the verdict takes the run with the median p99. The servers measured only in the closed loop',
             'are stopped before these runs, and each run has the machine to itself: the other servers are paused (SIGSTOP)',
-            'meanwhile: an idle V8 beside it can run its memory reducer's collections a few seconds after its own run.',
+            'meanwhile: an idle V8 beside it can run its memory reducer (collections) a few seconds after its own run.',
             '',
             '| store | offered/s | completed/s | p50 ms | p90 ms | p99 ms | max ms | late % | server CPU µs | echo p50 ms | echo p99 ms |',
             '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
