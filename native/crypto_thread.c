@@ -59,6 +59,7 @@ typedef struct {
   pthread_mutex_t lock;
   pthread_cond_t wake;
   Job *head, *tail;
+  int waiting; /* the thread is blocked on `wake` (under `lock`) */
   int stop;
   int started;
   pthread_t thread;
@@ -142,7 +143,11 @@ static void *run(void *arg) {
   Runner *r = arg;
   for (;;) {
     pthread_mutex_lock(&r->lock);
-    while (r->head == NULL && !r->stop) pthread_cond_wait(&r->wake, &r->lock);
+    while (r->head == NULL && !r->stop) {
+      r->waiting = 1;
+      pthread_cond_wait(&r->wake, &r->lock);
+      r->waiting = 0;
+    }
     if (r->stop) {
       pthread_mutex_unlock(&r->lock);
       return NULL;
@@ -256,8 +261,14 @@ static napi_value submit(napi_env env, Runner **slot, Job *j) {
   if (r->tail != NULL) r->tail->next = j;
   else r->head = j;
   r->tail = j;
-  pthread_cond_signal(&r->wake);
+  int sleeping = r->waiting;
   pthread_mutex_unlock(&r->lock);
+  /*
+   * Wake the thread only when it is blocked, and after unlocking: signalled under the lock, it would
+   * wake only to block on the lock and need a second wake-up. On a VM each wake-up of an idle vCPU
+   * is an interrupt the hypervisor delivers, tens of microseconds of this thread's time.
+   */
+  if (sleeping) pthread_cond_signal(&r->wake);
   return promise;
 }
 
