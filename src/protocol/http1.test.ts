@@ -10,7 +10,11 @@ import { ChunkedDecoder, findHeadEnd, Http1Error, MAX_HEADERS, parseRequestHead,
 
 /** A head from its lines, joined by CRLF and without the final empty line. */
 const head = (...lines: string[]): string => lines.join('\r\n');
-const parse = (...lines: string[]) => parseRequestHead(head(...lines));
+/** HTTP/1.1 heads get the Host they must carry unless the lines hold one (or `noHost` is used). */
+const withHost = (lines: string[]): string[] =>
+  / HTTP\/1\.1$/.test(lines[0] ?? '') && !lines.some((l) => /^host:/i.test(l)) ? [lines[0]!, 'host: h', ...lines.slice(1)] : lines;
+const parse = (...lines: string[]) => parseRequestHead(head(...withHost(lines)));
+const parseNoHost = (...lines: string[]) => parseRequestHead(head(...lines));
 
 /** `fn` must throw an Http1Error (hence a MalformedInput) carrying `status`. */
 function refused(fn: () => unknown, status: number, label = ''): void {
@@ -82,15 +86,15 @@ describe('parseRequestHead on valid heads', () => {
     assert.equal(parse('GET http://h:8080/p?q HTTP/1.1').target, 'http://h:8080/p?q');
   });
   test('header names are lowercased while values keep their case and lose surrounding whitespace', () => {
-    const h = parse('GET / HTTP/1.1', 'X-Mixed-CASE:  \t Value With  Inner Space \t ', 'x-empty:', 'X-Tight:v');
+    const h = parse('GET / HTTP/1.0', 'X-Mixed-CASE:  \t Value With  Inner Space \t ', 'x-empty:', 'X-Tight:v');
     assert.deepEqual(h.headers, { 'x-mixed-case': 'Value With  Inner Space', 'x-empty': '', 'x-tight': 'v' });
   });
   test('repeated headers are joined with a comma and cookies with a semicolon', () => {
-    const h = parse('GET / HTTP/1.1', 'Accept: a/b', 'accept: c/d', 'Cookie: a=1', 'cookie: b=2', 'COOKIE: c=3');
+    const h = parse('GET / HTTP/1.0', 'Accept: a/b', 'accept: c/d', 'Cookie: a=1', 'cookie: b=2', 'COOKIE: c=3');
     assert.deepEqual(h.headers, { accept: 'a/b, c/d', cookie: 'a=1; b=2; c=3' });
   });
   test('a header value may hold HTAB and obs-text bytes 0x80 to 0xff', () => {
-    assert.deepEqual(parse('GET / HTTP/1.1', 'x-a: a\tb', 'x-b: caf\xe9 \x80\xff').headers, { 'x-a': 'a\tb', 'x-b': 'caf\xe9 \x80\xff' });
+    assert.deepEqual(parse('GET / HTTP/1.0', 'x-a: a\tb', 'x-b: caf\xe9 \x80\xff').headers, { 'x-a': 'a\tb', 'x-b': 'caf\xe9 \x80\xff' });
   });
   const keepAliveCases: Array<[string, string[], boolean]> = [
     ['1.1', [], true], ['1.1', ['Connection: close'], false], ['1.1', ['Connection: Keep-Alive, Close'], false],
@@ -121,9 +125,14 @@ describe('parseRequestHead on valid heads', () => {
     for (const te of ['chunked', 'Chunked', 'CHUNKED']) assert.deepEqual(parse('POST / HTTP/1.1', `Transfer-Encoding: ${te}`).body, { kind: 'chunked' });
   });
   test('exactly maxHeaders header lines are accepted', () => {
-    const lines = Array.from({ length: MAX_HEADERS }, (_, i) => `x-h${i}: ${i}`);
+    const lines = Array.from({ length: MAX_HEADERS - 1 }, (_, i) => `x-h${i}: ${i}`);
     assert.equal(Object.keys(parse('GET / HTTP/1.1', ...lines).headers).length, MAX_HEADERS);
-    assert.equal(Object.keys(parseRequestHead(head('GET / HTTP/1.1', 'a: 1', 'b: 2', 'c: 3'), 3).headers).length, 3);
+    assert.equal(Object.keys(parseRequestHead(head('GET / HTTP/1.1', 'host: 1', 'b: 2', 'c: 3'), 3).headers).length, 3);
+  });
+  test('an HTTP/1.1 request without a Host, or with two, is refused with 400; HTTP/1.0 needs none', () => {
+    refused(() => parseNoHost('GET / HTTP/1.1', 'accept: */*'), 400);
+    refused(() => parse('GET / HTTP/1.1', 'host: a', 'Host: b'), 400);
+    assert.equal(parseNoHost('GET / HTTP/1.0').headers['host'], undefined);
   });
   test('a __proto__ header is dropped and leaves the prototype of the headers object alone', () => {
     const h = parse('GET / HTTP/1.1', '__proto__: {"polluted":"yes"}', '__PROTO__: x', 'host: a');

@@ -97,8 +97,12 @@ export function parseRequestHead(text: string, maxHeaders = MAX_HEADERS): Reques
     }
     // Names such as `constructor` find the object's inherited members: only strings are values.
     const prior = headers[name];
+    // One Host only (RFC 9112 §3.2): two could name different origins to different readers.
+    if (name === 'host' && typeof prior === 'string') throw new Http1Error(400, 'more than one host header');
     headers[name] = typeof prior !== 'string' ? value : name === 'cookie' ? `${prior}; ${value}` : `${prior}, ${value}`;
   }
+  // HTTP/1.1 requests must carry Host (RFC 9112 §3.2), as node:http also requires.
+  if (minor === 1 && typeof headers['host'] !== 'string') throw new Http1Error(400, 'missing host header');
   const te = headers['transfer-encoding'];
   let body: BodyFraming;
   if (te !== undefined) {

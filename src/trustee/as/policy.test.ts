@@ -54,7 +54,9 @@ describe('PolicyStore.get', () => {
     const dir = mkdtempSync(join(tmpdir(), 'coco-policy-'));
     after(() => rmSync(dir, { recursive: true, force: true }));
     const path = join(dir, 'kbs.sqlite');
-    const store = new SqliteStore({ path });
+    // Other connections' writes are looked for at most once per millisecond of this clock.
+    let clock = 1_000_000;
+    const store = new SqliteStore({ path, now: () => clock });
     const other = new SqliteStore({ path }); // another replica's connection to the same file
     let reads = 0;
     const get = store.get.bind(store);
@@ -65,6 +67,9 @@ describe('PolicyStore.get', () => {
       for (let i = 0; i < 5; i++) assert.equal((await here.get('resource-policy')).evalJson('data.policy.allow', {}), true);
       assert.equal(reads, 1, 'read once, then known unchanged');
       await new PolicyStore(other, 'kbs', regoPolicyEngine).set('resource-policy', allow(false));
+      // Within the same millisecond the text read last is still used; a millisecond later it is read again.
+      assert.equal((await here.get('resource-policy')).evalJson('data.policy.allow', {}), true);
+      clock += 1;
       assert.equal((await here.get('resource-policy')).evalJson('data.policy.allow', {}), false);
       assert.equal(reads, 2);
       await store.set('audit', 'unrelated', utf8('{}')); // any write makes the next call look again
@@ -72,6 +77,7 @@ describe('PolicyStore.get', () => {
       assert.equal((await here.get('resource-policy')).evalJson('data.policy.allow', {}), false);
       assert.equal(reads, 3);
       await other.delete('kbs', 'resource-policy.rego');
+      clock += 1;
       await assert.rejects(here.get('resource-policy'), NotFound);
     } finally {
       await store.close();

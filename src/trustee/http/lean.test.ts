@@ -154,8 +154,9 @@ describe('the lean HTTP/1.1 server', () => {
   for (const [name, bytes, status] of [
     ['a malformed request line', 'GET /x HTTP/1.1 extra\r\n\r\n', 400],
     ['an unsupported HTTP version', 'GET /x HTTP/2.0\r\n\r\n', 505],
-    ['content-length together with transfer-encoding', 'POST /x HTTP/1.1\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\nabc', 400],
-    ['a bad chunk size', 'POST /x HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n', 400],
+    ['content-length together with transfer-encoding', 'POST /x HTTP/1.1\r\nhost: x\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\nabc', 400],
+    ['a bad chunk size', 'POST /x HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n', 400],
+    ['an HTTP/1.1 request without a Host', 'GET /x HTTP/1.1\r\naccept: */*\r\n\r\n', 400],
     ['a head over 16 KiB', `GET /x HTTP/1.1\r\nx-long: ${'a'.repeat(17 * 1024)}`, 431],
   ] as const) {
     test(`refuses ${name} with ${status}, closes, and never calls the handler`, async () => {
@@ -242,7 +243,7 @@ describe('the lean HTTP/1.1 server', () => {
   });
 
   test('under fuzzing (mutated and truncated requests) it answers with a status line or closes, and keeps serving', async () => {
-    const valid = Buffer.from(post('/fz', 'body', 'cookie: a=b\r\n') + 'POST /fz HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n');
+    const valid = Buffer.from(post('/fz', 'body', 'cookie: a=b\r\n') + 'POST /fz HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n');
     await fc.assert(
       fc.asyncProperty(fc.array(fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), fc.nat(valid.length), async (flips, cut) => {
         const bytes = Buffer.from(valid.subarray(0, cut));
