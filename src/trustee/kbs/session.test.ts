@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { checkOf } from '../check-tag.js';
 import { MemoryStore } from '../storage/memory.js';
 import { KvSessionTable, MemorySessionTable, SessionStore, sessionTableFor, type AuthedSession } from './session.js';
@@ -79,6 +80,64 @@ describe('MemorySessionTable', () => {
     await t.put(s('c', T0), T0 + 10, T0);
     assert.equal(await t.get('a', T0), undefined, 'a is still the oldest');
     assert.equal((await t.get('b', T0))?.id, 'b');
+  });
+
+  test('returns an attested session with the fields it was stored with, among thousands', async () => {
+    const t = new MemorySessionTable(5000);
+    const token = 'h.p.' + 's'.repeat(80);
+    for (let i = 0; i < 3000; i++) {
+      await t.put(s(`id${i}`, T0 + 5), T0 + 10, T0);
+      if (i % 2 === 0) await t.put({ state: 'attested', id: `id${i}`, tee: i % 4 === 0 ? 'snp' : 'tdx', token: `${token}${i}`, expiresAt: T0 + 7 }, T0 + 10, T0);
+    }
+    assert.equal(t.size, 3000);
+    assert.deepEqual(await t.get('id8', T0), { state: 'attested', id: 'id8', tee: 'snp', token: `${token}8`, expiresAt: T0 + 7 });
+    assert.deepEqual(await t.get('id2998', T0), { state: 'attested', id: 'id2998', tee: 'tdx', token: `${token}2998`, expiresAt: T0 + 7 });
+    assert.equal((await t.get('id2999', T0))?.state, 'authed');
+    assert.equal(await t.get('id0', T0 + 10), undefined, 'forgotten at keepUntil');
+    assert.equal(t.size, 2999, 'and deleted when seen');
+  });
+
+  test('behaves like a FIFO list of sessions under any sequence of puts, updates, deletes and reads', async () => {
+    type Op = { kind: 'put' | 'attest' | 'delete' | 'get'; id: number; dt: number };
+    const op = fc.record({ kind: fc.constantFrom('put', 'put', 'attest', 'delete', 'get'), id: fc.nat(30), dt: fc.nat(3) }) as fc.Arbitrary<Op>;
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 5, max: 200 }), fc.array(op, { maxLength: 120 }), async (max, life, ops) => {
+        const t = new MemorySessionTable(max);
+        // The model: live sessions in creation order; the front goes when forgotten or when full.
+        const model: Array<{ id: string; keepUntil: number; state: string }> = [];
+        let now = 0;
+        for (const o of ops) {
+          now += o.dt;
+          const id = `s${o.id}`;
+          const i = model.findIndex((m) => m.id === id);
+          if (o.kind === 'put' || o.kind === 'attest') {
+            const keepUntil = now + life;
+            if (i >= 0) {
+              if (o.kind === 'attest') await t.put({ state: 'attested', id, tee: 'sample', token: `t${o.id}`, expiresAt: now }, keepUntil, now);
+              else await t.put(s(id, now), keepUntil, now);
+              model[i] = { id, keepUntil, state: o.kind === 'attest' ? 'attested' : 'authed' };
+              continue;
+            }
+            if (o.kind === 'attest') continue;
+            while (model.length > 0 && (!(model[0]!.keepUntil > now) || model.length >= max)) model.shift();
+            await t.put(s(id, now), keepUntil, now);
+            model.push({ id, keepUntil, state: 'authed' });
+          } else if (o.kind === 'delete') {
+            await t.delete(id);
+            if (i >= 0) model.splice(i, 1);
+          } else {
+            const got = await t.get(id, now);
+            const want = i >= 0 && model[i]!.keepUntil > now ? model[i]! : undefined;
+            if (i >= 0 && !want) model.splice(i, 1);
+            assert.equal(got?.state, want?.state, `get ${id} at ${now}`);
+            if (got?.state === 'attested') assert.equal(got.token, `t${o.id}`);
+          }
+          assert.equal(t.size, model.length);
+          assert.ok(t.size <= max);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   test('refuses a bound that is not a positive integer', () => {
