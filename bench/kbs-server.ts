@@ -37,6 +37,8 @@ import {
   regoPolicyEngine,
   runTrusteeCluster,
   runTrusteeWorker,
+  setHeapGrowingPercent,
+  DEFAULT_HEAP_GROWING_PERCENT,
   type KvStore,
 } from '../src/trustee/index.js';
 import { listenHttp } from '../src/trustee/http/adapter.js';
@@ -61,6 +63,7 @@ async function seed(url: string): Promise<void> {
 
 /** A Trustee on `store`/`sessionStore` with Prometheus metrics on, as `coco trustee serve` has them. */
 async function serveTrustee(store: KvStore, sessionStore: KvStore) {
+  setHeapGrowingPercent(DEFAULT_HEAP_GROWING_PERCENT); // as runTrustee does with the default config
   const metrics = createKbsMetrics(BUILD);
   const trustee = await createTrustee({ store, sessionStore, policyEngine: regoPolicyEngine, admin: insecureAllowAllAdmin, metrics });
   trustee.context.crypto.prestart(); // as runTrustee does once it listens

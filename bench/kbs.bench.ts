@@ -11,7 +11,15 @@ import { performance } from 'node:perf_hooks';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createECDH, generateKeyPairSync, sign } from 'node:crypto';
-import { createKbsMetrics, createTrustee, insecureAllowAllAdmin, MemoryStore, regoPolicyEngine } from '../src/trustee/index.js';
+import {
+  createKbsMetrics,
+  createTrustee,
+  DEFAULT_HEAP_GROWING_PERCENT,
+  insecureAllowAllAdmin,
+  MemoryStore,
+  regoPolicyEngine,
+  setHeapGrowingPercent,
+} from '../src/trustee/index.js';
 import { ALLOW_RESOURCE_PLUGIN, SAMPLE_AFFIRMING_RVS, b64url, sampleAttestation, sampleGuest, sampleRvMessage, type SampleGuest } from '../test/support/trustee.js';
 import { decryptJwe, fromUtf8, p256Native, type FlattenedJwe } from '../src/core/index.js';
 import { RawHttpConnection } from './raw-http.js';
@@ -312,6 +320,8 @@ const EXTRA_MODES: Array<{ mode: string; label: string }> = [
 ].filter((m) => process.env.KBS_BENCH_EXTRAS === undefined || process.env.KBS_BENCH_EXTRAS.split(',').includes(m.mode));
 
 export async function run(): Promise<{ title: string; body: string }> {
+  // The load generator, too, should not pause for long: the same heap setting as a serving Trustee.
+  setHeapGrowingPercent(DEFAULT_HEAP_GROWING_PERCENT);
   const loadAtStart = loadavg()[0]!;
   const guests = Array.from({ length: 32 }, () => sampleGuest('P-256'));
   const inproc = await inProcess(guests);
@@ -424,7 +434,8 @@ export async function run(): Promise<{ title: string; body: string }> {
       'Each handshake is 3 HTTP requests on one keep-alive connection per client. The client runs in this process',
       '(a minimal HTTP/1.1 client): it parses the challenge, builds sample evidence bound to the runtime-data digest,',
       `checks the released JWE's header and decrypts the first release on each connection and every ${DECRYPT_EVERY}th after it with`,
-      'its TEE key (a guest decrypts on its own CPU; here the client shares the server\'s). The server runs in its own process. Baseline: a bare',
+      'its TEE key (a guest decrypts on its own CPU; here the client shares the server\'s). The server runs in its own process.',
+      'Both processes fix V8\'s heap growing factor at 4 (`kbs.heap_growing_percent = 300`, the serving default). Baseline: a bare',
       `node:http echo server answering the same three requests. ${SECONDS} s per level after ${WARM_UP_MS / 1000} s of warm-up.`,
       '"server CPU" / "client CPU" are the CPU times (user + system, µs) of each process per handshake, which other',
       'load on the machine disturbs less than wall-clock rates; the two processes share the machine\'s cores.',

@@ -216,6 +216,12 @@ describe('loadConfig defaults', () => {
     assert.equal(c.attestationToken.refreshSec, 0);
   });
 
+  test('kbs.heap_growing_percent defaults to V8’s largest factor (300) and 0 leaves V8’s own choice', () => {
+    assert.equal(load('[admin]\nauthorization_mode = "DenyAll"\n').heapGrowingPercent, 300);
+    assert.equal(load('[kbs]\nheap_growing_percent = 0\n').heapGrowingPercent, 0);
+    assert.equal(load('[kbs]\nheap_growing_percent = 100\n').heapGrowingPercent, 100);
+  });
+
   test('a file without [storage_backend] keeps upstream’s Memory default and TLS on', () => {
     const c = load('[admin]\nauthorization_mode = "DenyAll"\n');
     assert.deepEqual(c.storage, { type: 'memory' });
@@ -288,6 +294,8 @@ describe('loadConfig errors', () => {
     fails('[kbs]\nversion_range = "v4"\n', 'kbs.version_range');
     fails('[kbs]\njwk_sets_refresh_sec = -1\n', 'kbs.jwk_sets_refresh_sec');
     fails('[kbs]\njwk_sets_refresh_sec = "5m"\n', 'kbs.jwk_sets_refresh_sec');
+    fails('[kbs]\nheap_growing_percent = -1\n', 'kbs.heap_growing_percent');
+    fails('[kbs]\nheap_growing_percent = 1001\n', 'kbs.heap_growing_percent');
     fails('[admin]\nauthorization_mode = "Maybe"\n', 'admin.authorization_mode');
   });
 

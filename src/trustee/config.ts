@@ -14,6 +14,7 @@ import { Section } from './config/reader.js';
 import { readAttestationService, readAttestationToken, readHttpServer, readPlugins, type Unsupported } from './config/service-sections.js';
 import { STORAGE_TYPES, readStorageBackend, type StorageType } from './config/storage-section.js';
 import type { TrusteeConfig } from './config/types.js';
+import { DEFAULT_HEAP_GROWING_PERCENT } from './heap.js';
 
 export type {
   TrusteeConfig,
@@ -105,6 +106,7 @@ function build(root: Section, options: LoadConfigOptions, source: string | undef
     sweepIntervalSec: ext.int('sweep_interval_sec', 60, 1, 86_400),
   };
   const jwkSetsRefreshSec = ext.int('jwk_sets_refresh_sec', 300, 0, 86_400);
+  const heapGrowingPercent = ext.int('heap_growing_percent', DEFAULT_HEAP_GROWING_PERCENT, 0, 1000);
   ext.done();
 
   // Upstream's default store is Memory; ours, with no config file, is SQLite in the data dir.
@@ -150,6 +152,7 @@ function build(root: Section, options: LoadConfigOptions, source: string | undef
     verboseErrors,
     auditSuccesses,
     retention,
+    heapGrowingPercent,
   };
   if (source !== undefined) config.source = source;
   return config;

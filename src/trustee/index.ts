@@ -7,6 +7,7 @@ export { createTrustee, listen } from './server.js';
 export type { Trustee, TrusteeOptions } from './server.js';
 export { loadPolicyEngine, regoPolicyEngine } from './rego-engine.js';
 export { readText, runTrustee, trusteeOptionsFromConfig } from './serve.js';
+export { DEFAULT_HEAP_GROWING_PERCENT, setHeapGrowingPercent } from './heap.js';
 export { runAsServer, isLoopbackHost, DEFAULT_AS_PORT } from './serve-as.js';
 export type { RunningAsServer, AsServerAddress } from './serve-as.js';
 export { GrpcClient } from './grpc/client.js';

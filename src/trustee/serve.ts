@@ -4,6 +4,7 @@
  * what `coco trustee serve` (and `npm start`) call; `createTrustee` stays the in-process root.
  * @module
  */
+import { setHeapGrowingPercent } from './heap.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../core/index.js';
@@ -170,6 +171,8 @@ export interface RunTrusteeDeps {
  * listen on the first configured socket.
  */
 export async function runTrustee(config: TrusteeConfig, deps: RunTrusteeDeps): Promise<RunningTrustee> {
+  // A serving process favours short collection pauses over a small heap (heap.ts).
+  setHeapGrowingPercent(config.heapGrowingPercent);
   const tls = config.http.insecureHttp ? undefined : tlsOptionsFor(config.http);
   const jwks = await loadTrustedJwkSets(config.attestationToken.trustedJwkSets, deps.jwkSets);
   const options = trusteeOptionsFromConfig(config, { jwks });

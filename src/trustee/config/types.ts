@@ -95,4 +95,6 @@ export interface TrusteeConfig {
   /** Audit successful attestations and releases too (`kbs.audit_successes`, default false). */
   auditSuccesses: boolean;
   retention: RetentionConfig;
+  /** V8's heap growing factor as a percentage over 1 for a serving process (`kbs.heap_growing_percent`; 0 = V8's own). */
+  heapGrowingPercent: number;
 }
