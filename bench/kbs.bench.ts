@@ -77,6 +77,15 @@ async function startServer(mode: string): Promise<BenchServer> {
   };
 }
 
+/** Stop a bench server and wait until its process has exited. */
+function stop(server: BenchServer): Promise<void> {
+  const child = server.child;
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill();
+  return gone;
+}
+
 const AUTH = JSON.stringify({ version: '0.4.0', tee: 'sample', 'extra-params': '' });
 const SECRET = 'a-32-byte-secret-for-the-bench!!';
 /**
@@ -353,7 +362,7 @@ export async function run(): Promise<{ title: string; body: string }> {
           try {
             return await load(spinServer, c, true, guests);
           } finally {
-            spinServer.child.kill();
+            await stop(spinServer);
           }
         };
         const plain = await spunWith(`echo-spin:${spinMicros}`);
@@ -387,7 +396,8 @@ export async function run(): Promise<{ title: string; body: string }> {
       const sqlite = extras.find((x) => x.mode === 'kbs-sqlite');
       // The paced runs use the memory and SQLite servers only. The others would sit idle beside them,
       // and an idle V8 runs memory-reducing collections a few seconds later: CPU taken from the runs.
-      for (const x of extras) if (x !== sqlite) x.server.child.kill();
+      // ...and gone before they start: a process exiting (the cluster's three above all) takes CPU too.
+      await Promise.all(extras.filter((x) => x !== sqlite).map((x) => stop(x.server)));
       // Each paced run has the machine to itself: the other servers are stopped (SIGSTOP) meanwhile.
       // Left idle beside it, a V8 can run its memory reducer a few seconds after its own run ended, on
       // the CPUs the measured server needs; a deployment has no such neighbours.
