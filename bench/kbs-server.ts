@@ -11,6 +11,7 @@
  * - `kbs-sqlite-sessions`: sessions in the same SQLite file too (two durable writes per handshake);
  * - `kbs-node-ecdh`: `kbs` with node:crypto's P-256 ECDH instead of the native addon (`COCO_NATIVE_P256=0`);
  * - `kbs-node-http`: `kbs` served by node:http instead of Trustee's own HTTP/1.1 server (`COCO_HTTP_ENGINE=node`);
+ * - `kbs-v8-heap`: `kbs` with V8's own heap growing factor (`kbs.heap_growing_percent = 0`);
  * - `kbs-cluster`: what `coco trustee serve` runs with `worker_count = 2` (`runTrusteeCluster` /
  *   `runTrusteeWorker`): two `node:cluster` workers sharing a SQLite state file, the SQLite session
  *   file on tmpfs the primary makes (config `session_storage_type = "Memory"`) and the signer key,
@@ -63,7 +64,8 @@ async function seed(url: string): Promise<void> {
 
 /** A Trustee on `store`/`sessionStore` with Prometheus metrics on, as `coco trustee serve` has them. */
 async function serveTrustee(store: KvStore, sessionStore: KvStore) {
-  setHeapGrowingPercent(DEFAULT_HEAP_GROWING_PERCENT); // as runTrustee does with the default config
+  // As runTrustee does with the default config; `kbs-v8-heap` leaves V8's own choice for comparison.
+  if (mode !== 'kbs-v8-heap') setHeapGrowingPercent(DEFAULT_HEAP_GROWING_PERCENT);
   const metrics = createKbsMetrics(BUILD);
   const trustee = await createTrustee({ store, sessionStore, policyEngine: regoPolicyEngine, admin: insecureAllowAllAdmin, metrics });
   trustee.context.crypto.prestart(); // as runTrustee does once it listens

@@ -325,6 +325,7 @@ const EXTRA_MODES: Array<{ mode: string; label: string }> = [
   { mode: 'kbs-sqlite-sessions', label: 'SQLite + sessions' },
   { mode: 'kbs-node-ecdh', label: 'memory, node:crypto ECDH' },
   { mode: 'kbs-node-http', label: 'memory, node:http' },
+  { mode: 'kbs-v8-heap', label: "memory, V8's heap growing" },
   { mode: 'kbs-cluster', label: '2 workers (SQLite)' },
 ].filter((m) => process.env.KBS_BENCH_EXTRAS === undefined || process.env.KBS_BENCH_EXTRAS.split(',').includes(m.mode));
 
@@ -440,7 +441,7 @@ export async function run(): Promise<{ title: string; body: string }> {
       'holding the sessions too (each handshake then makes two durable writes, group-committed); or `worker_count = 2`',
       '(two processes, SQLite state, sessions in a shared SQLite file on tmpfs); or memory with node:crypto\'s P-256 ECDH',
       'in place of the native addon (`COCO_NATIVE_P256=0`); or memory served by node:http instead of Trustee\'s own HTTP/1.1',
-      'server (`COCO_HTTP_ENGINE=node`). Metrics are on.',
+      'server (`COCO_HTTP_ENGINE=node`); or memory with V8\'s own heap growing factor (`kbs.heap_growing_percent = 0`). Metrics are on.',
       'Each handshake is 3 HTTP requests on one keep-alive connection per client. The client runs in this process',
       '(a minimal HTTP/1.1 client): it parses the challenge, builds sample evidence bound to the runtime-data digest,',
       `checks the released JWE's header and decrypts the first release on each connection and every ${DECRYPT_EVERY}th after it with`,

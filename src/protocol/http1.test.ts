@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { MalformedInput } from '../core/errors.js';
-import { ChunkedDecoder, findHeadEnd, Http1Error, MAX_HEADERS, parseRequestHead, responseHead } from './http1.js';
+import { ChunkedDecoder, findHeadEnd, Http1Error, httpDateFormatter, MAX_HEADERS, parseRequestHead, responseHead } from './http1.js';
 
 /** A head from its lines, joined by CRLF and without the final empty line. */
 const head = (...lines: string[]): string => lines.join('\r\n');
@@ -323,6 +323,18 @@ describe('responseHead', () => {
   test('a status outside 100 to 999 or not an integer throws a RangeError', () => {
     for (const s of [0, 99, 1000, -200, 200.5, Number.NaN, Infinity]) assert.throws(() => responseHead(s, {}, 0, DATE, true, 1), RangeError, String(s));
     assert.ok(responseHead(999, {}, 0, DATE, true, 1).startsWith('HTTP/1.1 999 '));
+  });
+});
+
+describe('httpDateFormatter', () => {
+  test('formats IMF-fixdate, the same text for every millisecond of a second, each formatter on its own', () => {
+    const a = httpDateFormatter();
+    const b = httpDateFormatter();
+    const t = Date.parse('2026-12-03T08:00:00Z');
+    assert.equal(a(t), 'Thu, 03 Dec 2026 08:00:00 GMT');
+    assert.equal(b(t + 300_000), 'Thu, 03 Dec 2026 08:05:00 GMT');
+    assert.equal(a(t + 999), 'Thu, 03 Dec 2026 08:00:00 GMT');
+    assert.equal(a(t + 1000), 'Thu, 03 Dec 2026 08:00:01 GMT');
   });
 });
 

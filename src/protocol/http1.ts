@@ -43,8 +43,6 @@ export const MAX_HEAD_BYTES = 16 * 1024;
 export const MAX_HEADERS = 100;
 
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e]+) HTTP\/(\d)\.(\d)$/;
-/** Control characters other than HTAB; obs-text (0x80–0xff) is allowed as RFC 9110 does. */
-const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 const DIGITS = /^\d{1,15}$/;
 /** Spaces and tabs at either end (RFC 9110 OWS; not `trim()`, which also takes U+00A0 and others). */
 const OWS_EDGES = /^[ \t]+|[ \t]+$/g;
@@ -162,12 +160,20 @@ function headerValue(text: string, from: number, end: number, name: string): str
   let b = end;
   while (a < b && (text.charCodeAt(a) === 32 || text.charCodeAt(a) === 9)) a++;
   while (b > a && (text.charCodeAt(b - 1) === 32 || text.charCodeAt(b - 1) === 9)) b--;
-  for (let i = a; i < b; i++) {
-    const c = text.charCodeAt(i);
-    // Control characters other than HTAB (a bare CR or LF among them); obs-text 0x80–0xff is allowed.
-    if ((c < 32 && c !== 9) || c === 127) throw new Http1Error(400, `invalid character in header ${name}`);
-  }
+  if (hasControl(text, a, b)) throw new Http1Error(400, `invalid character in header ${name}`);
   return text.slice(a, b);
+}
+
+/**
+ * Whether `text[from, end)` holds a control character other than HTAB (a bare CR or LF among them);
+ * obs-text 0x80–0xff is allowed, as RFC 9110 does.
+ */
+function hasControl(text: string, from: number, end: number): boolean {
+  for (let i = from; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 32 && c !== 9) || c === 127) return true;
+  }
+  return false;
 }
 
 function hasToken(list: string | undefined, token: string): boolean {
@@ -235,7 +241,7 @@ export class ChunkedDecoder {
       // Whitespace may come before an extension's `;` (RFC 9112 §7.1.1), not after a bare size.
       const hex = semi < 0 ? line : line.slice(0, semi).replace(/[ \t]+$/, '');
       if (!/^[0-9a-fA-F]{1,12}$/.test(hex)) throw new Http1Error(400, 'invalid chunk size');
-      if (semi >= 0 && BAD_VALUE.test(line.slice(semi))) throw new Http1Error(400, 'invalid chunk extension');
+      if (semi >= 0 && hasControl(line, semi, line.length)) throw new Http1Error(400, 'invalid chunk extension');
       this.left = parseInt(hex, 16);
       this.state = this.left === 0 ? 'trailers' : 'data';
     } else {
@@ -246,10 +252,29 @@ export class ChunkedDecoder {
         return;
       }
       this.trailerBytes += line.length + 2;
-      const colon = line.indexOf(':');
-      if (colon <= 0 || !isToken(line.slice(0, colon)) || BAD_VALUE.test(line.slice(colon + 1))) throw new Http1Error(400, 'malformed trailer field');
+      // Checked as a header field is, then dropped.
+      const name = headerName(line, 0, line.length);
+      headerValue(line, name.length + 1, line.length, name);
     }
   }
+}
+
+/**
+ * A formatter of IMF-fixdate (`Thu, 03 Dec 2026 08:00:00 GMT`, RFC 9110 §5.6.7) for epoch
+ * milliseconds that remembers the last second it formatted: each caller keeps its own, so callers
+ * asking about different times (a response's `date`, a cookie's expiry) do not evict each other.
+ */
+export function httpDateFormatter(): (ms: number) => string {
+  let second = Number.NaN;
+  let text = '';
+  return (ms) => {
+    const s = Math.floor(ms / 1000);
+    if (s !== second) {
+      second = s;
+      text = new Date(s * 1000).toUTCString();
+    }
+    return text;
+  };
 }
 
 /** Reason phrases of the statuses Trustee sends (others get a generic phrase; clients ignore it). */

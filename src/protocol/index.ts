@@ -99,5 +99,5 @@ export {
   NEEDS_ENCRYPTION_RESPONSE,
   KBS_PLUGIN_METHODS,
 } from './kbs-plugin-grpc.js';
-export { ChunkedDecoder, Http1Error, MAX_HEAD_BYTES, MAX_HEADERS, findHeadEnd, parseRequestHead, responseHead, statusHasNoBody } from './http1.js';
+export { ChunkedDecoder, Http1Error, MAX_HEAD_BYTES, MAX_HEADERS, findHeadEnd, httpDateFormatter, parseRequestHead, responseHead, statusHasNoBody } from './http1.js';
 export type { BodyFraming, RequestHead } from './http1.js';

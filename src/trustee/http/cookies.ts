@@ -3,6 +3,10 @@
  * `kbs-session-id` cookie.
  * @module
  */
+import { httpDateFormatter } from '../../protocol/index.js';
+
+/** Consecutive cookies mostly expire in the same second. */
+const expiryDate = httpDateFormatter();
 
 /** Parse a `Cookie` header into name → first value. Malformed pairs are skipped. */
 export function parseCookies(header: string | undefined): Map<string, string> {
@@ -21,14 +25,5 @@ export function parseCookies(header: string | undefined): Map<string, string> {
 
 /** `name=value; Expires=<IMF-fixdate>` as upstream KBS sends it (no Path/HttpOnly/Max-Age). */
 export function formatSetCookie(name: string, value: string, expires: Date): string {
-  return `${name}=${value}; Expires=${httpDate(expires)}`;
-}
-
-/** `toUTCString()` of the last second asked for (consecutive cookies mostly share it). */
-let lastDate = { second: NaN, text: '' };
-
-function httpDate(d: Date): string {
-  const second = Math.floor(d.getTime() / 1000);
-  if (second !== lastDate.second) lastDate = { second, text: d.toUTCString() };
-  return lastDate.text;
+  return `${name}=${value}; Expires=${expiryDate(expires.getTime())}`;
 }

@@ -14,7 +14,7 @@
 import type { Server, Socket } from 'node:net';
 import { createServer } from 'node:net';
 import { createServer as createTlsServer, type SecureContextOptions } from 'node:tls';
-import { ChunkedDecoder, findHeadEnd, Http1Error, MAX_HEAD_BYTES, parseRequestHead, responseHead, statusHasNoBody, type RequestHead } from '../../protocol/index.js';
+import { ChunkedDecoder, findHeadEnd, Http1Error, httpDateFormatter, MAX_HEAD_BYTES, parseRequestHead, responseHead, statusHasNoBody, type RequestHead } from '../../protocol/index.js';
 import type { HttpHandler, HttpRequest, HttpResponse } from './types.js';
 
 export interface LeanOptions {
@@ -27,24 +27,15 @@ export interface LeanOptions {
   requestTimeoutMs?: number;
 }
 
-const EMPTY = new Uint8Array(0);
+const EMPTY = Buffer.alloc(0);
 const CR = Buffer.from('\r');
-const EMPTY_BUFFER = Buffer.alloc(0);
 /** Bodies up to this size go out in the same write as the head (copied); larger ones are corked. */
 const JOIN_BELOW = 16 * 1024;
 /** Bytes buffered from a connection while its request is handled before reading pauses. */
 const PAUSE_ABOVE = 64 * 1024;
 
-let dateSecond = 0;
-let dateText = '';
-function httpDate(now: number): string {
-  const s = Math.floor(now / 1000);
-  if (s !== dateSecond) {
-    dateSecond = s;
-    dateText = new Date(s * 1000).toUTCString();
-  }
-  return dateText;
-}
+/** The `date` of responses. */
+const httpDate = httpDateFormatter();
 
 type Phase = 'head' | 'body' | 'busy' | 'closed';
 
@@ -61,7 +52,7 @@ class Connection {
   private headParts: Buffer[] = [];
   private headLen = 0;
   /** The last (up to) 3 bytes of `headParts`, where a CRLFCRLF may have begun. */
-  private headTail: Buffer = EMPTY_BUFFER;
+  private headTail: Buffer = EMPTY;
   private heldCr = false;
   private head: RequestHead | undefined;
   private need = 0;
@@ -72,7 +63,6 @@ class Connection {
   /** When the current request's first byte arrived, and the last activity (for the idle timeout). */
   started = 0;
   lastActive = Date.now();
-  headDone = false;
 
   readonly socket: Socket;
   private readonly server: LeanServer;
@@ -163,11 +153,10 @@ class Connection {
     const headBytes = this.headLen === 0 ? end : this.headLen + take - 4;
     this.headParts = [];
     this.headLen = 0;
-    this.headTail = EMPTY_BUFFER;
+    this.headTail = EMPTY;
     if (headBytes > MAX_HEAD_BYTES) throw new Http1Error(431, 'request head too large');
     const head = parseRequestHead(whole.toString('latin1', 0, headBytes));
     this.head = head;
-    this.headDone = true;
     this.chunks = [];
     this.size = 0;
     const limit = this.server.options.bodyLimit;
@@ -270,7 +259,6 @@ class Connection {
     }
     this.head = undefined;
     this.started = 0;
-    this.headDone = false;
     this.lastActive = Date.now();
     if (!keepAlive) {
       this.finish();
@@ -375,7 +363,7 @@ export class LeanServer {
       if (c.phase === 'busy') continue;
       if (c.started === 0) {
         if (now - c.lastActive >= idle) c.close();
-      } else if ((!c.headDone && now - c.started >= headers) || now - c.started >= whole) c.fail(new Http1Error(408, 'request timeout'));
+      } else if ((c.phase === 'head' && now - c.started >= headers) || now - c.started >= whole) c.fail(new Http1Error(408, 'request timeout'));
     }
   }
 
