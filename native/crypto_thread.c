@@ -13,9 +13,11 @@
  * signingKey(pkcs8: Uint8Array) -> an opaque handle for a P-256 private key (PKCS#8 DER); throws a
  *   RangeError for anything else.
  * signEs256Async(key: handle, input: Uint8Array) -> Promise<Buffer> (64 bytes, r || s, as JWS ES256).
- * signJwsAsync(key: handle, input: Uint8Array of `header.payload` in ASCII) -> Promise<{ token, digest }>:
- *   the compact JWS `header.payload.signature` as an external string (its bytes outside V8's heap), and
- *   the base64url of its SHA-256.
+ * signJwsAsync(key: handle, input: Uint8Array of `header.payload` in ASCII, point?: Uint8Array of 65 bytes)
+ *   -> Promise<{ token, digest, release? }>: the compact JWS `header.payload.signature` as an external
+ *   string (its bytes outside V8's heap), and the base64url of its SHA-256. With `point`, also `release`:
+ *   an opaque handle to a release prepared for that recipient in the same job (p256_prepare), which
+ *   sealPrepared finishes; none when the point is not on P-256.
  *
  * The thread starts with the first job and is joined when the JavaScript environment goes away (the
  * process exits or a Worker that loaded the addon ends). While no job is outstanding it does not keep
@@ -52,6 +54,8 @@ typedef struct Job {
   char *text; /* JOB_JWS: the compact JWS, malloc'ed */
   size_t text_len;
   unsigned char digest[32]; /* JOB_JWS: SHA-256 of the text */
+  int want_release;         /* JOB_JWS: also prepare a release to `point` */
+  P256Prepared *prepared;   /* ...made here, handed to JavaScript with the token */
 } Job;
 
 typedef struct {
@@ -74,6 +78,7 @@ static void free_job(Job *j) {
   p256_sealed_free(&j->sealed);
   EVP_PKEY_free(j->key);
   free(j->text);
+  p256_prepared_free(j->prepared);
   free(j);
 }
 
@@ -109,15 +114,34 @@ static napi_value jws_text_value(napi_env env, Job *j) {
   return napi_create_string_latin1(env, j->text, j->text_len, &v) == napi_ok ? v : NULL;
 }
 
-/* { token, digest }: the JWS and the base64url of its SHA-256. */
+static void free_prepared(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  p256_prepared_free(data);
+}
+
+/* { token, digest, release? }: the JWS, the base64url of its SHA-256, and the prepared release when asked for one. */
 static napi_value jws_value(napi_env env, Job *j) {
-  napi_value out, token, digest;
+  napi_value out, token, digest, release;
   char b64[44];
   size_t n = p256_b64url(j->digest, sizeof j->digest, b64);
   if (napi_create_object(env, &out) != napi_ok || (token = jws_text_value(env, j)) == NULL || napi_set_named_property(env, out, "token", token) != napi_ok ||
       napi_create_string_latin1(env, b64, n, &digest) != napi_ok || napi_set_named_property(env, out, "digest", digest) != napi_ok)
     return NULL;
+  if (j->prepared != NULL) {
+    /* The handle owns the prepared release from here on; its finalizer clears and frees it. */
+    if (napi_create_external(env, j->prepared, free_prepared, NULL, &release) != napi_ok) return NULL;
+    j->prepared = NULL;
+    if (napi_type_tag_object(env, release, &P256_PREPARED_TAG) != napi_ok || napi_set_named_property(env, out, "release", release) != napi_ok) return NULL;
+  }
   return out;
+}
+
+/* JOB_JWS with a release wanted: prepare it; a point that is not on P-256 (or a failure) just leaves none. */
+static void prepare_release(const Instance *inst, Job *j) {
+  P256Prepared *p = malloc(sizeof *p);
+  if (p != NULL && p256_prepare(inst, j->point, j->point_len, p) == P256_OK) j->prepared = p;
+  else free(p);
 }
 
 /* ES256 over `j->data` into `j->sig` (IEEE P1363). */
@@ -158,7 +182,8 @@ static void *run(void *arg) {
     pthread_mutex_unlock(&r->lock);
 
     if (j->kind == JOB_SEAL) j->status = p256_seal(r->inst, j->point, j->point_len, j->data, j->data_len, &j->sealed);
-    else if ((j->status = sign_job(r->inst, j)) == P256_OK && j->kind == JOB_JWS) j->status = jws_text(r->inst, j);
+    else if ((j->status = sign_job(r->inst, j)) == P256_OK && j->kind == JOB_JWS && (j->status = jws_text(r->inst, j)) == P256_OK && j->want_release)
+      prepare_release(r->inst, j);
     ERR_clear_error();
     if (napi_call_threadsafe_function(r->done, j, napi_tsfn_blocking) != napi_ok) free_job(j); /* closing */
   }
@@ -352,8 +377,8 @@ static napi_value signing_key(napi_env env, napi_callback_info info) {
 }
 
 static napi_value sign_kind(napi_env env, napi_callback_info info, int kind) {
-  napi_value argv[2];
-  Runner **slot = runner_of(env, info, 2, argv);
+  napi_value argv[3];
+  Runner **slot = runner_of(env, info, kind == JOB_JWS ? 3 : 2, argv);
   if (slot == NULL) return NULL;
   bool tagged = false;
   void *key = NULL;
@@ -361,6 +386,21 @@ static napi_value sign_kind(napi_env env, napi_callback_info info, int kind) {
     return p256_fail(env, "ERR_INVALID_ARG_TYPE", "key must be a handle from signingKey", 1);
   Job *j = new_job(env, kind, argv[1], "input must be a Uint8Array");
   if (j == NULL) return NULL;
+  if (kind == JOB_JWS) {
+    napi_valuetype t = napi_undefined;
+    if (napi_typeof(env, argv[2], &t) != napi_ok) t = napi_undefined;
+    if (t != napi_undefined) {
+      size_t point_len = 0;
+      const unsigned char *point = p256_uint8_arg(env, argv[2], &point_len, "release point must be a Uint8Array");
+      if (point == NULL || point_len != POINT_BYTES) {
+        free_job(j);
+        return point == NULL ? NULL : p256_fail(env, "ERR_INVALID_ARG_VALUE", "release point must be 65 bytes, uncompressed", 2);
+      }
+      memcpy(j->point, point, POINT_BYTES);
+      j->point_len = POINT_BYTES;
+      j->want_release = 1;
+    }
+  }
   if (EVP_PKEY_up_ref(key) != 1) {
     free_job(j);
     return p256_fail(env, "ERR_NATIVE", "could not reference the key", 0);

@@ -58,6 +58,21 @@ typedef struct {
   size_t ct_len;
 } P256Sealed;
 
+/*
+ * A release prepared before its plaintext is known: everything of ECDH-ES+A256KW that depends only
+ * on the recipient (ephemeral key, agreement, KEK, a random CEK and its wrapping, the protected
+ * header). Sealing with it is then one AES-256-GCM. Single use: `used` is set by the seal, which also
+ * clears the CEK.
+ */
+typedef struct {
+  char protected_b64[PROTECTED_B64];
+  size_t protected_len;
+  unsigned char wrapped[WRAPPED_BYTES];
+  unsigned char cek[CEK_BYTES];
+  unsigned char point[POINT_BYTES];
+  int used;
+} P256Prepared;
+
 /* Throw (kind 1: TypeError, 2: RangeError, otherwise Error) and return NULL. */
 napi_value p256_fail(napi_env env, const char *code, const char *message, int kind);
 /* The bytes of a Uint8Array argument, or NULL after throwing a TypeError. */
@@ -74,6 +89,14 @@ size_t p256_b64url(const unsigned char *in, size_t n, char *out);
  */
 int p256_seal(const Instance *inst, const unsigned char *point, size_t point_len, const unsigned char *pt, size_t pt_len, P256Sealed *out);
 void p256_sealed_free(P256Sealed *s);
+/* The recipient-only part of a release to `point` (checked here): P256_OK, P256_BAD_POINT or P256_FAILED. */
+int p256_prepare(const Instance *inst, const unsigned char *point, size_t point_len, P256Prepared *out);
+/* The release of `pt` with a prepared key (marks it used and clears its CEK); as p256_seal otherwise. */
+int p256_seal_prepared(const Instance *inst, P256Prepared *prepared, const unsigned char *pt, size_t pt_len, P256Sealed *out);
+/* Clear and free a prepared release (the finalizer of its JavaScript handle). */
+void p256_prepared_free(P256Prepared *p);
+/* Type tag of prepared-release handles (externals made by the crypto thread's signJwsAsync). */
+extern const napi_type_tag P256_PREPARED_TAG;
 /* The JWE as the object `sealJwe` returns, or NULL (nothing thrown) when it cannot be built. */
 napi_value p256_sealed_value(napi_env env, const P256Sealed *s);
 /* Add the crypto thread's functions (native/crypto_thread.c) to `exports`; 0 on failure. */

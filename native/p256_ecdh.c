@@ -21,6 +21,10 @@
  *   {"alg":"ECDH-ES+A256KW","enc":"A256GCM","epk":{"crv":"P-256","kty":"EC","x":..,"y":..}}, member for
  *   member what src/core/jwe.ts builds. The hash and ciphers are fetched once, at load: node:crypto
  *   looks each one up again on every createCipheriv, which costs more than the work on a short secret.
+ * sealPrepared(release, plaintext) -> the same JWE object
+ *   the JWE from a release prepared by the crypto thread's signJwsAsync(key, input, point) (ephemeral key,
+ *   agreement, KEK and wrapped CEK done there): one AES-256-GCM under a fresh IV. Each release seals once;
+ *   its CEK is cleared then (and by its finalizer if it is never used).
  * Throws a TypeError for a wrong argument, a RangeError for a point off the curve or a scalar out of
  * range, an Error when OpenSSL fails.
  *
@@ -257,10 +261,9 @@ static int gcm_seal(const Instance *inst, const unsigned char *cek, const unsign
 }
 
 
-int p256_seal(const Instance *inst, const unsigned char *point, size_t point_len, const unsigned char *pt, size_t pt_len, P256Sealed *out) {
+int p256_prepare(const Instance *inst, const unsigned char *point, size_t point_len, P256Prepared *out) {
   memset(out, 0, sizeof *out);
-  if (pt_len > (size_t)INT_MAX - 32) return P256_FAILED;
-  unsigned char z[FIELD_BYTES], kek[32], cek[CEK_BYTES];
+  unsigned char z[FIELD_BYTES], kek[32];
   unsigned char epk[POINT_BYTES];
   char header[HEADER_BYTES];
   int status = agree(inst, point, point_len, z, epk);
@@ -273,17 +276,50 @@ int p256_seal(const Instance *inst, const unsigned char *point, size_t point_len
   h += p256_b64url(epk + 1 + FIELD_BYTES, FIELD_BYTES, header + h);
   memcpy(header + h, HEADER_TAIL, sizeof HEADER_TAIL - 1), h += sizeof HEADER_TAIL - 1;
   out->protected_len = p256_b64url((const unsigned char *)header, h, out->protected_b64);
-  out->ct = malloc(pt_len + 1);
-  if (out->ct == NULL) goto done;
-  out->ct_len = pt_len;
-  if (concat_kdf(inst, z, kek) && RAND_bytes(cek, CEK_BYTES) == 1 && RAND_bytes(out->iv, IV_BYTES) == 1 && key_wrap(inst, kek, cek, out->wrapped) &&
-      gcm_seal(inst, cek, out->iv, (const unsigned char *)out->protected_b64, (int)out->protected_len, pt, (int)pt_len, out->ct, out->tag))
-    status = P256_OK;
+  memcpy(out->point, point, POINT_BYTES);
+  if (concat_kdf(inst, z, kek) && RAND_bytes(out->cek, CEK_BYTES) == 1 && key_wrap(inst, kek, out->cek, out->wrapped)) status = P256_OK;
 done:
   OPENSSL_cleanse(z, sizeof z);
   OPENSSL_cleanse(kek, sizeof kek);
-  OPENSSL_cleanse(cek, sizeof cek);
+  if (status != P256_OK) OPENSSL_cleanse(out, sizeof *out);
+  return status;
+}
+
+int p256_seal_prepared(const Instance *inst, P256Prepared *prepared, const unsigned char *pt, size_t pt_len, P256Sealed *out) {
+  memset(out, 0, sizeof *out);
+  if (prepared->used || pt_len > (size_t)INT_MAX - 32) return P256_FAILED;
+  prepared->used = 1;
+  int status = P256_FAILED;
+  memcpy(out->protected_b64, prepared->protected_b64, prepared->protected_len);
+  out->protected_len = prepared->protected_len;
+  memcpy(out->wrapped, prepared->wrapped, WRAPPED_BYTES);
+  out->ct = malloc(pt_len + 1);
+  if (out->ct != NULL) {
+    out->ct_len = pt_len;
+    if (RAND_bytes(out->iv, IV_BYTES) == 1 &&
+        gcm_seal(inst, prepared->cek, out->iv, (const unsigned char *)out->protected_b64, (int)out->protected_len, pt, (int)pt_len, out->ct, out->tag))
+      status = P256_OK;
+  }
+  OPENSSL_cleanse(prepared->cek, CEK_BYTES);
   if (status != P256_OK) p256_sealed_free(out);
+  return status;
+}
+
+void p256_prepared_free(P256Prepared *p) {
+  if (p == NULL) return;
+  OPENSSL_cleanse(p, sizeof *p);
+  free(p);
+}
+
+const napi_type_tag P256_PREPARED_TAG = {0x636f636f2d747300ULL, 0x72656c6561736531ULL};
+
+int p256_seal(const Instance *inst, const unsigned char *point, size_t point_len, const unsigned char *pt, size_t pt_len, P256Sealed *out) {
+  memset(out, 0, sizeof *out);
+  if (pt_len > (size_t)INT_MAX - 32) return P256_FAILED;
+  P256Prepared prepared;
+  int status = p256_prepare(inst, point, point_len, &prepared);
+  if (status == P256_OK) status = p256_seal_prepared(inst, &prepared, pt, pt_len, out);
+  OPENSSL_cleanse(&prepared, sizeof prepared);
   return status;
 }
 
@@ -332,6 +368,33 @@ static napi_value seal_jwe(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* sealPrepared(release, plaintext): the JWE with a release prepared by signJwsAsync; each release seals once. */
+static napi_value seal_prepared(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  Instance *inst = p256_instance_of(env, info, 2, argv);
+  if (inst == NULL) return NULL;
+  bool tagged = false;
+  void *data = NULL;
+  if (napi_check_object_type_tag(env, argv[0], &P256_PREPARED_TAG, &tagged) != napi_ok || !tagged || napi_get_value_external(env, argv[0], &data) != napi_ok)
+    return p256_fail(env, "ERR_INVALID_ARG_TYPE", "release must be a prepared release from signJwsAsync", 1);
+  P256Prepared *prepared = data;
+  size_t pt_len = 0;
+  const unsigned char *pt = p256_uint8_arg(env, argv[1], &pt_len, "plaintext must be a Uint8Array");
+  if (pt == NULL) return NULL;
+  if (pt_len > (size_t)INT_MAX - 32) return p256_fail(env, "ERR_INVALID_ARG_VALUE", "plaintext is too large", 2);
+  if (prepared->used) return p256_fail(env, "ERR_INVALID_STATE", "this prepared release was already used", 0);
+  P256Sealed sealed;
+  napi_value result = NULL;
+  if (p256_seal_prepared(inst, prepared, pt, pt_len, &sealed) != P256_OK) p256_fail(env, "ERR_NATIVE", "JWE encryption failed", 0);
+  else {
+    if ((result = p256_sealed_value(env, &sealed)) == NULL) p256_fail(env, "ERR_NATIVE", "could not build the result", 0);
+    OPENSSL_cleanse(sealed.ct, sealed.ct_len);
+    p256_sealed_free(&sealed);
+  }
+  ERR_clear_error();
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   Instance *inst = calloc(1, sizeof *inst);
   if (inst == NULL) return NULL;
@@ -346,13 +409,15 @@ NAPI_MODULE_INIT() {
     napi_throw_error(env, "ERR_NATIVE", "could not create the P-256 group or fetch SHA-256 / AES-256-WRAP / AES-256-GCM");
     return NULL;
   }
-  napi_value fn, fn2, fn3;
+  napi_value fn, fn2, fn3, fn4;
   if (napi_create_function(env, "ecdhEphemeral", NAPI_AUTO_LENGTH, ecdh_ephemeral, NULL, &fn) != napi_ok ||
       napi_set_named_property(env, exports, "ecdhEphemeral", fn) != napi_ok ||
       napi_create_function(env, "ecdh", NAPI_AUTO_LENGTH, ecdh_static, NULL, &fn2) != napi_ok ||
       napi_set_named_property(env, exports, "ecdh", fn2) != napi_ok ||
       napi_create_function(env, "sealJwe", NAPI_AUTO_LENGTH, seal_jwe, NULL, &fn3) != napi_ok ||
-      napi_set_named_property(env, exports, "sealJwe", fn3) != napi_ok || !p256_thread_init(env, exports, inst)) {
+      napi_set_named_property(env, exports, "sealJwe", fn3) != napi_ok ||
+      napi_create_function(env, "sealPrepared", NAPI_AUTO_LENGTH, seal_prepared, NULL, &fn4) != napi_ok ||
+      napi_set_named_property(env, exports, "sealPrepared", fn4) != napi_ok || !p256_thread_init(env, exports, inst)) {
     return NULL;
   }
   return exports;

@@ -29,7 +29,7 @@ export type { JsonValue, JsonObject } from './json.js';
 export { parseToml, stringifyToml } from './toml.js';
 export { encryptJwe, decryptJwe, ecPointOf, pointNotOnCurve, generateTeeKeyPair, jweAlgFor, publicJwkOf, publicKeyFromJwk } from './jwe.js';
 export type { FlattenedJwe, PublicJwk, EcPublicJwk, RsaPublicJwk, EcCurve } from './jwe.js';
-export { p256Native, p256NativeThread, disableNativeP256, type P256NativeThread, type P256SigningKey } from './p256-native.js';
+export { p256Native, p256NativeThread, disableNativeP256, type P256NativeThread, type P256PreparedRelease, type P256SigningKey } from './p256-native.js';
 export { verifyJwt, signJwt, jwtKeyFromPem, jwtKeyFromJwks } from './jose.js';
 export type { JwtKey, JwtVerifyOptions, JwtSignOptions, VerifiedJwt } from './jose.js';
 export { satisfiesRange, parseRange } from './semver-range.js';

@@ -62,8 +62,23 @@ export interface P256NativeThread {
    * heap (an external string), so a token that a session keeps for minutes is not promoted and
    * compacted by the collector.
    */
-  signJwsAsync(key: P256SigningKey, input: Uint8Array): Promise<{ token: string; digest: string }>;
+  /**
+   * With `releaseTo` (a recipient point, 65 bytes, uncompressed) also a release to that
+   * point prepared in the same job: the ephemeral key, agreement, KEK and a wrapped random CEK, which
+   * stay in native memory. `sealPrepared` then makes the JWE of a plaintext with one AES-256-GCM, once.
+   * A point that is not on P-256 just gives no release (the token is still signed).
+   */
+  signJwsAsync(key: P256SigningKey, input: Uint8Array, releaseTo?: Uint8Array): Promise<{ token: string; digest: string; release?: P256PreparedRelease }>;
+  /**
+   * The flattened JWE of `plaintext` with a release prepared by `signJwsAsync`, on this thread (an
+   * AES-256-GCM under a fresh IV). Each release seals once: its CEK is cleared by the first seal, and
+   * a second one throws. TypeError for anything that is not such a release.
+   */
+  sealPrepared(release: P256PreparedRelease, plaintext: Uint8Array): ReturnType<P256Native['sealJwe']>;
 }
+
+/** An opaque native prepared release from `signJwsAsync` (its CEK never enters JavaScript). */
+export type P256PreparedRelease = { readonly __p256PreparedRelease: unique symbol };
 
 /** An opaque native key handle from `signingKey`. */
 export type P256SigningKey = { readonly __p256SigningKey: unique symbol };
@@ -74,7 +89,7 @@ let addon: P256Native | undefined = loadP256Native();
 export function p256NativeThread(): P256NativeThread | undefined {
   const mod = addon as Partial<Record<keyof P256NativeThread, unknown>> | undefined;
   const complete = mod !== undefined && typeof mod.sealJweAsync === 'function' && typeof mod.signingKey === 'function' && typeof mod.signEs256Async === 'function' &&
-    typeof mod.signJwsAsync === 'function';
+    typeof mod.signJwsAsync === 'function' && typeof mod.sealPrepared === 'function';
   return complete ? (mod as unknown as P256NativeThread) : undefined;
 }
 

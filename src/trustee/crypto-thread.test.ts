@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { generateKeyPairSync, verify } from 'node:crypto';
 import { flattenedDecrypt } from 'jose';
-import { MalformedInput, Unsupported, decryptJwe, fromUtf8, generateTeeKeyPair, p256NativeThread, utf8, type EcPublicJwk, type P256NativeThread } from '../core/index.js';
+import { MalformedInput, Unsupported, decryptJwe, ecPointOf, fromUtf8, generateTeeKeyPair, p256NativeThread, utf8, type EcPublicJwk, type P256NativeThread } from '../core/index.js';
 import { startModuleWorker } from './worker-thread.js';
 import { digestOf } from './as/issued-tokens.js';
 import { createCryptoThread, es256Key, inlineCryptoThread, offloadNext, type CryptoThread, type CryptoThreadOptions } from './crypto-thread.js';
@@ -214,7 +214,7 @@ describe('createCryptoThread: the native crypto thread', { skip: p256NativeThrea
   /** The addon's thread, counting the jobs it is given; `broken` makes every call throw as a thread that cannot start does. */
   const spy = (broken = false) => {
     const real = p256NativeThread()!;
-    const calls = { seal: 0, sign: 0, jws: 0, keys: 0 };
+    const calls = { seal: 0, sign: 0, jws: 0, keys: 0, prepared: 0 };
     const fail = () => {
       throw new Error('the crypto thread could not start');
     };
@@ -222,7 +222,8 @@ describe('createCryptoThread: the native crypto thread', { skip: p256NativeThrea
       sealJweAsync: (point, pt) => (calls.seal++, broken ? fail() : real.sealJweAsync(point, pt)),
       signingKey: (pkcs8) => (calls.keys++, real.signingKey(pkcs8)),
       signEs256Async: (k, input) => (calls.sign++, broken ? fail() : real.signEs256Async(k, input)),
-      signJwsAsync: (k, input) => (calls.jws++, broken ? fail() : real.signJwsAsync(k, input)),
+      signJwsAsync: (k, input, releaseTo) => (calls.jws++, broken ? fail() : real.signJwsAsync(k, input, releaseTo)),
+      sealPrepared: (release, pt) => (calls.prepared++, real.sealPrepared(release, pt)),
     };
     return { native, calls };
   };
@@ -240,7 +241,7 @@ describe('createCryptoThread: the native crypto thread', { skip: p256NativeThrea
       assert.equal(digest, digestOf(jws));
       assert.ok(jws.startsWith('aGVhZGVy.cGF5bG9hZA.'));
       assert.ok(verify('sha256', utf8('aGVhZGVy.cGF5bG9hZA'), { key: publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(jws.split('.')[2]!, 'base64url')));
-      assert.deepEqual(calls, { seal: 1, sign: 3, jws: 1, keys: 1 });
+      assert.deepEqual(calls, { seal: 1, sign: 3, jws: 1, keys: 1, prepared: 0 });
       assert.equal(thread.offloaded, 7, 'P-256, P-384 and P-521 releases, three signatures and a JWS; RSA in place');
     });
   });
@@ -262,8 +263,40 @@ describe('createCryptoThread: the native crypto thread', { skip: p256NativeThrea
       assert.equal(fromUtf8(decryptJwe(await thread.seal(utf8('one'), tee.jwk), tee.privateKey)), 'one');
       assert.equal(fromUtf8(decryptJwe(await thread.seal(utf8('two'), tee.jwk), tee.privateKey)), 'two');
       assert.ok(verify('sha256', utf8('s'), { key: publicKey, dsaEncoding: 'ieee-p1363' }, await thread.signEs256(utf8('s'), key)));
-      assert.deepEqual(calls, { seal: 1, sign: 0, jws: 0, keys: 0 });
+      assert.deepEqual(calls, { seal: 1, sign: 0, jws: 0, keys: 0, prepared: 0 });
       assert.equal(thread.offloaded, 2, 'the second release and the signature');
+    });
+  });
+
+  test('a release prepared with the token signature seals its own recipient once; another recipient or a second use takes the ordinary path', async () => {
+    const { native, calls } = spy();
+    await withThread({ busyAbove: 0, native }, async (thread) => {
+      const tee = generateTeeKeyPair('P-256');
+      const other = generateTeeKeyPair('P-256');
+      const point = ecPointOf(tee.jwk as EcPublicJwk);
+      const { token, release } = await thread.signJws(utf8('aGVhZGVy.cGF5bG9hZA'), key, point);
+      assert.ok(token.startsWith('aGVhZGVy.cGF5bG9hZA.') && release);
+      assert.deepEqual(release.point, point);
+      // Another recipient: the prepared release is not touched.
+      assert.equal(fromUtf8(decryptJwe(await thread.seal(utf8('other'), other.jwk, release), other.privateKey)), 'other');
+      assert.deepEqual([calls.prepared, calls.seal], [0, 1]);
+      // Its recipient: one AES-GCM here, no job; jose opens it.
+      const jwe = await thread.seal(utf8('prepared'), tee.jwk, release);
+      assert.equal(fromUtf8((await flattenedDecrypt(jwe, tee.privateKey)).plaintext), 'prepared');
+      assert.deepEqual([calls.prepared, calls.seal], [1, 1]);
+      // Used up: the ordinary release, still to the right key.
+      assert.equal(fromUtf8(decryptJwe(await thread.seal(utf8('again'), tee.jwk, release), tee.privateKey)), 'again');
+      assert.deepEqual([calls.prepared, calls.seal, calls.jws], [2, 2, 1]);
+      assert.equal(thread.offloaded, 3, 'the JWS with its release and the two ordinary releases');
+    });
+  });
+
+  test('without the native thread, signJws prepares no release and seal works as ever', async () => {
+    await withThread({ busyAbove: 0, native: false }, async (thread) => {
+      const tee = generateTeeKeyPair('P-256');
+      const { release } = await thread.signJws(utf8('a.b'), key, ecPointOf(tee.jwk as EcPublicJwk));
+      assert.equal(release, undefined);
+      assert.equal(fromUtf8(decryptJwe(await thread.seal(utf8('w'), tee.jwk, release), tee.privateKey)), 'w');
     });
   });
 

@@ -15,7 +15,9 @@
  * The other thread is the native addon's crypto thread when it is built (native/crypto_thread.c: P-256
  * releases and ES256 signatures, no JavaScript on that thread, about half the CPU per job of a
  * worker's message round trip), and otherwise a worker_threads Worker, which also takes P-384 and
- * P-521 releases. A native thread that cannot take a job hands that job to this thread and later
+ * P-521 releases. On the native thread, `signJws` with `releaseTo` also prepares a release to that
+ * point in the same job (`PreparedRelease`), which `seal` then finishes here with one AES-256-GCM:
+ * one job and one pair of thread wake-ups per handshake instead of two. A native thread that cannot take a job hands that job to this thread and later
  * ones to the worker. A worker that fails (does not start, crashes) is not restarted: its pending
  * jobs and all later ones run in place, which is the same computation. RSA recipients are always
  * encrypted in place (an RSA public-key operation is cheap). The signing key reaches the other thread
@@ -29,6 +31,7 @@ import {
   MalformedInput,
   Unavailable,
   Unsupported,
+  bytesEqual,
   ecPointOf,
   encryptJwe,
   pointNotOnCurve,
@@ -36,6 +39,7 @@ import {
   p256NativeThread,
   type FlattenedJwe,
   type P256NativeThread,
+  type P256PreparedRelease,
   type P256SigningKey,
   type PublicJwk,
 } from '../core/index.js';
@@ -48,15 +52,19 @@ export interface Es256Key {
 }
 
 export interface CryptoThread {
-  /** Encrypt `plaintext` to `recipient` (a flattened JWE, as `encryptJwe`). */
-  seal(plaintext: Uint8Array, recipient: PublicJwk): Promise<FlattenedJwe>;
+  /**
+   * Encrypt `plaintext` to `recipient` (a flattened JWE, as `encryptJwe`). With `prepared` (from
+   * `signJws`) whose point is `recipient`'s, the JWE is made from it on this thread with one
+   * AES-256-GCM; a prepared release for another point, or one already used, is ignored.
+   */
+  seal(plaintext: Uint8Array, recipient: PublicJwk, prepared?: PreparedRelease): Promise<FlattenedJwe>;
   /** ES256 signature (IEEE P1363, 64 bytes) of `input`. */
   signEs256(input: Uint8Array, key: Es256Key): Promise<Uint8Array>;
   /**
    * The compact JWS of `input` (the ASCII `header.payload`): `input`, a dot and its ES256 signature in
    * base64url; from the native thread also `digest`, the base64url of the token's SHA-256.
    */
-  signJws(input: Uint8Array, key: Es256Key): Promise<SignedJws>;
+  signJws(input: Uint8Array, key: Es256Key, releaseTo?: Uint8Array): Promise<SignedJws>;
   /** Jobs done on the worker thread so far. */
   readonly offloaded: number;
   /**
@@ -90,10 +98,27 @@ function here<T>(job: () => T): Promise<T> {
   }
 }
 
-/** A compact JWS and, when the thread that signed it computed it, the base64url of its SHA-256. */
+/**
+ * A compact JWS and, when the thread that signed it computed it, the base64url of its SHA-256. When
+ * asked with `releaseTo` and signed on the native thread, also a release to that point prepared in
+ * the same job (see `PreparedRelease`).
+ */
 export interface SignedJws {
   token: string;
   digest?: string;
+  release?: PreparedRelease;
+}
+
+/**
+ * The recipient-only part of a P-256 release JWE (ephemeral key, ECDH, KEK, wrapped random CEK),
+ * computed on the native thread together with the token's signature, so that the resource request
+ * that follows an attestation seals with one AES-256-GCM on the event loop instead of a second job
+ * and its two thread wake-ups. `point` is the recipient it was made for; the CEK stays in native
+ * memory and is cleared by its single use.
+ */
+export interface PreparedRelease {
+  readonly point: Uint8Array;
+  readonly handle: P256PreparedRelease;
 }
 
 /** `input.signature` as one flat string (not nested concatenations that keep copies alive). */
@@ -284,7 +309,14 @@ export function createCryptoThread(options: CryptoThreadOptions = {}): CryptoThr
   };
 
   return {
-    seal(plaintext, recipient) {
+    seal(plaintext, recipient, prepared) {
+      if (prepared && native && recipient.kty === 'EC' && recipient.crv === 'P-256') {
+        try {
+          if (bytesEqual(ecPointOf(recipient), prepared.point)) return Promise.resolve(native.sealPrepared(prepared.handle, plaintext));
+        } catch {
+          // Used already, or a key that does not decode: the ordinary path below (with its own errors).
+        }
+      }
       const inPlace = () => encryptJwe(plaintext, recipient);
       // An idle loop, RSA recipients and unsupported keys (same errors as in place): on this thread.
       if (!busy || recipient.kty !== 'EC') return here(inPlace);
@@ -323,10 +355,15 @@ export function createCryptoThread(options: CryptoThreadOptions = {}): CryptoThr
       }
       return offload(job, inPlace);
     },
-    signJws(input, key) {
+    signJws(input, key, releaseTo) {
       if (native && busy) {
         return onNative(
-          (n) => n.signJwsAsync(nativeKey(n, key), input),
+          (n): Promise<SignedJws> =>
+            releaseTo === undefined
+              ? n.signJwsAsync(nativeKey(n, key), input).then(({ token, digest }) => ({ token, digest }))
+              : n.signJwsAsync(nativeKey(n, key), input, releaseTo).then(({ token, digest, release }) =>
+                  release === undefined ? { token, digest } : { token, digest, release: { point: releaseTo, handle: release } },
+                ),
           (): SignedJws => ({ token: compactJws(input, signHere(input, key)) }),
         );
       }

@@ -169,6 +169,7 @@ export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
     tokens,
     resources: new ResourceRepository(store),
     crypto,
+    ...(remote ? {} : { issued }),
     resourcePolicy,
     asPolicies: remote?.policies ?? asPolicies,
     rvps: remote?.rvps ?? rvps,

@@ -17,7 +17,7 @@ import {
 } from '../../protocol/index.js';
 import { createVerifier, type Verifier, type VerifierEnv } from '../../verifier/index.js';
 import { withCheck } from '../check-tag.js';
-import type { EarSigner } from './ear-token.js';
+import type { EarSigner, SignOptions } from './ear-token.js';
 import { parseInitDataBody } from './init-data.js';
 import type { PolicyStore } from './policy.js';
 import type { ReferenceValues } from '../rvps/reference-values.js';
@@ -92,7 +92,8 @@ export class AttestationService {
   }
 
   /** Verify and appraise every item, then sign one EAR token. */
-  async evaluate(items: readonly EvidenceItem[], policyIds: readonly string[], now: Date): Promise<AttestationOutcome> {
+  /** `options.releaseTo`: the TEE key's P-256 point, for a release prepared with the token (`EarSigner.sign`). */
+  async evaluate(items: readonly EvidenceItem[], policyIds: readonly string[], now: Date, options?: SignOptions): Promise<AttestationOutcome> {
     const policyId = policyIds[0] ?? 'default';
     const rv = await this.options.rvps.snapshot(now.getTime());
     const checks: CheckRecord[] = [];
@@ -140,7 +141,7 @@ export class AttestationService {
       'ear.verifier-id': { developer: this.options.developer ?? 'https://confidentialcontainers.org', build: this.options.build ?? 'coco-ts 0.1.0' },
       submods,
     };
-    return { token: await this.options.signer.sign(claims), claims, checks, notes: [...notes], explanations };
+    return { token: await this.options.signer.sign(claims, options), claims, checks, notes: [...notes], explanations };
   }
 }
 

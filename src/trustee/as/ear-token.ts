@@ -10,6 +10,10 @@ import { ConfigError, publicJwkOf, toBase64, toBase64Url, utf8, type EcPublicJwk
 import { compactJws, es256Key, type CryptoThread } from '../crypto-thread.js';
 import type { IssuedTokens } from './issued-tokens.js';
 
+export interface SignOptions {
+  releaseTo?: Uint8Array;
+}
+
 export interface EarSignerJwk {
   kty: 'EC';
   crv: 'P-256';
@@ -22,8 +26,12 @@ export interface EarSignerJwk {
 export interface EarSigner {
   readonly jwk: EarSignerJwk;
   readonly publicKey: KeyObject;
-  /** Sign a JWT payload; resolves the compact JWS. */
-  sign(claims: Record<string, unknown>): Promise<string>;
+  /**
+   * Sign a JWT payload; resolves the compact JWS. With `releaseTo` (the uncompressed P-256 point of
+   * the TEE key) and the native crypto thread signing, a release to that point is prepared in the
+   * same job and kept with the token in the `IssuedTokens` set (see `IssuedTokens.takeRelease`).
+   */
+  sign(claims: Record<string, unknown>, options?: SignOptions): Promise<string>;
 }
 
 
@@ -64,7 +72,7 @@ export function createEarSigner(
   return {
     jwk,
     publicKey,
-    async sign(claims) {
+    async sign(claims, signOptions) {
       // The signing input as bytes (header, dot, payload), written once; the token is then one flat
       // string made from those bytes and the signature, rather than nested concatenations that keep
       // copies of the ~2 KB text alive for as long as a session holds the token.
@@ -77,10 +85,12 @@ export function createEarSigner(
       // more than that. The crypto thread, when given, takes it only while the event loop is busy; its
       // native form returns the token as an external string, whose ~1.7 KB stay out of V8's heap for
       // as long as the session keeps it.
-      const { token, digest } = key
-        ? await options.thread!.signJws(bytes, key)
-        : { token: compactJws(bytes, new Uint8Array(sign('sha256', bytes, { key: privateKey, dsaEncoding: 'ieee-p1363' }))), digest: undefined };
-      if (options.issued && typeof claims.exp === 'number') options.issued.add(token, claims.exp, claims, digest);
+      // A prepared release is only worth its ECDH when the token is remembered for the resource request.
+      const releaseTo = options.issued ? signOptions?.releaseTo : undefined;
+      const { token, digest, release } = key
+        ? await options.thread!.signJws(bytes, key, releaseTo)
+        : { token: compactJws(bytes, new Uint8Array(sign('sha256', bytes, { key: privateKey, dsaEncoding: 'ieee-p1363' }))), digest: undefined, release: undefined };
+      if (options.issued && typeof claims.exp === 'number') options.issued.add(token, claims.exp, claims, digest, release);
       return token;
     },
   };

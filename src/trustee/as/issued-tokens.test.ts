@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { createCryptoThread } from '../crypto-thread.js';
+import { createCryptoThread, type PreparedRelease } from '../crypto-thread.js';
 import { createEarSigner } from './ear-token.js';
 import { IssuedTokens } from './issued-tokens.js';
 import { TokenVerifier } from './token-verifier.js';
@@ -18,6 +18,20 @@ describe('IssuedTokens', () => {
     assert.equal(issued.has('a.b.d', nowS), false);
     assert.equal(issued.has('a.b.c', exp + 1), false);
     assert.equal(issued.size, 0, 'an expired entry is dropped when it is looked up');
+  });
+
+  test('hands a prepared release out once, and only for exactly the token it was signed with, before it expires', () => {
+    const issued = new IssuedTokens();
+    const release = { point: new Uint8Array(65), handle: {} } as unknown as PreparedRelease;
+    issued.add('h.p.sig1', exp, { exp }, undefined, release);
+    issued.add('h.p.sig2', exp, { exp });
+    assert.equal(issued.takeRelease('h.q.sig1', nowS), undefined, 'same signature segment, other token');
+    assert.equal(issued.takeRelease('h.p.sig1', exp + 1), undefined, 'expired');
+    assert.equal(issued.takeRelease('h.p.sig2', nowS), undefined, 'signed without one');
+    assert.equal(issued.takeRelease('h.p.sig3', nowS), undefined, 'unknown');
+    assert.equal(issued.takeRelease('h.p.sig1', nowS), release);
+    assert.equal(issued.takeRelease('h.p.sig1', nowS), undefined, 'once');
+    assert.deepEqual(issued.claimsOf('h.p.sig1', nowS), { exp }, 'the claims stay');
   });
 
   test('keeps at most its bound, forgetting the oldest first', () => {

@@ -9,6 +9,7 @@
  * @module
  */
 import { sha256, toBase64Url } from '../../core/index.js';
+import type { PreparedRelease } from '../crypto-thread.js';
 
 /**
  * Entries kept at most, the oldest going first: 8 Ki entries of about a hundred bytes each, covering
@@ -39,7 +40,7 @@ export class IssuedTokens {
   /** SHA-256 of the whole token → its expiry (epoch seconds), in signing order. */
   private readonly byDigest = new Map<string, number>();
   /** Signature segment → the whole token and its claims, for the newest tokens, in signing order. */
-  private readonly recent = new Map<string, { token: string; claims: Readonly<Record<string, unknown>>; exp: number }>();
+  private readonly recent = new Map<string, { token: string; claims: Readonly<Record<string, unknown>>; exp: number; release?: PreparedRelease }>();
   private readonly maxEntries: number;
   private readonly maxRecent: number;
 
@@ -52,14 +53,15 @@ export class IssuedTokens {
    * Remember a token we signed; `expiresAt` is its `exp` (epoch seconds). With `claims` — the object
    * whose JSON is the token's payload, which must not change afterwards — `claimsOf` can return them.
    * `digest` is `digestOf(token)` when the signer already computed it (the native crypto thread does,
-   * off the event loop).
+   * off the event loop). `release` is a release prepared with the signature for the resource request
+   * that usually follows (kept with the claims, and only as long as they are).
    */
-  add(token: string, expiresAt: number, claims?: Readonly<Record<string, unknown>>, digest = digestOf(token)): void {
+  add(token: string, expiresAt: number, claims?: Readonly<Record<string, unknown>>, digest = digestOf(token), release?: PreparedRelease): void {
     const map = this.byDigest;
     map.set(digest, expiresAt);
     if (map.size > this.maxEntries) map.delete(map.keys().next().value!);
     if (claims && this.maxRecent > 0) {
-      this.recent.set(signatureOf(token), { token, claims, exp: expiresAt });
+      this.recent.set(signatureOf(token), release ? { token, claims, exp: expiresAt, release } : { token, claims, exp: expiresAt });
       if (this.recent.size > this.maxRecent) this.recent.delete(this.recent.keys().next().value!);
     }
   }
@@ -72,6 +74,18 @@ export class IssuedTokens {
     const e = this.recent.get(signatureOf(token));
     if (e === undefined || e.token !== token || e.exp < nowSeconds) return undefined;
     return e.claims;
+  }
+
+  /**
+   * The release prepared when `token` was signed, handed out once (a second call gives undefined);
+   * undefined too when `token` is not exactly one of the newest tokens or has expired at `nowSeconds`.
+   */
+  takeRelease(token: string, nowSeconds: number): PreparedRelease | undefined {
+    const e = this.recent.get(signatureOf(token));
+    if (e === undefined || e.release === undefined || e.token !== token || e.exp < nowSeconds) return undefined;
+    const release = e.release;
+    e.release = undefined;
+    return release;
   }
 
   /** True when `token` is exactly a token we signed that has not expired at `nowSeconds`. */

@@ -4,6 +4,7 @@
  */
 import type { AttestationService } from '../as/attestation-service.js';
 import type { CryptoThread } from '../crypto-thread.js';
+import type { IssuedTokens } from '../as/issued-tokens.js';
 import type { PolicyStore } from '../as/policy.js';
 import type { TokenVerifier } from '../as/token-verifier.js';
 import type { ResourceRepository } from '../resource/repository.js';
@@ -36,6 +37,8 @@ export interface KbsContext {
   resources: ResourceRepository;
   /** Encrypts released resources to the TEE key (and signs tokens, through the AS's signer). */
   crypto: CryptoThread;
+  /** The tokens this process signed, with the releases prepared alongside them (none with a remote AS). */
+  issued?: IssuedTokens;
   resourcePolicy: PolicyStore;
   asPolicies: Pick<PolicyStore, 'set' | 'text' | 'list'>;
   /** The built-in RVPS, or a remote one (`grpc/remote-rvps.ts`), whose records carry only their value. */

@@ -99,7 +99,7 @@ export async function handleResourceGet(ctx: KbsContext, req: ResourceRequest, n
   const key = teePubKeyOf(claims, ctx.settings.extraTeeKeyPaths);
   let jwe: FlattenedJwe;
   try {
-    jwe = await ctx.crypto.seal(value, key);
+    jwe = await ctx.crypto.seal(value, key, ctx.issued?.takeRelease(token, Math.floor(now.getTime() / 1000)));
   } catch (err) {
     throw withCheck(err as Error, 'kbs.jwe.alg');
   }
