@@ -59,16 +59,18 @@ typedef struct {
 } P256Sealed;
 
 /*
- * A release prepared before its plaintext is known: everything of ECDH-ES+A256KW that depends only
- * on the recipient (ephemeral key, agreement, KEK, a random CEK and its wrapping, the protected
- * header). Sealing with it is then one AES-256-GCM. Single use: `used` is set by the seal, which also
- * clears the CEK.
+ * A release prepared before its plaintext is known: everything of ECDH-ES+A256KW / A256GCM that does
+ * not depend on the plaintext (ephemeral key, agreement, KEK, a random CEK and its wrapping, the
+ * protected header, a random IV, and an AES-256-GCM context keyed with the CEK that has absorbed the
+ * header as AAD). Sealing with it is then the GCM of the plaintext and the tag. Single use: the seal
+ * sets `used` and frees the context (clearing its key schedule); the CEK itself is never kept.
  */
 typedef struct {
   char protected_b64[PROTECTED_B64];
   size_t protected_len;
   unsigned char wrapped[WRAPPED_BYTES];
-  unsigned char cek[CEK_BYTES];
+  unsigned char iv[IV_BYTES];
+  EVP_CIPHER_CTX *gcm;
   unsigned char point[POINT_BYTES];
   int used;
 } P256Prepared;
@@ -91,8 +93,8 @@ int p256_seal(const Instance *inst, const unsigned char *point, size_t point_len
 void p256_sealed_free(P256Sealed *s);
 /* The recipient-only part of a release to `point` (checked here): P256_OK, P256_BAD_POINT or P256_FAILED. */
 int p256_prepare(const Instance *inst, const unsigned char *point, size_t point_len, P256Prepared *out);
-/* The release of `pt` with a prepared key (marks it used and clears its CEK); as p256_seal otherwise. */
-int p256_seal_prepared(const Instance *inst, P256Prepared *prepared, const unsigned char *pt, size_t pt_len, P256Sealed *out);
+/* The release of `pt` with a prepared key (marks it used and frees its cipher context); as p256_seal otherwise. */
+int p256_seal_prepared(P256Prepared *prepared, const unsigned char *pt, size_t pt_len, P256Sealed *out);
 /* Clear and free a prepared release (the finalizer of its JavaScript handle). */
 void p256_prepared_free(P256Prepared *p);
 /* Type tag of prepared-release handles (externals made by the crypto thread's signJwsAsync). */

@@ -248,22 +248,31 @@ static int key_wrap(const Instance *inst, const unsigned char kek[32], const uns
   return ok;
 }
 
-/* AES-256-GCM of `pt` under `cek`/`iv` with `aad`: ciphertext into `ct` (same length), tag into `tag`. */
-static int gcm_seal(const Instance *inst, const unsigned char *cek, const unsigned char *iv, const unsigned char *aad, int aad_len, const unsigned char *pt,
-                    int pt_len, unsigned char *ct, unsigned char tag[TAG_BYTES]) {
+/* An AES-256-GCM context keyed with `cek`/`iv` that has absorbed `aad`; NULL on failure. */
+static EVP_CIPHER_CTX *gcm_begin(const Instance *inst, const unsigned char *cek, const unsigned char *iv, const unsigned char *aad, int aad_len) {
   EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-  int n = 0, m = 0, a = 0;
-  int ok = ctx != NULL && EVP_EncryptInit_ex2(ctx, inst->aes_gcm, cek, iv, NULL) == 1 && EVP_EncryptUpdate(ctx, NULL, &a, aad, aad_len) == 1 &&
-           (pt_len == 0 || EVP_EncryptUpdate(ctx, ct, &n, pt, pt_len) == 1) && EVP_EncryptFinal_ex(ctx, ct + n, &m) == 1 && n + m == pt_len &&
-           EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, TAG_BYTES, tag) == 1;
+  int a = 0;
+  if (ctx != NULL && EVP_EncryptInit_ex2(ctx, inst->aes_gcm, cek, iv, NULL) == 1 && EVP_EncryptUpdate(ctx, NULL, &a, aad, aad_len) == 1) return ctx;
   EVP_CIPHER_CTX_free(ctx);
-  return ok;
+  return NULL;
 }
 
+/* The rest of the GCM of `gcm_begin`: ciphertext of `pt` into `ct` (same length), tag into `tag`. */
+static int gcm_finish(EVP_CIPHER_CTX *ctx, const unsigned char *pt, int pt_len, unsigned char *ct, unsigned char tag[TAG_BYTES]) {
+  int n = 0, m = 0;
+  return (pt_len == 0 || EVP_EncryptUpdate(ctx, ct, &n, pt, pt_len) == 1) && EVP_EncryptFinal_ex(ctx, ct + n, &m) == 1 && n + m == pt_len &&
+         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, TAG_BYTES, tag) == 1;
+}
+
+/* Free a prepared release's cipher context (which clears its key schedule) and clear the rest. */
+static void prepared_clear(P256Prepared *p) {
+  EVP_CIPHER_CTX_free(p->gcm);
+  OPENSSL_cleanse(p, sizeof *p);
+}
 
 int p256_prepare(const Instance *inst, const unsigned char *point, size_t point_len, P256Prepared *out) {
   memset(out, 0, sizeof *out);
-  unsigned char z[FIELD_BYTES], kek[32];
+  unsigned char z[FIELD_BYTES], kek[32], cek[CEK_BYTES];
   unsigned char epk[POINT_BYTES];
   char header[HEADER_BYTES];
   int status = agree(inst, point, point_len, z, epk);
@@ -277,37 +286,42 @@ int p256_prepare(const Instance *inst, const unsigned char *point, size_t point_
   memcpy(header + h, HEADER_TAIL, sizeof HEADER_TAIL - 1), h += sizeof HEADER_TAIL - 1;
   out->protected_len = p256_b64url((const unsigned char *)header, h, out->protected_b64);
   memcpy(out->point, point, POINT_BYTES);
-  if (concat_kdf(inst, z, kek) && RAND_bytes(out->cek, CEK_BYTES) == 1 && key_wrap(inst, kek, out->cek, out->wrapped)) status = P256_OK;
+  /* The CEK is used once, so its IV can be chosen now; the AAD (the protected header) is known too. */
+  if (concat_kdf(inst, z, kek) && RAND_bytes(cek, CEK_BYTES) == 1 && key_wrap(inst, kek, cek, out->wrapped) && RAND_bytes(out->iv, IV_BYTES) == 1 &&
+      (out->gcm = gcm_begin(inst, cek, out->iv, (const unsigned char *)out->protected_b64, (int)out->protected_len)) != NULL)
+    status = P256_OK;
 done:
   OPENSSL_cleanse(z, sizeof z);
   OPENSSL_cleanse(kek, sizeof kek);
-  if (status != P256_OK) OPENSSL_cleanse(out, sizeof *out);
+  OPENSSL_cleanse(cek, sizeof cek);
+  if (status != P256_OK) prepared_clear(out);
   return status;
 }
 
-int p256_seal_prepared(const Instance *inst, P256Prepared *prepared, const unsigned char *pt, size_t pt_len, P256Sealed *out) {
+int p256_seal_prepared(P256Prepared *prepared, const unsigned char *pt, size_t pt_len, P256Sealed *out) {
   memset(out, 0, sizeof *out);
-  if (prepared->used || pt_len > (size_t)INT_MAX - 32) return P256_FAILED;
+  if (prepared->used || prepared->gcm == NULL || pt_len > (size_t)INT_MAX - 32) return P256_FAILED;
   prepared->used = 1;
   int status = P256_FAILED;
   memcpy(out->protected_b64, prepared->protected_b64, prepared->protected_len);
   out->protected_len = prepared->protected_len;
   memcpy(out->wrapped, prepared->wrapped, WRAPPED_BYTES);
+  memcpy(out->iv, prepared->iv, IV_BYTES);
   out->ct = malloc(pt_len + 1);
   if (out->ct != NULL) {
     out->ct_len = pt_len;
-    if (RAND_bytes(out->iv, IV_BYTES) == 1 &&
-        gcm_seal(inst, prepared->cek, out->iv, (const unsigned char *)out->protected_b64, (int)out->protected_len, pt, (int)pt_len, out->ct, out->tag))
-      status = P256_OK;
+    if (gcm_finish(prepared->gcm, pt, (int)pt_len, out->ct, out->tag)) status = P256_OK;
   }
-  OPENSSL_cleanse(prepared->cek, CEK_BYTES);
+  /* Used up either way: the key schedule goes now. */
+  EVP_CIPHER_CTX_free(prepared->gcm);
+  prepared->gcm = NULL;
   if (status != P256_OK) p256_sealed_free(out);
   return status;
 }
 
 void p256_prepared_free(P256Prepared *p) {
   if (p == NULL) return;
-  OPENSSL_cleanse(p, sizeof *p);
+  prepared_clear(p);
   free(p);
 }
 
@@ -318,8 +332,10 @@ int p256_seal(const Instance *inst, const unsigned char *point, size_t point_len
   if (pt_len > (size_t)INT_MAX - 32) return P256_FAILED;
   P256Prepared prepared;
   int status = p256_prepare(inst, point, point_len, &prepared);
-  if (status == P256_OK) status = p256_seal_prepared(inst, &prepared, pt, pt_len, out);
-  OPENSSL_cleanse(&prepared, sizeof prepared);
+  if (status == P256_OK) {
+    status = p256_seal_prepared(&prepared, pt, pt_len, out);
+    prepared_clear(&prepared);
+  }
   return status;
 }
 
@@ -385,7 +401,7 @@ static napi_value seal_prepared(napi_env env, napi_callback_info info) {
   if (prepared->used) return p256_fail(env, "ERR_INVALID_STATE", "this prepared release was already used", 0);
   P256Sealed sealed;
   napi_value result = NULL;
-  if (p256_seal_prepared(inst, prepared, pt, pt_len, &sealed) != P256_OK) p256_fail(env, "ERR_NATIVE", "JWE encryption failed", 0);
+  if (p256_seal_prepared(prepared, pt, pt_len, &sealed) != P256_OK) p256_fail(env, "ERR_NATIVE", "JWE encryption failed", 0);
   else {
     if ((result = p256_sealed_value(env, &sealed)) == NULL) p256_fail(env, "ERR_NATIVE", "could not build the result", 0);
     OPENSSL_cleanse(sealed.ct, sealed.ct_len);
