@@ -24,7 +24,8 @@
  * sealPrepared(release, plaintext) -> the same JWE object
  *   the JWE from a release prepared by the crypto thread's signJwsAsync(key, input, point) (ephemeral key,
  *   agreement, KEK and wrapped CEK done there): one AES-256-GCM under a fresh IV. Each release seals once;
- *   its CEK is cleared then (and by its finalizer if it is never used).
+ *   its key schedule is cleared then (and by its finalizer if it is never used).
+ * discardPrepared(release) -> undefined: give an unused prepared release up now (frees its cipher context).
  * Throws a TypeError for a wrong argument, a RangeError for a point off the curve or a scalar out of
  * range, an Error when OpenSSL fails.
  *
@@ -411,6 +412,26 @@ static napi_value seal_prepared(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/*
+ * discardPrepared(release): an unused prepared release given up (its token left the memo of recent
+ * tokens): free its cipher context now rather than when the collector gets to the handle, which may be
+ * a major collection tens of seconds later. Anything but a prepared release is a TypeError; a used one
+ * is left as it is.
+ */
+static napi_value discard_prepared(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (p256_instance_of(env, info, 1, argv) == NULL) return NULL;
+  bool tagged = false;
+  void *data = NULL;
+  if (napi_check_object_type_tag(env, argv[0], &P256_PREPARED_TAG, &tagged) != napi_ok || !tagged || napi_get_value_external(env, argv[0], &data) != napi_ok)
+    return p256_fail(env, "ERR_INVALID_ARG_TYPE", "release must be a prepared release from signJwsAsync", 1);
+  P256Prepared *prepared = data;
+  prepared->used = 1;
+  EVP_CIPHER_CTX_free(prepared->gcm);
+  prepared->gcm = NULL;
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   Instance *inst = calloc(1, sizeof *inst);
   if (inst == NULL) return NULL;
@@ -425,7 +446,7 @@ NAPI_MODULE_INIT() {
     napi_throw_error(env, "ERR_NATIVE", "could not create the P-256 group or fetch SHA-256 / AES-256-WRAP / AES-256-GCM");
     return NULL;
   }
-  napi_value fn, fn2, fn3, fn4;
+  napi_value fn, fn2, fn3, fn4, fn5;
   if (napi_create_function(env, "ecdhEphemeral", NAPI_AUTO_LENGTH, ecdh_ephemeral, NULL, &fn) != napi_ok ||
       napi_set_named_property(env, exports, "ecdhEphemeral", fn) != napi_ok ||
       napi_create_function(env, "ecdh", NAPI_AUTO_LENGTH, ecdh_static, NULL, &fn2) != napi_ok ||
@@ -433,7 +454,9 @@ NAPI_MODULE_INIT() {
       napi_create_function(env, "sealJwe", NAPI_AUTO_LENGTH, seal_jwe, NULL, &fn3) != napi_ok ||
       napi_set_named_property(env, exports, "sealJwe", fn3) != napi_ok ||
       napi_create_function(env, "sealPrepared", NAPI_AUTO_LENGTH, seal_prepared, NULL, &fn4) != napi_ok ||
-      napi_set_named_property(env, exports, "sealPrepared", fn4) != napi_ok || !p256_thread_init(env, exports, inst)) {
+      napi_set_named_property(env, exports, "sealPrepared", fn4) != napi_ok ||
+      napi_create_function(env, "discardPrepared", NAPI_AUTO_LENGTH, discard_prepared, NULL, &fn5) != napi_ok ||
+      napi_set_named_property(env, exports, "discardPrepared", fn5) != napi_ok || !p256_thread_init(env, exports, inst)) {
     return NULL;
   }
   return exports;

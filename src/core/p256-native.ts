@@ -75,6 +75,11 @@ export interface P256NativeThread {
    * a second one throws. TypeError for anything that is not such a release.
    */
   sealPrepared(release: P256PreparedRelease, plaintext: Uint8Array): ReturnType<P256Native['sealJwe']>;
+  /**
+   * Give an unused prepared release up now: its cipher context is freed at once rather than when the
+   * collector reaches the handle. A later `sealPrepared` with it throws. TypeError for anything else.
+   */
+  discardPrepared(release: P256PreparedRelease): void;
 }
 
 /** An opaque native prepared release from `signJwsAsync` (its CEK never enters JavaScript). */
@@ -89,7 +94,7 @@ let addon: P256Native | undefined = loadP256Native();
 export function p256NativeThread(): P256NativeThread | undefined {
   const mod = addon as Partial<Record<keyof P256NativeThread, unknown>> | undefined;
   const complete = mod !== undefined && typeof mod.sealJweAsync === 'function' && typeof mod.signingKey === 'function' && typeof mod.signEs256Async === 'function' &&
-    typeof mod.signJwsAsync === 'function' && typeof mod.sealPrepared === 'function';
+    typeof mod.signJwsAsync === 'function' && typeof mod.sealPrepared === 'function' && typeof mod.discardPrepared === 'function';
   return complete ? (mod as unknown as P256NativeThread) : undefined;
 }
 

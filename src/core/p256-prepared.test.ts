@@ -85,6 +85,18 @@ describe('p256NativeThread: a release prepared with a token signature', { skip: 
     for (const wrong of ['04ab', 65, {}, null]) assert.throws(() => native.signJwsAsync(key, INPUT, wrong as never), TypeError);
   });
 
+  test('a discarded release no longer seals; discarding twice or after use is harmless', async () => {
+    const tee = teeKey();
+    const { release } = await native.signJwsAsync(key, INPUT, tee.point);
+    native.discardPrepared(release!);
+    native.discardPrepared(release!);
+    assert.throws(() => native.sealPrepared(release!, utf8('x')), (e: Error & { code?: string }) => e.code === 'ERR_INVALID_STATE');
+    const used = (await native.signJwsAsync(key, INPUT, tee.point)).release!;
+    assert.ok(native.sealPrepared(used, utf8('y')).ciphertext);
+    native.discardPrepared(used);
+    for (const notARelease of [{}, null, tee.point, key]) assert.throws(() => native.discardPrepared(notARelease as unknown as P256PreparedRelease), TypeError);
+  });
+
   test('sealPrepared takes only prepared releases and byte plaintexts', async () => {
     for (const notARelease of [{}, null, 'release', teeKey().point, key]) {
       assert.throws(() => native.sealPrepared(notARelease as unknown as P256PreparedRelease, utf8('x')), TypeError);

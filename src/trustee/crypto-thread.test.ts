@@ -214,7 +214,7 @@ describe('createCryptoThread: the native crypto thread', { skip: p256NativeThrea
   /** The addon's thread, counting the jobs it is given; `broken` makes every call throw as a thread that cannot start does. */
   const spy = (broken = false) => {
     const real = p256NativeThread()!;
-    const calls = { seal: 0, sign: 0, jws: 0, keys: 0, prepared: 0 };
+    const calls = { seal: 0, sign: 0, jws: 0, keys: 0, prepared: 0, discarded: 0 };
     const fail = () => {
       throw new Error('the crypto thread could not start');
     };
@@ -224,6 +224,7 @@ describe('createCryptoThread: the native crypto thread', { skip: p256NativeThrea
       signEs256Async: (k, input) => (calls.sign++, broken ? fail() : real.signEs256Async(k, input)),
       signJwsAsync: (k, input, releaseTo) => (calls.jws++, broken ? fail() : real.signJwsAsync(k, input, releaseTo)),
       sealPrepared: (release, pt) => (calls.prepared++, real.sealPrepared(release, pt)),
+      discardPrepared: (release) => (calls.discarded++, real.discardPrepared(release)),
     };
     return { native, calls };
   };
@@ -241,7 +242,7 @@ describe('createCryptoThread: the native crypto thread', { skip: p256NativeThrea
       assert.equal(digest, digestOf(jws));
       assert.ok(jws.startsWith('aGVhZGVy.cGF5bG9hZA.'));
       assert.ok(verify('sha256', utf8('aGVhZGVy.cGF5bG9hZA'), { key: publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(jws.split('.')[2]!, 'base64url')));
-      assert.deepEqual(calls, { seal: 1, sign: 3, jws: 1, keys: 1, prepared: 0 });
+      assert.deepEqual(calls, { seal: 1, sign: 3, jws: 1, keys: 1, prepared: 0, discarded: 0 });
       assert.equal(thread.offloaded, 7, 'P-256, P-384 and P-521 releases, three signatures and a JWS; RSA in place');
     });
   });
@@ -263,7 +264,7 @@ describe('createCryptoThread: the native crypto thread', { skip: p256NativeThrea
       assert.equal(fromUtf8(decryptJwe(await thread.seal(utf8('one'), tee.jwk), tee.privateKey)), 'one');
       assert.equal(fromUtf8(decryptJwe(await thread.seal(utf8('two'), tee.jwk), tee.privateKey)), 'two');
       assert.ok(verify('sha256', utf8('s'), { key: publicKey, dsaEncoding: 'ieee-p1363' }, await thread.signEs256(utf8('s'), key)));
-      assert.deepEqual(calls, { seal: 1, sign: 0, jws: 0, keys: 0, prepared: 0 });
+      assert.deepEqual(calls, { seal: 1, sign: 0, jws: 0, keys: 0, prepared: 0, discarded: 0 });
       assert.equal(thread.offloaded, 2, 'the second release and the signature');
     });
   });
@@ -277,17 +278,20 @@ describe('createCryptoThread: the native crypto thread', { skip: p256NativeThrea
       const { token, release } = await thread.signJws(utf8('aGVhZGVy.cGF5bG9hZA'), key, point);
       assert.ok(token.startsWith('aGVhZGVy.cGF5bG9hZA.') && release);
       assert.deepEqual(release.point, point);
-      // Another recipient: the prepared release is not touched.
-      assert.equal(fromUtf8(decryptJwe(await thread.seal(utf8('other'), other.jwk, release), other.privateKey)), 'other');
-      assert.deepEqual([calls.prepared, calls.seal], [0, 1]);
       // Its recipient: one AES-GCM here, no job; jose opens it.
       const jwe = await thread.seal(utf8('prepared'), tee.jwk, release);
       assert.equal(fromUtf8((await flattenedDecrypt(jwe, tee.privateKey)).plaintext), 'prepared');
-      assert.deepEqual([calls.prepared, calls.seal], [1, 1]);
+      assert.deepEqual([calls.prepared, calls.seal], [1, 0]);
       // Used up: the ordinary release, still to the right key.
       assert.equal(fromUtf8(decryptJwe(await thread.seal(utf8('again'), tee.jwk, release), tee.privateKey)), 'again');
-      assert.deepEqual([calls.prepared, calls.seal, calls.jws], [2, 2, 1]);
-      assert.equal(thread.offloaded, 3, 'the JWS with its release and the two ordinary releases');
+      assert.deepEqual([calls.prepared, calls.seal], [2, 1]);
+      // Another recipient: the ordinary release to that key, and the prepared one is given up.
+      const second = (await thread.signJws(utf8('aGVhZGVy.cGF5bG9hZA'), key, point)).release!;
+      assert.equal(fromUtf8(decryptJwe(await thread.seal(utf8('other'), other.jwk, second), other.privateKey)), 'other');
+      assert.deepEqual([calls.prepared, calls.seal, calls.discarded, calls.jws], [2, 2, 1, 2]);
+      assert.equal(fromUtf8(decryptJwe(await thread.seal(utf8('late'), tee.jwk, second), tee.privateKey)), 'late', 'a discarded release is not used');
+      assert.deepEqual([calls.prepared, calls.seal], [3, 3]);
+      assert.equal(thread.offloaded, 5, 'two JWSs with their releases and three ordinary releases');
     });
   });
 

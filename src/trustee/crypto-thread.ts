@@ -65,6 +65,8 @@ export interface CryptoThread {
    * base64url; from the native thread also `digest`, the base64url of the token's SHA-256.
    */
   signJws(input: Uint8Array, key: Es256Key, releaseTo?: Uint8Array): Promise<SignedJws>;
+  /** Give up a prepared release that will not be used (frees its native state now). */
+  discard(prepared: PreparedRelease): void;
   /** Jobs done on the worker thread so far. */
   readonly offloaded: number;
   /**
@@ -135,6 +137,7 @@ export function inlineCryptoThread(): CryptoThread {
     seal: (plaintext, recipient) => here(() => encryptJwe(plaintext, recipient)),
     signEs256: (input, key) => here(() => signHere(input, key)),
     signJws: (input, key) => here(() => ({ token: compactJws(input, signHere(input, key)) })),
+    discard: () => {},
     offloaded: 0,
     prestart: () => {},
     close: () => Promise.resolve(),
@@ -310,9 +313,12 @@ export function createCryptoThread(options: CryptoThreadOptions = {}): CryptoThr
 
   return {
     seal(plaintext, recipient, prepared) {
-      if (prepared && native && recipient.kty === 'EC' && recipient.crv === 'P-256') {
+      if (prepared && native) {
         try {
-          if (bytesEqual(ecPointOf(recipient), prepared.point)) return Promise.resolve(native.sealPrepared(prepared.handle, plaintext));
+          if (recipient.kty === 'EC' && recipient.crv === 'P-256' && bytesEqual(ecPointOf(recipient), prepared.point)) {
+            return Promise.resolve(native.sealPrepared(prepared.handle, plaintext));
+          }
+          native.discardPrepared(prepared.handle); // for another key: it will not be used
         } catch {
           // Used already, or a key that does not decode: the ordinary path below (with its own errors).
         }
@@ -368,6 +374,13 @@ export function createCryptoThread(options: CryptoThreadOptions = {}): CryptoThr
         );
       }
       return this.signEs256(input, key).then((sig) => ({ token: compactJws(input, sig) }));
+    },
+    discard(prepared) {
+      try {
+        native?.discardPrepared(prepared.handle);
+      } catch {
+        // Not ours to free (a handle from another addon instance cannot occur here): the finalizer will.
+      }
     },
     get offloaded() {
       return offloaded;

@@ -125,8 +125,8 @@ export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
   } catch (cause) {
     throw new ConfigError((cause as Error).message, { key: 'coco.protocol_version', cause });
   }
-  const issued = new IssuedTokens();
   const crypto = options.cryptoThread === false ? inlineCryptoThread() : createCryptoThread(options.cryptoThread === true ? {} : options.cryptoThread);
+  const issued = new IssuedTokens(undefined, undefined, (release) => crypto.discard(release));
   const signer = createEarSigner({ keyPem: options.token?.signerKeyPem, certChainPem: options.token?.signerCertChainPem, issued, thread: crypto });
   // With a remote AS the RVPS is that service's (remoteRvps is then not used).
   const r = options.remoteRvps;

@@ -34,6 +34,19 @@ describe('IssuedTokens', () => {
     assert.deepEqual(issued.claimsOf('h.p.sig1', nowS), { exp }, 'the claims stay');
   });
 
+  test('gives up a prepared release that leaves the memo unused, and only such a one', () => {
+    const given: string[] = [];
+    const releaseOf = (name: string) => ({ point: new Uint8Array(65), handle: name }) as unknown as PreparedRelease;
+    const issued = new IssuedTokens(100, 2, (r) => given.push(r.handle as unknown as string));
+    issued.add('h.p.s1', exp, { exp }, undefined, releaseOf('r1'));
+    issued.add('h.p.s2', exp, { exp }, undefined, releaseOf('r2'));
+    assert.ok(issued.takeRelease('h.p.s2', nowS));
+    issued.add('h.p.s3', exp, { exp });
+    assert.deepEqual(given, ['r1'], 'the oldest left unused');
+    issued.add('h.p.s4', exp, { exp });
+    assert.deepEqual(given, ['r1'], 'a release already taken is the taker\'s');
+  });
+
   test('keeps at most its bound, forgetting the oldest first', () => {
     const issued = new IssuedTokens(3);
     for (const t of ['t1', 't2', 't3', 't4']) issued.add(t, exp);

@@ -44,9 +44,13 @@ export class IssuedTokens {
   private readonly maxEntries: number;
   private readonly maxRecent: number;
 
-  constructor(maxEntries = DEFAULT_MAX_ENTRIES, maxRecent = Math.min(maxEntries, DEFAULT_RECENT_ENTRIES)) {
+  /** Told about each prepared release that leaves the memo unused (so its native state goes now). */
+  private readonly discard: ((release: PreparedRelease) => void) | undefined;
+
+  constructor(maxEntries = DEFAULT_MAX_ENTRIES, maxRecent = Math.min(maxEntries, DEFAULT_RECENT_ENTRIES), discard?: (release: PreparedRelease) => void) {
     this.maxEntries = maxEntries;
     this.maxRecent = maxRecent;
+    this.discard = discard;
   }
 
   /**
@@ -62,7 +66,11 @@ export class IssuedTokens {
     if (map.size > this.maxEntries) map.delete(map.keys().next().value!);
     if (claims && this.maxRecent > 0) {
       this.recent.set(signatureOf(token), release ? { token, claims, exp: expiresAt, release } : { token, claims, exp: expiresAt });
-      if (this.recent.size > this.maxRecent) this.recent.delete(this.recent.keys().next().value!);
+      if (this.recent.size > this.maxRecent) {
+        const [oldest, entry] = this.recent.entries().next().value!;
+        this.recent.delete(oldest);
+        if (entry.release !== undefined) this.discard?.(entry.release);
+      }
     }
   }
 
