@@ -17,8 +17,8 @@
  * worker's message round trip), and otherwise a worker_threads Worker, which also takes P-384 and
  * P-521 releases. On the native thread, `signJws` with `releaseTo` also prepares a release to that
  * point in the same job (`PreparedRelease`), which `seal` then finishes here with one AES-256-GCM:
- * one job and one pair of thread wake-ups per handshake instead of two. A native thread that cannot take a job hands that job to this thread and later
- * ones to the worker. A worker that fails (does not start, crashes) is not restarted: its pending
+ * one job and one pair of thread wake-ups per handshake instead of two. A native thread that cannot
+ * take a job hands that job to this thread and later ones to the worker. A worker that fails (does not start, crashes) is not restarted: its pending
  * jobs and all later ones run in place, which is the same computation. RSA recipients are always
  * encrypted in place (an RSA public-key operation is cheap). The signing key reaches the other thread
  * as PKCS#8 bytes, within this process, and is imported there once.
@@ -55,7 +55,7 @@ export interface CryptoThread {
   /**
    * Encrypt `plaintext` to `recipient` (a flattened JWE, as `encryptJwe`). With `prepared` (from
    * `signJws`) whose point is `recipient`'s, the JWE is made from it on this thread with one
-   * AES-256-GCM; a prepared release for another point, or one already used, is ignored.
+   * AES-256-GCM; a prepared release for another key is given up, and one already used is ignored.
    */
   seal(plaintext: Uint8Array, recipient: PublicJwk, prepared?: PreparedRelease): Promise<FlattenedJwe>;
   /** ES256 signature (IEEE P1363, 64 bytes) of `input`. */
@@ -112,11 +112,12 @@ export interface SignedJws {
 }
 
 /**
- * The recipient-only part of a P-256 release JWE (ephemeral key, ECDH, KEK, wrapped random CEK),
- * computed on the native thread together with the token's signature, so that the resource request
- * that follows an attestation seals with one AES-256-GCM on the event loop instead of a second job
- * and its two thread wake-ups. `point` is the recipient it was made for; the CEK stays in native
- * memory and is cleared by its single use.
+ * The plaintext-independent part of a P-256 release JWE (ephemeral key, ECDH, KEK, wrapped random
+ * CEK, IV, and an AES-256-GCM context keyed with the CEK), computed on the native thread together with
+ * the token's signature, so that the resource request that follows an attestation seals with one
+ * AES-256-GCM on the event loop instead of a second job and its two thread wake-ups. `point` is the
+ * recipient it was made for; no key material leaves native memory, and the cipher context is freed
+ * by the single use or when the release is given up (`discard`).
  */
 export interface PreparedRelease {
   readonly point: Uint8Array;
