@@ -23,7 +23,7 @@ import {
 import { ALLOW_RESOURCE_PLUGIN, SAMPLE_AFFIRMING_RVS, b64url, sampleAttestation, sampleGuest, sampleRvMessage, type SampleGuest } from '../test/support/trustee.js';
 import { decryptJwe, fromUtf8, p256Native, type FlattenedJwe } from '../src/core/index.js';
 import { RawHttpConnection } from './raw-http.js';
-import { fmt } from './util.js';
+import { fmt, machineSpeed } from './util.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // KBS_BENCH_LEVELS=64 (comma-separated) narrows the run, e.g. while profiling.
@@ -210,23 +210,6 @@ interface PacedResult {
   cpuPerHandshake: number;
   /** The machine's speed just before the run: CPU µs per ES256 signature (node:crypto) in this process. */
   signMicros: number;
-}
-
-const speedKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
-const speedInput = Buffer.alloc(1500, 1);
-/**
- * CPU µs per P-256 ES256 signature, the median of 5 batches of 100: how fast this VM is right now. It
- * is about 27 µs in ordinary phases and 35–40 µs in slow ones, when every run on the box is slower.
- */
-function machineSpeed(): number {
-  const batches: number[] = [];
-  for (let b = 0; b < 5; b++) {
-    const c0 = process.cpuUsage();
-    for (let k = 0; k < 100; k++) sign('sha256', speedInput, { key: speedKey, dsaEncoding: 'ieee-p1363' });
-    const c = process.cpuUsage(c0);
-    batches.push((c.user + c.system) / 100);
-  }
-  return batches.sort((a, b) => a - b)[2]!;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
