@@ -360,6 +360,35 @@ napi_value p256_sealed_value(napi_env env, const P256Sealed *s) {
   return ok ? out : NULL;
 }
 
+/*
+ * The JavaScript value of a seal's outcome: the JWE object (the sealed bytes then cleared and freed),
+ * or a thrown RangeError (point off the curve) or Error. Leaves OpenSSL's per-thread error queue as
+ * found: Node's own crypto asserts on stale entries.
+ */
+static napi_value sealed_result(napi_env env, int status, P256Sealed *sealed) {
+  napi_value result = NULL;
+  if (status == P256_BAD_POINT) p256_fail(env, "ERR_INVALID_ARG_VALUE", "point must be 65 bytes, uncompressed, on P-256", 2);
+  else if (status != P256_OK) p256_fail(env, "ERR_NATIVE", "JWE encryption failed", 0);
+  else if ((result = p256_sealed_value(env, sealed)) == NULL) p256_fail(env, "ERR_NATIVE", "could not build the result", 0);
+  if (status == P256_OK) {
+    OPENSSL_cleanse(sealed->ct, sealed->ct_len);
+    p256_sealed_free(sealed);
+  }
+  ERR_clear_error();
+  return result;
+}
+
+/* The prepared release a JavaScript argument holds, or NULL after throwing a TypeError. */
+static P256Prepared *prepared_arg(napi_env env, napi_value v) {
+  bool tagged = false;
+  void *data = NULL;
+  if (napi_check_object_type_tag(env, v, &P256_PREPARED_TAG, &tagged) != napi_ok || !tagged || napi_get_value_external(env, v, &data) != napi_ok) {
+    p256_fail(env, "ERR_INVALID_ARG_TYPE", "release must be a prepared release from signJwsAsync", 1);
+    return NULL;
+  }
+  return data;
+}
+
 static napi_value seal_jwe(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   Instance *inst = p256_instance_of(env, info, 2, argv);
@@ -371,18 +400,7 @@ static napi_value seal_jwe(napi_env env, napi_callback_info info) {
   if (pt == NULL) return NULL;
   if (pt_len > (size_t)INT_MAX - 32) return p256_fail(env, "ERR_INVALID_ARG_VALUE", "plaintext is too large", 2);
   P256Sealed sealed;
-  napi_value result = NULL;
-  int status = p256_seal(inst, point, point_len, pt, pt_len, &sealed);
-  if (status == P256_BAD_POINT) p256_fail(env, "ERR_INVALID_ARG_VALUE", "point must be 65 bytes, uncompressed, on P-256", 2);
-  else if (status != P256_OK) p256_fail(env, "ERR_NATIVE", "JWE encryption failed", 0);
-  else if ((result = p256_sealed_value(env, &sealed)) == NULL) p256_fail(env, "ERR_NATIVE", "could not build the result", 0);
-  if (status == P256_OK) {
-    OPENSSL_cleanse(sealed.ct, sealed.ct_len);
-    p256_sealed_free(&sealed);
-  }
-  /* Leave OpenSSL's per-thread error queue as found: Node's own crypto asserts on stale entries. */
-  ERR_clear_error();
-  return result;
+  return sealed_result(env, p256_seal(inst, point, point_len, pt, pt_len, &sealed), &sealed);
 }
 
 /* sealPrepared(release, plaintext): the JWE with a release prepared by signJwsAsync; each release seals once. */
@@ -390,26 +408,15 @@ static napi_value seal_prepared(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   Instance *inst = p256_instance_of(env, info, 2, argv);
   if (inst == NULL) return NULL;
-  bool tagged = false;
-  void *data = NULL;
-  if (napi_check_object_type_tag(env, argv[0], &P256_PREPARED_TAG, &tagged) != napi_ok || !tagged || napi_get_value_external(env, argv[0], &data) != napi_ok)
-    return p256_fail(env, "ERR_INVALID_ARG_TYPE", "release must be a prepared release from signJwsAsync", 1);
-  P256Prepared *prepared = data;
+  P256Prepared *prepared = prepared_arg(env, argv[0]);
+  if (prepared == NULL) return NULL;
   size_t pt_len = 0;
   const unsigned char *pt = p256_uint8_arg(env, argv[1], &pt_len, "plaintext must be a Uint8Array");
   if (pt == NULL) return NULL;
   if (pt_len > (size_t)INT_MAX - 32) return p256_fail(env, "ERR_INVALID_ARG_VALUE", "plaintext is too large", 2);
   if (prepared->used) return p256_fail(env, "ERR_INVALID_STATE", "this prepared release was already used", 0);
   P256Sealed sealed;
-  napi_value result = NULL;
-  if (p256_seal_prepared(prepared, pt, pt_len, &sealed) != P256_OK) p256_fail(env, "ERR_NATIVE", "JWE encryption failed", 0);
-  else {
-    if ((result = p256_sealed_value(env, &sealed)) == NULL) p256_fail(env, "ERR_NATIVE", "could not build the result", 0);
-    OPENSSL_cleanse(sealed.ct, sealed.ct_len);
-    p256_sealed_free(&sealed);
-  }
-  ERR_clear_error();
-  return result;
+  return sealed_result(env, p256_seal_prepared(prepared, pt, pt_len, &sealed), &sealed);
 }
 
 /*
@@ -421,11 +428,8 @@ static napi_value seal_prepared(napi_env env, napi_callback_info info) {
 static napi_value discard_prepared(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (p256_instance_of(env, info, 1, argv) == NULL) return NULL;
-  bool tagged = false;
-  void *data = NULL;
-  if (napi_check_object_type_tag(env, argv[0], &P256_PREPARED_TAG, &tagged) != napi_ok || !tagged || napi_get_value_external(env, argv[0], &data) != napi_ok)
-    return p256_fail(env, "ERR_INVALID_ARG_TYPE", "release must be a prepared release from signJwsAsync", 1);
-  P256Prepared *prepared = data;
+  P256Prepared *prepared = prepared_arg(env, argv[0]);
+  if (prepared == NULL) return NULL;
   prepared->used = 1;
   EVP_CIPHER_CTX_free(prepared->gcm);
   prepared->gcm = NULL;

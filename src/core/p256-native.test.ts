@@ -10,14 +10,8 @@ import fc from 'fast-check';
 import { flattenedDecrypt } from 'jose';
 import { decryptJwe, encryptJwe, generateTeeKeyPair, utf8, type EcPublicJwk } from './index.js';
 import { loadP256Native, p256Native } from './p256-native.js';
+import { requireNativeP256 as requireNative } from '../../test/support/native-addon.js';
 
-/** Skip locally when the addon is not built; in CI it must be (npm ci builds it). */
-function requireNative(): false | string {
-  if (p256Native()) return false;
-  const why = 'needs the native P-256 addon (npm install builds it with python3, make and g++)';
-  if (process.env.CI === 'true') throw new Error(`CI must not skip: ${why}`);
-  return why;
-}
 
 const recipient = () => {
   const r = createECDH('prime256v1');

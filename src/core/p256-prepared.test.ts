@@ -3,24 +3,11 @@ import { generateKeyPairSync, verify } from 'node:crypto';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { flattenedDecrypt } from 'jose';
-import { decryptJwe, generateTeeKeyPair, utf8, type EcPublicJwk } from './index.js';
+import { requireCryptoThread, teeKeyWithPoint as teeKey } from '../../test/support/native-addon.js';
+import { decryptJwe, utf8 } from './index.js';
 import { p256NativeThread, type P256PreparedRelease } from './p256-native.js';
 
-/** Skip locally when the addon is not built; in CI it must be (npm ci builds it). */
-function requireThread(): false | string {
-  if (p256NativeThread()) return false;
-  const why = 'needs the native P-256 addon with its crypto thread (npm install builds it with python3, make and g++)';
-  if (process.env.CI === 'true') throw new Error(`CI must not skip: ${why}`);
-  return why;
-}
-
-const teeKey = () => {
-  const { privateKey, jwk } = generateTeeKeyPair('P-256');
-  const ec = jwk as EcPublicJwk;
-  return { privateKey, point: Buffer.concat([Buffer.from([4]), Buffer.from(ec.x, 'base64url'), Buffer.from(ec.y, 'base64url')]) };
-};
-
-describe('p256NativeThread: a release prepared with a token signature', { skip: requireThread() }, () => {
+describe('p256NativeThread: a release prepared with a token signature', { skip: requireCryptoThread() }, () => {
   const native = p256NativeThread()!;
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const key = native.signingKey(new Uint8Array(privateKey.export({ format: 'der', type: 'pkcs8' })));

@@ -6,25 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import { flattenedDecrypt } from 'jose';
-import { decryptJwe, fromUtf8, generateTeeKeyPair, utf8, type EcPublicJwk } from './index.js';
+import { requireCryptoThread as requireThread, teeKeyWithPoint as teeKey } from '../../test/support/native-addon.js';
+import { decryptJwe, fromUtf8, utf8 } from './index.js';
 import { p256NativeThread, type P256SigningKey } from './p256-native.js';
 
-/** Skip locally when the addon is not built; in CI it must be (npm ci builds it). */
-function requireThread(): false | string {
-  if (p256NativeThread()) return false;
-  const why = 'needs the native P-256 addon with its crypto thread (npm install builds it with python3, make and g++)';
-  if (process.env.CI === 'true') throw new Error(`CI must not skip: ${why}`);
-  return why;
-}
-
 const ADDON = fileURLToPath(new URL('../../build/Release/p256_ecdh.node', import.meta.url));
-
-/** A TEE key pair and its uncompressed point. */
-const teeKey = () => {
-  const { privateKey, jwk } = generateTeeKeyPair('P-256');
-  const ec = jwk as EcPublicJwk;
-  return { privateKey, point: Buffer.concat([Buffer.from([4]), Buffer.from(ec.x, 'base64url'), Buffer.from(ec.y, 'base64url')]) };
-};
 
 const pkcs8Of = (curve: string) => new Uint8Array(generateKeyPairSync('ec', { namedCurve: curve }).privateKey.export({ format: 'der', type: 'pkcs8' }));
 

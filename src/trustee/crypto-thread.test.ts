@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { generateKeyPairSync, verify } from 'node:crypto';
 import { flattenedDecrypt } from 'jose';
 import { MalformedInput, Unsupported, decryptJwe, ecPointOf, fromUtf8, generateTeeKeyPair, p256NativeThread, utf8, type EcPublicJwk, type P256NativeThread } from '../core/index.js';
+import { requireCryptoThread } from '../../test/support/native-addon.js';
 import { startModuleWorker } from './worker-thread.js';
 import { digestOf } from './as/issued-tokens.js';
 import { createCryptoThread, es256Key, inlineCryptoThread, offloadNext, type CryptoThread, type CryptoThreadOptions } from './crypto-thread.js';
@@ -208,7 +209,7 @@ describe('createCryptoThread: signEs256', () => {
   });
 });
 
-describe('createCryptoThread: the native crypto thread', { skip: p256NativeThread() ? false : requireNativeThread() }, () => {
+describe('createCryptoThread: the native crypto thread', { skip: requireCryptoThread() }, () => {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const key = es256Key(privateKey);
   /** The addon's thread, counting the jobs it is given; `broken` makes every call throw as a thread that cannot start does. */
@@ -275,7 +276,7 @@ describe('createCryptoThread: the native crypto thread', { skip: p256NativeThrea
       const tee = generateTeeKeyPair('P-256');
       const other = generateTeeKeyPair('P-256');
       const point = ecPointOf(tee.jwk as EcPublicJwk);
-      const { token, release } = await thread.signJws(utf8('aGVhZGVy.cGF5bG9hZA'), key, point);
+      const { token, release } = await thread.signJws(utf8('aGVhZGVy.cGF5bG9hZA'), key, tee.jwk);
       assert.ok(token.startsWith('aGVhZGVy.cGF5bG9hZA.') && release);
       assert.deepEqual(release.point, point);
       // Its recipient: one AES-GCM here, no job; jose opens it.
@@ -286,7 +287,7 @@ describe('createCryptoThread: the native crypto thread', { skip: p256NativeThrea
       assert.equal(fromUtf8(decryptJwe(await thread.seal(utf8('again'), tee.jwk, release), tee.privateKey)), 'again');
       assert.deepEqual([calls.prepared, calls.seal], [2, 1]);
       // Another recipient: the ordinary release to that key, and the prepared one is given up.
-      const second = (await thread.signJws(utf8('aGVhZGVy.cGF5bG9hZA'), key, point)).release!;
+      const second = (await thread.signJws(utf8('aGVhZGVy.cGF5bG9hZA'), key, tee.jwk)).release!;
       assert.equal(fromUtf8(decryptJwe(await thread.seal(utf8('other'), other.jwk, second), other.privateKey)), 'other');
       assert.deepEqual([calls.prepared, calls.seal, calls.discarded, calls.jws], [2, 2, 1, 2]);
       assert.equal(fromUtf8(decryptJwe(await thread.seal(utf8('late'), tee.jwk, second), tee.privateKey)), 'late', 'a discarded release is not used');
@@ -298,7 +299,7 @@ describe('createCryptoThread: the native crypto thread', { skip: p256NativeThrea
   test('without the native thread, signJws prepares no release and seal works as ever', async () => {
     await withThread({ busyAbove: 0, native: false }, async (thread) => {
       const tee = generateTeeKeyPair('P-256');
-      const { release } = await thread.signJws(utf8('a.b'), key, ecPointOf(tee.jwk as EcPublicJwk));
+      const { release } = await thread.signJws(utf8('a.b'), key, tee.jwk);
       assert.equal(release, undefined);
       assert.equal(fromUtf8(decryptJwe(await thread.seal(utf8('w'), tee.jwk, release), tee.privateKey)), 'w');
     });
@@ -313,12 +314,6 @@ describe('createCryptoThread: the native crypto thread', { skip: p256NativeThrea
   });
 });
 
-/** Skip locally when the addon is not built; in CI it must be. */
-function requireNativeThread(): string {
-  const why = 'needs the native P-256 addon with its crypto thread (npm install builds it)';
-  if (process.env.CI === 'true') throw new Error(`CI must not skip: ${why}`);
-  return why;
-}
 
 describe('inlineCryptoThread', () => {
   test('signs on the calling thread', async () => {

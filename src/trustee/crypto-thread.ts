@@ -64,7 +64,7 @@ export interface CryptoThread {
    * The compact JWS of `input` (the ASCII `header.payload`): `input`, a dot and its ES256 signature in
    * base64url; from the native thread also `digest`, the base64url of the token's SHA-256.
    */
-  signJws(input: Uint8Array, key: Es256Key, releaseTo?: Uint8Array): Promise<SignedJws>;
+  signJws(input: Uint8Array, key: Es256Key, releaseTo?: PublicJwk): Promise<SignedJws>;
   /** Give up a prepared release that will not be used (frees its native state now). */
   discard(prepared: PreparedRelease): void;
   /** Jobs done on the worker thread so far. */
@@ -102,8 +102,8 @@ function here<T>(job: () => T): Promise<T> {
 
 /**
  * A compact JWS and, when the thread that signed it computed it, the base64url of its SHA-256. When
- * asked with `releaseTo` and signed on the native thread, also a release to that point prepared in
- * the same job (see `PreparedRelease`).
+ * asked with `releaseTo` (a P-256 key) and signed on the native thread, also a release to that key
+ * prepared in the same job (see `PreparedRelease`).
  */
 export interface SignedJws {
   token: string;
@@ -122,6 +122,16 @@ export interface SignedJws {
 export interface PreparedRelease {
   readonly point: Uint8Array;
   readonly handle: P256PreparedRelease;
+}
+
+/** The point of a P-256 public key, or undefined for any other key or one that does not decode. */
+function p256PointOf(jwk: PublicJwk): Uint8Array | undefined {
+  if (jwk.kty !== 'EC' || jwk.crv !== 'P-256') return undefined;
+  try {
+    return ecPointOf(jwk);
+  } catch {
+    return undefined; // the resource request reports the key as it would have
+  }
 }
 
 /** `input.signature` as one flat string (not nested concatenations that keep copies alive). */
@@ -364,13 +374,13 @@ export function createCryptoThread(options: CryptoThreadOptions = {}): CryptoThr
     },
     signJws(input, key, releaseTo) {
       if (native && busy) {
+        // The point only here, where a release is prepared: in place there is none to prepare.
+        const point = releaseTo ? p256PointOf(releaseTo) : undefined;
         return onNative(
           (n): Promise<SignedJws> =>
-            releaseTo === undefined
-              ? n.signJwsAsync(nativeKey(n, key), input).then(({ token, digest }) => ({ token, digest }))
-              : n.signJwsAsync(nativeKey(n, key), input, releaseTo).then(({ token, digest, release }) =>
-                  release === undefined ? { token, digest } : { token, digest, release: { point: releaseTo, handle: release } },
-                ),
+            n.signJwsAsync(nativeKey(n, key), input, point).then(({ token, digest, release }) =>
+              release === undefined ? { token, digest } : { token, digest, release: { point: point!, handle: release } },
+            ),
           (): SignedJws => ({ token: compactJws(input, signHere(input, key)) }),
         );
       }

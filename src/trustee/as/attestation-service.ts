@@ -92,7 +92,7 @@ export class AttestationService {
   }
 
   /** Verify and appraise every item, then sign one EAR token. */
-  /** `options.releaseTo`: the TEE key's P-256 point, for a release prepared with the token (`EarSigner.sign`). */
+  /** `options.releaseTo`: the TEE key, for a release prepared with the token (`EarSigner.sign`). */
   async evaluate(items: readonly EvidenceItem[], policyIds: readonly string[], now: Date, options?: SignOptions): Promise<AttestationOutcome> {
     const policyId = policyIds[0] ?? 'default';
     const rv = await this.options.rvps.snapshot(now.getTime());

@@ -6,12 +6,13 @@
  * @module
  */
 import { X509Certificate, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { ConfigError, publicJwkOf, toBase64, toBase64Url, utf8, type EcPublicJwk } from '../../core/index.js';
+import { ConfigError, publicJwkOf, toBase64, toBase64Url, utf8, type EcPublicJwk, type PublicJwk } from '../../core/index.js';
 import { compactJws, es256Key, type CryptoThread } from '../crypto-thread.js';
 import type { IssuedTokens } from './issued-tokens.js';
 
 export interface SignOptions {
-  releaseTo?: Uint8Array;
+  /** The TEE key the release after this token will be encrypted to. */
+  releaseTo?: PublicJwk;
 }
 
 export interface EarSignerJwk {
@@ -27,8 +28,8 @@ export interface EarSigner {
   readonly jwk: EarSignerJwk;
   readonly publicKey: KeyObject;
   /**
-   * Sign a JWT payload; resolves the compact JWS. With `releaseTo` (the uncompressed P-256 point of
-   * the TEE key) and the native crypto thread signing, a release to that point is prepared in the
+   * Sign a JWT payload; resolves the compact JWS. With `releaseTo` (the TEE key, when P-256) and the
+   * native crypto thread signing, a release to that point is prepared in the
    * same job and kept with the token in the `IssuedTokens` set (see `IssuedTokens.takeRelease`).
    */
   sign(claims: Record<string, unknown>, options?: SignOptions): Promise<string>;

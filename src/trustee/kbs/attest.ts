@@ -5,7 +5,7 @@
  * H(JCS({nonce, tee-pubkey})). An already attested session gets its stored token back.
  * @module
  */
-import { VerificationFailed, ecPointOf, secretEqual, type PublicJwk } from '../../core/index.js';
+import { VerificationFailed, secretEqual, type PublicJwk } from '../../core/index.js';
 import {
   deviceRuntimeData,
   parseAdditionalEvidence,
@@ -31,21 +31,6 @@ function parseBody(body: unknown): AttestationRequest {
     return parseAttestationRequest(body);
   } catch (err) {
     throw withCheck(err as Error, 'kbs.request.malformed');
-  }
-}
-
-/**
- * A P-256 TEE key's point, so that the token's signing job also prepares the release that usually
- * follows (crypto-thread.ts `PreparedRelease`); nothing for other keys or one that does not decode,
- * which the resource request then reports as it would have.
- */
-function releaseOptions(teePubKey: AttestationRequest['runtime-data']['tee-pubkey']): { releaseTo: Uint8Array } | undefined {
-  const key = teePubKey as unknown as PublicJwk;
-  if (key.kty !== 'EC' || key.crv !== 'P-256') return undefined;
-  try {
-    return { releaseTo: ecPointOf(key) };
-  } catch {
-    return undefined;
   }
 }
 
@@ -75,7 +60,7 @@ export async function handleAttest(ctx: KbsContext, sessionId: string | undefine
     primary,
     ...devices.map((d) => ({ tee: d.tee, evidence: d.evidence, runtimeData: deviceRuntimeData(nonce, teePubKey), hashAlgorithm })),
   ];
-  const outcome = await ctx.as.evaluate(items, ctx.settings.policyIds, now, ctx.issued ? releaseOptions(teePubKey) : undefined);
+  const outcome = await ctx.as.evaluate(items, ctx.settings.policyIds, now, ctx.issued ? { releaseTo: teePubKey as unknown as PublicJwk } : undefined);
   const attested = await ctx.sessions.attested(session, outcome.token, now.getTime());
   return { session: attested, token: outcome.token, outcome };
 }
