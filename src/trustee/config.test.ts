@@ -22,8 +22,25 @@ function remoteAs(address: string, poolSize: number, rest: (c: TrusteeConfig) =>
   };
 }
 
-// What each upstream fixture must give: a check of the typed config, or the key it is refused for.
-const EXPECT: Record<string, ((c: TrusteeConfig) => void) | string> = {
+function intelTa(rest: (c: TrusteeConfig) => void): (c: TrusteeConfig) => void {
+  return (c) => {
+    assert.equal(c.attestationService.type, 'intel_ta');
+    assert.deepEqual(c.attestationService.intelTa, {
+      baseUrl: 'https://api.trustauthority.intel.com',
+      apiKey: 'tBfd5kKX2x9ahbodKV1...',
+      certsFile: 'https://portal.trustauthority.intel.com',
+      policyIds: [],
+      allowUnmatchedPolicy: false,
+    });
+    assert.equal(c.attestationService.sessionTimeoutMin, 5);
+    assert.deepEqual(c.attestationToken.trustedJwkSets, ['https://portal.trustauthority.intel.com']);
+    rest(c);
+  };
+}
+
+// What each upstream fixture must give: a check of the typed config, the key it is refused for as
+// unsupported (then it must load with the built-in AS instead), or the key and message of an invalid value.
+const EXPECT: Record<string, ((c: TrusteeConfig) => void) | string | { key: string; message: RegExp }> = {
   'coco-as-builtin-1.toml': (c) => {
     assert.equal(c.attestationService.type, 'coco_as_builtin');
     assert.deepEqual(c.attestationService.rvps, { type: 'GrpcRemote', address: 'http://127.0.0.1:50003' });
@@ -65,9 +82,10 @@ const EXPECT: Record<string, ((c: TrusteeConfig) => void) | string> = {
     assert.deepEqual(c.storage, { type: 'sqlite', path: '/opt/confidential-containers/trustee/kbs.sqlite' });
   }),
   'coco-as-grpc-3.toml': remoteAs('http://127.0.0.1:50004', 100, (c) => assert.deepEqual(c.storage, { type: 'memory' })),
-  'intel-ta-1.toml': 'attestation_service.type',
-  'intel-ta-2.toml': 'attestation_service.type',
-  'intel-ta-3.toml': 'attestation_service.type',
+  // Upstream takes base_url = "example.io" and fails at every attestation; we refuse it at load.
+  'intel-ta-1.toml': { key: 'attestation_service.base_url', message: /"example\.io" is not an absolute URL/ },
+  'intel-ta-2.toml': intelTa((c) => assert.equal(c.http.insecureHttp, true)),
+  'intel-ta-3.toml': intelTa((c) => assert.deepEqual(c.admin, { mode: 'DenyAll' })),
   'tls-profile-custom-pqc.toml': remoteAs('http://127.0.0.1:50001', 100, (c) =>
     assert.deepEqual(c.http.tls, {
       profile: 'custom',
@@ -93,8 +111,6 @@ function withBuiltinAs(text: string): string {
 }
 const VARIANT: Record<string, (c: TrusteeConfig) => void> = {
   'intel-ta-1.toml': (c) => assert.deepEqual(c.attestationToken.trustedJwkSets, ['/etc/ca', '/etc/ca2']),
-  'intel-ta-2.toml': (c) => assert.deepEqual(c.attestationToken.trustedJwkSets, ['https://portal.trustauthority.intel.com']),
-  'intel-ta-3.toml': (c) => assert.equal(c.http.insecureHttp, true),
 };
 
 describe('loadConfig on the upstream kbs-config fixtures', () => {
@@ -114,6 +130,18 @@ describe('loadConfig on the upstream kbs-config fixtures', () => {
         );
       });
       test(`${f} loads once its attestation service is the built-in one`, () => {
+        const c = load(withBuiltinAs(fixtureText(`kbs-configs/${f}`)));
+        assert.equal(c.attestationService.sessionTimeoutMin, 7);
+        VARIANT[f]!(c);
+      });
+    } else if (typeof want === 'object') {
+      test(`${f} is refused with a ConfigError naming ${want.key}`, () => {
+        assert.throws(
+          () => loadConfig({ file: fixturePath(`kbs-configs/${f}`), cwd: CWD }),
+          (e: unknown) => e instanceof ConfigError && e.key === want.key && e.message.includes(want.key) && want.message.test(e.message),
+        );
+      });
+      test(`${f} loads once its invalid value is replaced by the built-in attestation service`, () => {
         const c = load(withBuiltinAs(fixtureText(`kbs-configs/${f}`)));
         assert.equal(c.attestationService.sessionTimeoutMin, 7);
         VARIANT[f]!(c);
@@ -404,5 +432,35 @@ describe('kbs.audit_successes', () => {
   test('reaches the Trustee options', () => {
     assert.equal(trusteeOptionsFromConfig(load('[kbs]\naudit_successes = true\n')).auditSuccesses, true);
     assert.equal(trusteeOptionsFromConfig(load('')).auditSuccesses, false);
+  });
+});
+
+describe('[attestation_service] type = "intel_ta"', () => {
+  const ita = (extra: string) => load(`[http_server]\ninsecure_http = true\n[admin]\nauthorization_mode = "DenyAll"\n[attestation_service]\ntype = "intel_ta"\n${extra}`);
+  const keys = 'base_url = "https://ita.example/x/"\napi_key = "k"\ncerts_file = "/etc/ita-jwks.json"\n';
+
+  test('reads the policy choice and keeps base_url as given', () => {
+    const c = ita(`${keys}policy_ids = ["a", "b"]\nallow_unmatched_policy = true\n`);
+    assert.deepEqual(c.attestationService.intelTa, { baseUrl: 'https://ita.example/x/', apiKey: 'k', certsFile: '/etc/ita-jwks.json', policyIds: ['a', 'b'], allowUnmatchedPolicy: true });
+  });
+
+  test('requires base_url, api_key and certs_file, naming the missing one', () => {
+    for (const missing of ['base_url', 'api_key', 'certs_file']) {
+      const text = keys.split('\n').filter((l) => !l.startsWith(missing)).join('\n');
+      assert.throws(() => ita(text), (e: unknown) => e instanceof ConfigError && e.key === `attestation_service.${missing}` && /required with type = "intel_ta"/.test(e.message));
+    }
+  });
+
+  test('refuses a plain-http base_url (the API key would travel in the clear)', () => {
+    assert.throws(() => ita(keys.replace('https://', 'http://')), (e: unknown) => e instanceof ConfigError && e.key === 'attestation_service.base_url' && /only https/.test(e.message));
+  });
+
+  test('refuses built-in AS sections that would be silently ignored', () => {
+    for (const section of ['rvps_config', 'attestation_token_broker', 'verifier_config']) {
+      assert.throws(
+        () => ita(`${keys}[attestation_service.${section}]\n`),
+        (e: unknown) => e instanceof ConfigError && e.key === `attestation_service.${section}` && /does not apply with type = "intel_ta"/.test(e.message),
+      );
+    }
   });
 });

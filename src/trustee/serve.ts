@@ -16,7 +16,7 @@ import { externalPlugin } from './grpc/external-plugin.js';
 import { samplePlugin, type KbsPlugin } from './kbs/plugins.js';
 import { verifierEnvFromConfig } from './config/verifier-env.js';
 import { tlsOptionsFor } from './config/tls.js';
-import { JwkSetRefresher, loadTrustedJwkSets, readLocalJwkSets, type JwkSetFetchOptions, type TrustedJwk } from './config/jwk-sets.js';
+import { JWK_SETS_KEY, JwkSetRefresher, loadTrustedJwkSets, readLocalJwkSets, type JwkSetFetchOptions, type TrustedJwk } from './config/jwk-sets.js';
 import type { Listening } from './http/adapter.js';
 import type { MetricsHooks } from './kbs/metrics-hooks.js';
 import { createKbsMetrics, type BuildInfo, type KbsMetrics } from './metrics.js';
@@ -56,7 +56,7 @@ export function readText(path: string, key: string): string {
  */
 export function trusteeOptionsFromConfig(
   config: TrusteeConfig,
-  loaded: { jwks?: TrustedJwk[] } = {},
+  loaded: { jwks?: TrustedJwk[]; itaJwks?: TrustedJwk[]; itaExtraCaPem?: string; version?: string } = {},
 ): Omit<TrusteeOptions, 'store' | 'sessionStore' | 'policyEngine' | 'admin' | 'metrics'> {
   const broker = config.attestationService.tokenBroker;
   const token: NonNullable<TrusteeOptions['token']> = { lifetimeMinutes: broker.durationMin, issuer: broker.issuerName, verbose: broker.verboseToken };
@@ -70,7 +70,21 @@ export function trusteeOptionsFromConfig(
   const remote = config.attestationService.remote;
   const rvps = config.attestationService.rvps;
   const plugins = pluginsFromConfig(config.plugins);
+  const ita = config.attestationService.intelTa;
   return {
+    ...(ita
+      ? {
+          intelTa: {
+            baseUrl: ita.baseUrl,
+            apiKey: ita.apiKey,
+            jwks: loaded.itaJwks ?? itaKeys(() => readLocalJwkSets([ita.certsFile])),
+            policyIds: ita.policyIds,
+            allowUnmatchedPolicy: ita.allowUnmatchedPolicy,
+            ...(loaded.itaExtraCaPem !== undefined ? { extraCaPem: loaded.itaExtraCaPem } : {}),
+            ...(loaded.version !== undefined ? { version: loaded.version } : {}),
+          },
+        }
+      : {}),
     ...(Object.keys(plugins).length > 0 ? { plugins } : {}),
     ...(remote ? { remoteAs: { address: remote.address, ...grpcTls(remote.tls, 'attestation_service.as_') } } : {}),
     ...(!remote && rvps.type === 'GrpcRemote' ? { remoteRvps: { address: rvps.address, ...grpcTls(rvps.tls, 'attestation_service.rvps_config.') } } : {}),
@@ -89,6 +103,22 @@ export function trusteeOptionsFromConfig(
       extraTeeKeyPaths: t.extraTeekeyPaths,
     },
   };
+}
+
+const ITA_CERTS_KEY = 'attestation_service.certs_file';
+
+/** The keys of `certs_file`, loaded by `load`; its errors name `attestation_service.certs_file`. */
+function itaKeys<T extends TrustedJwk[] | Promise<TrustedJwk[]>>(load: () => T): T {
+  const rename = (err: unknown): never => {
+    if (err instanceof ConfigError) throw new ConfigError(err.message.replace(JWK_SETS_KEY, ITA_CERTS_KEY), { key: ITA_CERTS_KEY, cause: err });
+    throw err;
+  };
+  try {
+    const out = load();
+    return (out instanceof Promise ? out.catch(rename) : out) as T;
+  } catch (err) {
+    return rename(err);
+  }
 }
 
 /** The `[[plugins]]` besides `resource` (always served), built from the config. */
@@ -175,7 +205,14 @@ export async function runTrustee(config: TrusteeConfig, deps: RunTrusteeDeps): P
   setHeapGrowingPercent(config.heapGrowingPercent);
   const tls = config.http.insecureHttp ? undefined : tlsOptionsFor(config.http);
   const jwks = await loadTrustedJwkSets(config.attestationToken.trustedJwkSets, deps.jwkSets);
-  const options = trusteeOptionsFromConfig(config, { jwks });
+  const ita = config.attestationService.intelTa;
+  const itaJwks = ita ? await itaKeys(() => loadTrustedJwkSets([ita.certsFile], deps.jwkSets)) : undefined;
+  const options = trusteeOptionsFromConfig(config, {
+    jwks,
+    ...(itaJwks ? { itaJwks } : {}),
+    ...(deps.jwkSets?.extraCaPem !== undefined ? { itaExtraCaPem: deps.jwkSets.extraCaPem } : {}),
+    version: deps.build.version,
+  });
   const worker = deps.worker;
   if (worker) options.token = { ...options.token, signerKeyPem: worker.signerKeyPem };
   const verifierEnv = await verifierEnvFromConfig(config.attestationService.verifier);
@@ -202,7 +239,7 @@ export async function runTrustee(config: TrusteeConfig, deps: RunTrusteeDeps): P
 
   const hooks = worker ? worker.metrics(metrics) : metrics;
   const trustee = await createTrustee({ ...options, store, sessionStore, policyEngine: deps.policyEngine, admin, metrics: hooks, verifierEnv });
-  const refresher = watchJwkSets(config, deps, jwks, trustee);
+  const refresher = watchJwkSets(config, deps, jwks, trustee, options.intelTa?.jwks ?? []);
   const socket = config.http.sockets[0]!;
   const listening = await listen(trustee, { host: socket.host, port: socket.port, bodyLimitBytes: config.http.payloadRequestSizeBytes, ...(tls ? { tls } : {}) });
   // Load the crypto worker now, not in the first busy period (its modules take ~0.3 s to load).
@@ -234,7 +271,7 @@ export async function runTrustee(config: TrusteeConfig, deps: RunTrusteeDeps): P
  * Keep the token verifier's `kid` keys current: reload the configured sets every
  * `kbs.jwk_sets_refresh_sec` and when a token names an unknown kid (see `JwkSetRefresher`).
  */
-function watchJwkSets(config: TrusteeConfig, deps: RunTrusteeDeps, initial: TrustedJwk[], trustee: Trustee): JwkSetRefresher | undefined {
+function watchJwkSets(config: TrusteeConfig, deps: RunTrusteeDeps, initial: TrustedJwk[], trustee: Trustee, alsoTrusted: Array<Record<string, unknown>>): JwkSetRefresher | undefined {
   const t = config.attestationToken;
   if (t.trustedJwkSets.length === 0) return undefined;
   const log = deps.log ?? ((line: string) => console.error(`coco trustee: ${line}`));
@@ -243,7 +280,7 @@ function watchJwkSets(config: TrusteeConfig, deps: RunTrusteeDeps, initial: Trus
     t.trustedJwkSets,
     initial,
     { ...deps.jwkSets, intervalMs: t.refreshSec * 1000 },
-    (keys) => tokens.replaceJwks(keys),
+    (keys) => tokens.replaceJwks([...keys, ...alsoTrusted]),
     (err) => log(`trusted JWK sets not reloaded, the last loaded keys stay trusted: ${err.message}`),
   );
   tokens.setUnknownKidHook(() => refresher.refreshIfDue());

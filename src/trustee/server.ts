@@ -31,6 +31,8 @@ import { ResourceRepository } from './resource/repository.js';
 import { ReferenceValues } from './rvps/reference-values.js';
 import { RemoteAttestationService, type RemoteAsOptions } from './grpc/remote-as.js';
 import { RemoteRvps } from './grpc/remote-rvps.js';
+import { IntelTrustAuthority, type IntelTaOptions } from './ita/client.js';
+import { ITA_TEES } from './ita/request.js';
 import { GrpcClient } from './grpc/client.js';
 import type { KvStore } from './storage/kv.js';
 
@@ -79,6 +81,11 @@ export interface TrusteeOptions {
    * `address` (see `grpc/remote-as.ts`); its tokens are trusted through `tokenTrust`.
    */
   remoteAs?: RemoteAsOptions;
+  /**
+   * `intel_ta`: Intel Trust Authority appraises the evidence and issues the tokens (`ita/client.ts`);
+   * the KBS verifies them with `tokenTrust`, like any token presented for a resource.
+   */
+  intelTa?: IntelTaOptions;
   /**
    * `rvps_config.type = "GrpcRemote"`: the built-in AS takes its reference values from a separate
    * RVPS at `address` (`grpc/remote-rvps.ts`); the admin API's reference-value calls go there too.
@@ -130,12 +137,13 @@ export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
   const signer = createEarSigner({ keyPem: options.token?.signerKeyPem, certChainPem: options.token?.signerCertChainPem, issued, thread: crypto });
   // With a remote AS the RVPS is that service's (remoteRvps is then not used).
   const r = options.remoteRvps;
-  const remoteRvpsClient = r && !options.remoteAs ? new GrpcClient(r.address, { ...(r.timeoutMs !== undefined ? { timeoutMs: r.timeoutMs } : {}), ...(r.tls ? { tls: r.tls } : {}) }) : undefined;
+  const external = Boolean(options.remoteAs || options.intelTa);
+  const remoteRvpsClient = r && !external ? new GrpcClient(r.address, { ...(r.timeoutMs !== undefined ? { timeoutMs: r.timeoutMs } : {}), ...(r.tls ? { tls: r.tls } : {}) }) : undefined;
   const rvps = remoteRvpsClient ? new RemoteRvps(remoteRvpsClient) : new ReferenceValues(store);
   const asPolicies = new PolicyStore(store, 'attestation_service_policy', options.policyEngine, { [REFERENCE_VALUE_BUILTIN]: 1 });
   const resourcePolicy = new PolicyStore(store, 'kbs', options.policyEngine);
   // A remote attestation service keeps its own policies: nothing to seed here then.
-  if (!options.remoteAs) for (const [id, text] of Object.entries(DEFAULT_AS_POLICIES)) await asPolicies.seed(id, text);
+  if (!external) for (const [id, text] of Object.entries(DEFAULT_AS_POLICIES)) await asPolicies.seed(id, text);
   await resourcePolicy.seed(RESOURCE_POLICY_ID, DEFAULT_RESOURCE_POLICY);
   const asOptions: ConstructorParameters<typeof AttestationService>[0] = {
     policies: asPolicies,
@@ -157,12 +165,13 @@ export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
   }
   const tokens = new TokenVerifier({
     trustedCerts,
-    jwks: options.tokenTrust?.jwks ?? [],
+    // The keys of the attestation service in use are trusted as our own signer's are: ITA's certs_file.
+    jwks: [...(options.tokenTrust?.jwks ?? []), ...(options.intelTa?.jwks ?? [])],
     trustedKeys: [signer.publicKey],
     issued,
     insecureHeaderJwk: options.tokenTrust?.insecureHeaderJwk ?? false,
   });
-  const remote = options.remoteAs ? new RemoteAttestationService(options.remoteAs, tokens) : undefined;
+  const remote = options.remoteAs ? new RemoteAttestationService(options.remoteAs, tokens) : options.intelTa ? new IntelTrustAuthority(options.intelTa) : undefined;
   const context: KbsContext = {
     sessions: new SessionStore(sessionTableFor(sessionStore, options.sessionMaxEntries), (options.sessionLifetimeMinutes ?? 5) * 60_000),
     as: remote ?? new AttestationService(asOptions),
@@ -183,7 +192,7 @@ export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
       verboseErrors: options.verboseErrors ?? false,
       policyIds: options.policyIds ?? ['default'],
       // A remote service decides which TEEs it verifies; /auth then accepts every TEE we know of.
-      supportedTees: new Set(options.tees ?? (remote ? TEES : supportedTees())),
+      supportedTees: new Set(options.tees ?? (options.intelTa ? ITA_TEES : remote ? TEES : supportedTees())),
       extraTeeKeyPaths: options.tokenTrust?.extraTeeKeyPaths ?? [],
     },
     now,

@@ -1,9 +1,10 @@
 /**
  * `[http_server]`, `[attestation_token]`, `[attestation_service]` and `[[plugins]]`. Unsupported but
- * well-formed choices (Intel Trust Authority, non-KV resource backends, other plugins) are parsed fully and reported through `unsupported`, so unknown keys are still caught.
+ * well-formed choices (non-KV resource backends, other plugins) are parsed fully and reported through `unsupported`, so unknown keys are still caught.
  * @module
  */
 import { ConfigError } from '../../core/index.js';
+import { itaBaseUrl } from '../ita/request.js';
 import type { StorageConfig } from '../storage/index.js';
 import type { Section } from './reader.js';
 import { STORAGE_TYPES, type StorageBackends } from './storage-section.js';
@@ -145,15 +146,13 @@ export function readAttestationService(sec: Section, storage: StorageBackends, u
   const strayTls = Object.keys(asTlsKeys)[0];
   if (strayTls !== undefined && type !== 'coco_as_grpc') throw new ConfigError(`${sec.key(`as_${strayTls}`)} applies to type = "coco_as_grpc" only`, { key: sec.key(`as_${strayTls}`) });
   const poolSize = sec.optInt('pool_size', 1, 100_000);
-  // Intel Trust Authority keys: read so that typos still fail, then refused below.
-  for (const k of ['base_url', 'api_key', 'certs_file']) sec.optString(k);
-  sec.optBool('allow_unmatched_policy');
-  sec.stringArray('policy_ids');
+  // Intel Trust Authority keys (upstream requires the first three with type = "intel_ta").
+  const ita = { baseUrl: sec.optString('base_url'), apiKey: sec.optString('api_key'), certsFile: sec.optString('certs_file') };
+  const allowUnmatchedPolicy = sec.optBool('allow_unmatched_policy') ?? false;
+  const policyIds = sec.stringArray('policy_ids');
   sec.done();
-  if (type === 'intel_ta') {
-    unsupported.push(new ConfigError(`${sec.key('type')} = "intel_ta" is not supported: Intel Trust Authority is a remote SaaS verifier; use "coco_as_builtin" or "coco_as_grpc"`, { key: sec.key('type') }));
-  }
-  const out: AttestationServiceConfig = { type: type === 'coco_as_grpc' ? 'coco_as_grpc' : 'coco_as_builtin', sessionTimeoutMin, tokenBroker, rvps, verifier };
+  const out: AttestationServiceConfig = { type, sessionTimeoutMin, tokenBroker, rvps, verifier };
+  if (type === 'intel_ta') out.intelTa = readIntelTa(sec, ita, policyIds, allowUnmatchedPolicy, unsupported);
   if (type === 'coco_as_grpc') {
     const address = asAddr ?? DEFAULT_AS_ADDR;
     if (!GRPC_ADDRESS.test(address)) throw new ConfigError(`${sec.key('as_addr')}: expected http://host:port or https://host:port, got ${JSON.stringify(address)}`, { key: sec.key('as_addr') });
@@ -163,6 +162,31 @@ export function readAttestationService(sec: Section, storage: StorageBackends, u
   }
   if (asStorage) out.storage = asStorage;
   return out;
+}
+
+/** The `intel_ta` keys checked: the three upstream requires, and `base_url` an https URL. */
+function readIntelTa(
+  sec: Section,
+  given: { baseUrl: string | undefined; apiKey: string | undefined; certsFile: string | undefined },
+  policyIds: string[],
+  allowUnmatchedPolicy: boolean,
+  unsupported: Unsupported,
+): NonNullable<AttestationServiceConfig['intelTa']> {
+  const required = (k: string, v: string | undefined): string => {
+    if (v === undefined || v === '') throw new ConfigError(`${sec.key(k)} is required with type = "intel_ta"`, { key: sec.key(k) });
+    return v;
+  };
+  const baseUrl = required('base_url', given.baseUrl);
+  try {
+    itaBaseUrl(baseUrl);
+  } catch (err) {
+    throw new ConfigError(`${sec.key('base_url')}: ${(err as Error).message}`, { key: sec.key('base_url') });
+  }
+  if (sec.has('rvps_config') || sec.has('attestation_token_broker') || sec.has('verifier_config')) {
+    const k = ['rvps_config', 'attestation_token_broker', 'verifier_config'].find((x) => sec.has(x))!;
+    unsupported.push(new ConfigError(`${sec.key(k)} does not apply with type = "intel_ta": Intel Trust Authority verifies, appraises and signs`, { key: sec.key(k) }));
+  }
+  return { baseUrl, apiKey: required('api_key', given.apiKey), certsFile: required('certs_file', given.certsFile), policyIds, allowUnmatchedPolicy };
 }
 
 const TLS_KEYS = ['ca_cert', 'client_cert', 'client_key'] as const;

@@ -47,8 +47,13 @@ export interface GrpcTlsPaths {
 }
 
 export interface AttestationServiceConfig {
-  /** Built in, or (`coco_as_grpc`) another process reached over gRPC at `remote.address`. */
-  type: 'coco_as_builtin' | 'coco_as_grpc';
+  /**
+   * Built in, or (`coco_as_grpc`) another process reached over gRPC at `remote.address`, or
+   * (`intel_ta`) Intel Trust Authority at `intelTa.baseUrl`.
+   */
+  type: 'coco_as_builtin' | 'coco_as_grpc' | 'intel_ta';
+  /** `intel_ta`: `base_url` (https), `api_key`, `certs_file` (a JWK set: path, `file://` or `https://`), `policy_ids`, `allow_unmatched_policy`. */
+  intelTa?: { baseUrl: string; apiKey: string; certsFile: string; policyIds: string[]; allowUnmatchedPolicy: boolean };
   /** `coco_as_grpc`: `as_addr` (default `http://127.0.0.1:50004`) and `pool_size` (accepted; one multiplexed HTTP/2 connection is used). */
   remote?: { address: string; poolSize: number; tls?: GrpcTlsPaths };
   /** KBS session lifetime, minutes (`attestation_service.timeout`). */

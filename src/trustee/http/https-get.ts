@@ -1,6 +1,7 @@
 /**
  * One bounded HTTPS GET, shared by the clients that fetch trust material at run time (AMD KDS, Intel
- * PCS/PCCS, remote JWK sets): a deadline from connect to the last byte and a body size cap, checked
+ * PCS/PCCS, remote JWK sets), and the same bounded exchange as a POST (`httpsPostOnce`: the Intel
+ * Trust Authority client): a deadline from connect to the last byte and a body size cap, checked
  * against the declared `content-length` and while streaming. Redirects are not followed (callers
  * that follow them check where they lead). Exceeding a limit rejects with an `Error` whose `code` is
  * `HTTPS_GET_LIMIT`; transport and TLS failures reject with Node's own error.
@@ -34,6 +35,16 @@ function limitError(message: string): Error {
 }
 
 export function httpsGetOnce(url: string | URL, o: HttpsGetOptions = {}): Promise<HttpsAnswer> {
+  return exchange(url, 'GET', { accept: o.accept ?? '*/*' }, undefined, o);
+}
+
+/** One bounded HTTPS POST of `body` with `headers` (besides `accept` and `content-length`); limits as `httpsGetOnce`. */
+export function httpsPostOnce(url: string | URL, headers: Record<string, string>, body: Uint8Array | string, o: HttpsGetOptions = {}): Promise<HttpsAnswer> {
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  return exchange(url, 'POST', { accept: o.accept ?? '*/*', ...headers, 'content-length': String(bytes.length) }, bytes, o);
+}
+
+function exchange(url: string | URL, method: 'GET' | 'POST', headers: Record<string, string>, body: Uint8Array | undefined, o: HttpsGetOptions): Promise<HttpsAnswer> {
   const timeoutMs = o.timeoutMs ?? 10_000;
   const maxBytes = o.maxBytes ?? 1024 * 1024;
   return new Promise((resolve, reject) => {
@@ -50,8 +61,8 @@ export function httpsGetOnce(url: string | URL, o: HttpsGetOptions = {}): Promis
     const req = request(
       url,
       {
-        method: 'GET',
-        headers: { accept: o.accept ?? '*/*' },
+        method,
+        headers,
         ...(o.noKeepAlive ? { agent: false } : {}),
         ...(o.ca !== undefined ? { ca: o.ca } : {}),
       },
@@ -71,6 +82,6 @@ export function httpsGetOnce(url: string | URL, o: HttpsGetOptions = {}): Promis
     );
     const timer = setTimeout(() => finish(limitError(`no complete answer within ${timeoutMs} ms`)), timeoutMs);
     req.on('error', (e) => finish(e));
-    req.end();
+    req.end(body);
   });
 }

@@ -28,6 +28,7 @@ export async function handleAuth(ctx: KbsContext, body: unknown, now: Date): Pro
     );
   }
   if (!ctx.settings.supportedTees.has(request.tee)) throw withCheck(new Unsupported(`TEE ${request.tee} is not supported by this KBS`), 'kbs.tee.unsupported');
-  const challenge: Challenge = { nonce: toBase64(secureRandomBytes(32)), 'extra-params': '' };
+  const extra = ctx.as.challengeParams ? ctx.as.challengeParams(request.tee, request['extra-params']) : '';
+  const challenge: Challenge = { nonce: toBase64(secureRandomBytes(32)), 'extra-params': extra };
   return ctx.sessions.create(request, challenge, now.getTime());
 }

@@ -2,6 +2,7 @@
  * Everything a KBS request handler may use, built once by the composition root (`server.ts`).
  * @module
  */
+import type { Tee } from '../../protocol/index.js';
 import type { AttestationService } from '../as/attestation-service.js';
 import type { CryptoThread } from '../crypto-thread.js';
 import type { IssuedTokens } from '../as/issued-tokens.js';
@@ -31,8 +32,11 @@ export interface KbsSettings {
 
 export interface KbsContext {
   sessions: SessionStore;
-  /** The built-in service, or the remote one (`coco_as_grpc`, `grpc/remote-as.ts`). */
-  as: Pick<AttestationService, 'evaluate'>;
+  /**
+   * The built-in service, the remote one (`coco_as_grpc`, `grpc/remote-as.ts`) or Intel Trust
+   * Authority (`intel_ta`, `ita/client.ts`), which also chooses the challenge's `extra-params`.
+   */
+  as: Pick<AttestationService, 'evaluate'> & { challengeParams?(tee: Tee, params: unknown): unknown };
   tokens: TokenVerifier;
   resources: ResourceRepository;
   /** Encrypts released resources to the TEE key (and signs tokens, through the AS's signer). */
