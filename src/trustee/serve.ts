@@ -8,6 +8,7 @@ import { setHeapGrowingPercent } from './heap.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../core/index.js';
+import { IntelTrustAuthority } from './ita/client.js';
 import { createAdminAuthorizer, ensureAdminKeyPair, mintAdminToken, readPem, ADMIN_PUBLIC_KEY_FILE } from './admin/index.js';
 import type { TrusteeConfig } from './config.js';
 import type { GrpcTlsPaths } from './config/types.js';
@@ -33,8 +34,9 @@ export interface RunningTrustee {
   /** Run the retention pass now (it also runs every `kbs.sweep_interval_sec`). */
   sweepNow(): Promise<void>;
   /**
-   * Reload `attestation_token.trusted_jwk_sets` now (it also happens every `kbs.jwk_sets_refresh_sec`
-   * and on an unknown kid); true when the keys changed. Absent when no sets are configured.
+   * Reload `attestation_token.trusted_jwk_sets` and (`intel_ta`) `attestation_service.certs_file` now
+   * (it also happens every `kbs.jwk_sets_refresh_sec` and on an unknown kid); true when the keys
+   * changed. Absent when neither is configured.
    */
   refreshJwkSets?(): Promise<boolean>;
   close(): Promise<void>;
@@ -239,7 +241,7 @@ export async function runTrustee(config: TrusteeConfig, deps: RunTrusteeDeps): P
 
   const hooks = worker ? worker.metrics(metrics) : metrics;
   const trustee = await createTrustee({ ...options, store, sessionStore, policyEngine: deps.policyEngine, admin, metrics: hooks, verifierEnv });
-  const refresher = watchJwkSets(config, deps, jwks, trustee, options.intelTa?.jwks ?? []);
+  const refreshers = watchJwkSets(config, deps, { sets: jwks, ita: itaJwks ?? [] }, trustee);
   const socket = config.http.sockets[0]!;
   const listening = await listen(trustee, { host: socket.host, port: socket.port, bodyLimitBytes: config.http.payloadRequestSizeBytes, ...(tls ? { tls } : {}) });
   // Load the crypto worker now, not in the first busy period (its modules take ~0.3 s to load).
@@ -256,33 +258,49 @@ export async function runTrustee(config: TrusteeConfig, deps: RunTrusteeDeps): P
       await Promise.all(retention.map((r) => r.sweepNow()));
     },
     async close() {
-      refresher?.stop();
+      for (const r of refreshers) r.stop();
       await listening.close();
       await Promise.all(retention.map((r) => r.stop()));
       await trustee.close();
     },
   };
   if (adminToken) out.adminToken = adminToken;
-  if (refresher) out.refreshJwkSets = () => refresher.refresh();
+  if (refreshers.length > 0) out.refreshJwkSets = async () => (await Promise.all(refreshers.map((r) => r.refresh()))).some(Boolean);
   return out;
 }
 
 /**
- * Keep the token verifier's `kid` keys current: reload the configured sets every
- * `kbs.jwk_sets_refresh_sec` and when a token names an unknown kid (see `JwkSetRefresher`).
+ * Keep the `kid` keys current: reload `attestation_token.trusted_jwk_sets` and, with `intel_ta`,
+ * `attestation_service.certs_file` every `kbs.jwk_sets_refresh_sec` and when a token names an unknown
+ * kid (see `JwkSetRefresher`). The KBS trusts the keys of both; ITA's own check only those of certs_file.
  */
-function watchJwkSets(config: TrusteeConfig, deps: RunTrusteeDeps, initial: TrustedJwk[], trustee: Trustee, alsoTrusted: Array<Record<string, unknown>>): JwkSetRefresher | undefined {
+function watchJwkSets(config: TrusteeConfig, deps: RunTrusteeDeps, initial: { sets: TrustedJwk[]; ita: TrustedJwk[] }, trustee: Trustee): JwkSetRefresher[] {
   const t = config.attestationToken;
-  if (t.trustedJwkSets.length === 0) return undefined;
   const log = deps.log ?? ((line: string) => console.error(`coco trustee: ${line}`));
   const tokens = trustee.context.tokens;
-  const refresher = new JwkSetRefresher(
-    t.trustedJwkSets,
-    initial,
-    { ...deps.jwkSets, intervalMs: t.refreshSec * 1000 },
-    (keys) => tokens.replaceJwks([...keys, ...alsoTrusted]),
-    (err) => log(`trusted JWK sets not reloaded, the last loaded keys stay trusted: ${err.message}`),
-  );
-  tokens.setUnknownKidHook(() => refresher.refreshIfDue());
-  return refresher.start();
+  const options = { ...deps.jwkSets, intervalMs: t.refreshSec * 1000 };
+  let { sets, ita: itaKeys } = initial;
+  const apply = () => tokens.replaceJwks([...sets, ...itaKeys]);
+  const refreshers: JwkSetRefresher[] = [];
+  if (t.trustedJwkSets.length > 0) {
+    const keep = 'trusted JWK sets not reloaded, the last loaded keys stay trusted';
+    refreshers.push(new JwkSetRefresher(t.trustedJwkSets, sets, options, (keys) => ((sets = keys), apply()), (err) => log(`${keep}: ${err.message}`)));
+  }
+  const ita = config.attestationService.intelTa;
+  const itaService = trustee.context.as;
+  if (ita && itaService instanceof IntelTrustAuthority) {
+    const keep = `${ITA_CERTS_KEY} not reloaded, the last loaded keys stay trusted`;
+    const onChange = (keys: TrustedJwk[]) => {
+      itaKeys = keys;
+      itaService.tokens.replaceJwks(keys);
+      apply();
+    };
+    // Its errors name certs_file, as at startup.
+    const r = new JwkSetRefresher([ita.certsFile], itaKeys, options, onChange, (err) => log(`${keep}: ${err.message.replace(JWK_SETS_KEY, ITA_CERTS_KEY)}`));
+    itaService.tokens.setUnknownKidHook(() => r.refreshIfDue());
+    refreshers.push(r);
+  }
+  if (refreshers.length > 0) tokens.setUnknownKidHook(async () => (await Promise.all(refreshers.map((r) => r.refreshIfDue()))).some(Boolean));
+  for (const r of refreshers) r.start();
+  return refreshers;
 }

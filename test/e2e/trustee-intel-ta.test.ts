@@ -87,7 +87,7 @@ before(async () => {
     ].join('\n'),
     { cwd: dir, env: {} },
   );
-  running = await runTrustee(config, { policyEngine: await loadPolicyEngine(), build: { version: '1.2.3', gitHash: 'x', buildDate: 'x' }, jwkSets: { extraCaPem: ca.caPem } });
+  running = await runTrustee(config, { policyEngine: await loadPolicyEngine(), build: { version: '1.2.3', gitHash: 'x', buildDate: 'x' }, jwkSets: { extraCaPem: ca.caPem, minGapMs: 0 } });
   url = running.listening.url;
   assert.equal((await http('POST', '/kbs/v0/resource/default/ita/secret', SECRET)).status, 200);
   assert.equal((await http('POST', '/kbs/v0/resource-policy', { policy: b64url(ITA_RESOURCE_POLICY) })).status, 200);
@@ -168,6 +168,15 @@ describe('Trustee with Intel Trust Authority as its attestation service', { skip
     const no = await http('GET', '/kbs/v0/resource/default/ita/secret', undefined, { authorization: `Bearer ${forged}` });
     assert.equal(no.status, 401);
     assert.match(no.text, /TokenVerifierError/);
+  });
+
+  test('a key ITA rotates in is loaded from certs_file on first sight, for attestation and for bearer tokens', async () => {
+    ita.rotate();
+    writeFileSync(join(dir, 'ita-certs.json'), JSON.stringify(ita.jwks));
+    const token = await guest().attest();
+    assert.equal(JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')).kid, 'fake-ita-2');
+    const ok = await http('GET', '/kbs/v0/resource/default/ita/secret', undefined, { authorization: `Bearer ${token}` });
+    assert.equal(ok.status, 200, ok.text);
   });
 
   test('attestation policies and reference values are refused with a message naming ITA', async () => {

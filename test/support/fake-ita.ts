@@ -31,6 +31,8 @@ export interface FakeIta {
   calls: ItaCall[];
   /** Sign a token with the fake's key (or another), e.g. to test expiry. */
   token(claims: Record<string, unknown>, opts?: { key?: KeyObject; kid?: string; alg?: string }): string;
+  /** Sign with a new key (kid `fake-ita-<n>`) from now on; `jwks` then holds only the new key. */
+  rotate(): void;
   /** Answer the next appraisals with this instead (status, body); undefined restores the default. */
   override(reply: { status: number; body: unknown; delayMs?: number } | undefined): void;
   close(): Promise<void>;
@@ -73,12 +75,15 @@ function appraise(path: string, body: Record<string, unknown>): { claims: Record
 }
 
 export async function startFakeIta(tls: { certPem: string; keyPem: string }): Promise<FakeIta> {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const jwk = { ...(publicKey.export({ format: 'jwk' }) as Record<string, unknown>), alg: 'PS384', kid: KID, use: 'sig' };
+  let generation = 1;
+  let kid = KID;
+  let { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwkOf = (k: KeyObject, id: string) => ({ ...(k.export({ format: 'jwk' }) as Record<string, unknown>), alg: 'PS384', kid: id, use: 'sig' });
+  const jwks = { keys: [jwkOf(publicKey, kid)] };
   const calls: ItaCall[] = [];
   let overridden: { status: number; body: unknown; delayMs?: number } | undefined;
   const token = (claims: Record<string, unknown>, opts: { key?: KeyObject; kid?: string; alg?: string } = {}): string => {
-    const header = Buffer.from(JSON.stringify({ alg: opts.alg ?? 'PS384', typ: 'JWT', kid: opts.kid ?? KID, jku: 'https://example.invalid/certs' })).toString('base64url');
+    const header = Buffer.from(JSON.stringify({ alg: opts.alg ?? 'PS384', typ: 'JWT', kid: opts.kid ?? kid, jku: 'https://example.invalid/certs' })).toString('base64url');
     const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
     const sig = sign('sha384', Buffer.from(`${header}.${payload}`), { key: opts.key ?? privateKey, padding: 6 /* RSA_PKCS1_PSS_PADDING */, saltLength: 48 });
     return `${header}.${payload}.${sig.toString('base64url')}`;
@@ -114,9 +119,15 @@ export async function startFakeIta(tls: { certPem: string; keyPem: string }): Pr
   routes.route('/appraisal/v2/attest/azure', handler('/appraisal/v2/attest/azure'));
   return {
     origin: routes.origin,
-    jwks: { keys: [jwk] },
+    jwks,
     calls,
     token,
+    rotate() {
+      generation += 1;
+      kid = `fake-ita-${generation}`;
+      ({ privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 }));
+      jwks.keys = [jwkOf(publicKey, kid)];
+    },
     override(reply) {
       overridden = reply;
     },
