@@ -232,7 +232,7 @@ describe('loadConfig defaults', () => {
     fails(ext('{ name = "a", endpoint = "a:1" }'), 'plugins[0].backends[0].endpoint');
     fails(ext('{ endpoint = "http://a:1" }'), 'plugins[0].backends[0].name');
     fails(ext('{ name = "a", endpoint = "http://a:1", colour = "red" }'), 'plugins[0].backends[0].colour', /unknown key/);
-    fails('[[plugins]]\nname = "pkcs11"\n', 'plugins[0].name', /resource, sample, external/);
+    fails('[[plugins]]\nname = "provisioner"\n', 'plugins[0].name', /resource, sample, external, pkcs11/);
     const withSample = trusteeOptionsFromConfig(load('[[plugins]]\nname = "sample"\nitem = "x"\n' + ext('{ name = "a", endpoint = "http://a:1" }')));
     assert.deepEqual(Object.keys(withSample.plugins ?? {}).sort(), ['external', 'sample']);
     for (const p of Object.values(withSample.plugins ?? {})) p.close?.();
@@ -461,6 +461,32 @@ describe('[attestation_service] type = "intel_ta"', () => {
         () => ita(`${keys}[attestation_service.${section}]\n`),
         (e: unknown) => e instanceof ConfigError && e.key === `attestation_service.${section}` && /does not apply with type = "intel_ta"/.test(e.message),
       );
+    }
+  });
+});
+
+describe('[[plugins]] name = "pkcs11"', () => {
+  const base = '[http_server]\ninsecure_http = true\n[admin]\nauthorization_mode = "DenyAll"\n[[plugins]]\nname = "pkcs11"\n';
+
+  test('reads the module, PIN, slot, mechanism and wrap-key label, with upstream defaults', () => {
+    const c = load(`${base}module = "/usr/lib/softhsm/libsofthsm2.so"\npin = "1234"\n`);
+    assert.deepEqual(c.plugins, [
+      { name: 'pkcs11', module: '/usr/lib/softhsm/libsofthsm2.so', slotIndex: 0, pin: '1234', rsaMechanism: 'RsaPkcsOaep', lookupLabel: '', configKey: 'plugins[0]' },
+    ]);
+    const d = load(`${base}module = "/m.so"\npin = "1"\nslot_index = 2\nrsa_mechanism = "RsaPkcsTest"\nlookup_label = "wrap"\n`);
+    assert.deepEqual({ ...d.plugins[0] }, { name: 'pkcs11', module: '/m.so', slotIndex: 2, pin: '1', rsaMechanism: 'RsaPkcsTest', lookupLabel: 'wrap', configKey: 'plugins[0]' });
+  });
+
+  test('requires module and pin, and refuses an unknown mechanism, a slot over 255 and unknown keys', () => {
+    const cases: Array<[string, string]> = [
+      ['pin = "1"\n', 'plugins[0].module'],
+      ['module = "/m.so"\n', 'plugins[0].pin'],
+      ['module = "/m.so"\npin = "1"\nrsa_mechanism = "RsaPkcs"\n', 'plugins[0].rsa_mechanism'],
+      ['module = "/m.so"\npin = "1"\nslot_index = 256\n', 'plugins[0].slot_index'],
+      ['module = "/m.so"\npin = "1"\nslot = 1\n', 'plugins[0].slot'],
+    ];
+    for (const [extra, key] of cases) {
+      assert.throws(() => load(base + extra), (e: unknown) => e instanceof ConfigError && e.key === key, key);
     }
   });
 });

@@ -9,6 +9,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../core/index.js';
 import { IntelTrustAuthority } from './ita/client.js';
+import { pkcs11Plugin } from './kbs/pkcs11-plugin.js';
+import { openPkcs11Token } from './kbs/pkcs11-token.js';
 import { createAdminAuthorizer, ensureAdminKeyPair, mintAdminToken, readPem, ADMIN_PUBLIC_KEY_FILE } from './admin/index.js';
 import type { TrusteeConfig } from './config.js';
 import type { GrpcTlsPaths } from './config/types.js';
@@ -128,6 +130,9 @@ function pluginsFromConfig(configs: TrusteeConfig['plugins']): Record<string, Kb
   const out: Record<string, KbsPlugin> = {};
   for (const c of configs) {
     if (c.name === 'sample') out.sample = samplePlugin(c.item);
+    else if (c.name === 'pkcs11') {
+      out.pkcs11 = pkcs11Plugin(openPkcs11Token({ module: c.module, slotIndex: c.slotIndex, pin: c.pin, rsaMechanism: c.rsaMechanism, lookupLabel: c.lookupLabel, configKey: c.configKey }));
+    }
     else if (c.name === 'external') {
       out.external = externalPlugin(
         c.backends.map((b) => ({

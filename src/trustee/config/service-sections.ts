@@ -218,6 +218,24 @@ function checkGrpcTls(given: TlsKeys, keyOf: (k: string) => string, address: str
   return out;
 }
 
+/** The `pkcs11` plugin's keys, as upstream's `Pkcs11Config` (module and pin required). */
+function readPkcs11(p: Section): Extract<PluginConfig, { name: 'pkcs11' }> {
+  const required = (k: string): string => {
+    const v = p.optString(k);
+    if (v === undefined || v === '') throw new ConfigError(`${p.key(k)} is required for the pkcs11 plugin`, { key: p.key(k) });
+    return v;
+  };
+  return {
+    name: 'pkcs11',
+    module: required('module'),
+    slotIndex: p.int('slot_index', 0, 0, 255),
+    pin: required('pin'),
+    rsaMechanism: p.oneOf('rsa_mechanism', { RsaPkcsOaep: 'RsaPkcsOaep', RsaPkcsTest: 'RsaPkcsTest' } as const, 'RsaPkcsOaep'),
+    lookupLabel: p.string('lookup_label', ''),
+    configKey: p.path,
+  };
+}
+
 /** `backends = [{ name, endpoint, ca_cert_path?, timeout_ms? }]` of the external plugin, checked as upstream checks them. */
 function readExternalBackends(p: Section): Array<{ name: string; endpoint: string; caCertPath?: string; timeoutMs?: number }> {
   const secs = p.sections('backends');
@@ -257,8 +275,10 @@ export function readPlugins(secs: Section[], unsupported: Unsupported): PluginCo
       out.push({ name: 'sample', item: p.string('item', '') });
     } else if (name === 'external') {
       out.push({ name: 'external', backends: readExternalBackends(p) });
+    } else if (name === 'pkcs11') {
+      out.push(readPkcs11(p));
     } else {
-      unsupported.push(new ConfigError(`${p.key('name')} = ${JSON.stringify(name)} is not supported (plugins: resource, sample, external)`, { key: p.key('name') }));
+      unsupported.push(new ConfigError(`${p.key('name')} = ${JSON.stringify(name)} is not supported (plugins: resource, sample, external, pkcs11)`, { key: p.key('name') }));
       p.skipRest();
     }
     p.done();
