@@ -477,6 +477,12 @@ describe('[[plugins]] name = "pkcs11"', () => {
     assert.deepEqual({ ...d.plugins[0] }, { name: 'pkcs11', module: '/m.so', slotIndex: 2, pin: '1', rsaMechanism: 'RsaPkcsTest', lookupLabel: 'wrap', configKey: 'plugins[0]' });
   });
 
+  test('does not repeat a PIN or an API key given with the wrong type', () => {
+    assert.throws(() => load(`${base}module = "/m.so"\npin = 12345678\n`), (e: unknown) => e instanceof ConfigError && e.key === 'plugins[0].pin' && !e.message.includes('12345678'));
+    const ita = '[http_server]\ninsecure_http = true\n[admin]\nauthorization_mode = "DenyAll"\n[attestation_service]\ntype = "intel_ta"\nbase_url = "https://x"\ncerts_file = "/c"\napi_key = 987654321\n';
+    assert.throws(() => load(ita), (e: unknown) => e instanceof ConfigError && e.key === 'attestation_service.api_key' && !e.message.includes('987654321'));
+  });
+
   test('requires module and pin, and refuses an unknown mechanism, a slot over 255 and unknown keys', () => {
     const cases: Array<[string, string]> = [
       ['pin = "1"\n', 'plugins[0].module'],

@@ -72,7 +72,8 @@ export async function runAsServer(
       { key: '--host' },
     );
   }
-  const options = trusteeOptionsFromConfig(config);
+  // The gRPC services serve no KBS plugins: none are built (an HSM session would be opened for nothing).
+  const options = trusteeOptionsFromConfig(config, { withPlugins: false });
   const verifierEnv = await verifierEnvFromConfig(config.attestationService.verifier);
   const store = await openStore(config.storage);
   // No KBS sessions here; audit records are not written by the AS calls either, but keep the bound.

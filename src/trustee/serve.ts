@@ -60,7 +60,7 @@ export function readText(path: string, key: string): string {
  */
 export function trusteeOptionsFromConfig(
   config: TrusteeConfig,
-  loaded: { jwks?: TrustedJwk[]; itaJwks?: TrustedJwk[]; itaExtraCaPem?: string; version?: string } = {},
+  loaded: { jwks?: TrustedJwk[]; itaJwks?: TrustedJwk[]; itaExtraCaPem?: string; version?: string; withPlugins?: boolean } = {},
 ): Omit<TrusteeOptions, 'store' | 'sessionStore' | 'policyEngine' | 'admin' | 'metrics'> {
   const broker = config.attestationService.tokenBroker;
   const token: NonNullable<TrusteeOptions['token']> = { lifetimeMinutes: broker.durationMin, issuer: broker.issuerName, verbose: broker.verboseToken };
@@ -73,7 +73,8 @@ export function trusteeOptionsFromConfig(
   const jwks = loaded.jwks ?? readLocalJwkSets(t.trustedJwkSets);
   const remote = config.attestationService.remote;
   const rvps = config.attestationService.rvps;
-  const plugins = pluginsFromConfig(config.plugins);
+  // Plugins may open connections and devices (an HSM session): callers that start more first build them last.
+  const plugins = loaded.withPlugins === false ? {} : pluginsFromConfig(config.plugins);
   const ita = config.attestationService.intelTa;
   return {
     ...(ita
@@ -126,7 +127,7 @@ function itaKeys<T extends TrustedJwk[] | Promise<TrustedJwk[]>>(load: () => T):
 }
 
 /** The `[[plugins]]` besides `resource` (always served), built from the config. */
-function pluginsFromConfig(configs: TrusteeConfig['plugins']): Record<string, KbsPlugin> {
+export function pluginsFromConfig(configs: TrusteeConfig['plugins']): Record<string, KbsPlugin> {
   const out: Record<string, KbsPlugin> = {};
   for (const c of configs) {
     if (c.name === 'sample') out.sample = samplePlugin(c.item);
@@ -219,6 +220,7 @@ export async function runTrustee(config: TrusteeConfig, deps: RunTrusteeDeps): P
     ...(itaJwks ? { itaJwks } : {}),
     ...(deps.jwkSets?.extraCaPem !== undefined ? { itaExtraCaPem: deps.jwkSets.extraCaPem } : {}),
     version: deps.build.version,
+    withPlugins: false,
   });
   const worker = deps.worker;
   if (worker) options.token = { ...options.token, signerKeyPem: worker.signerKeyPem };
@@ -245,10 +247,27 @@ export async function runTrustee(config: TrusteeConfig, deps: RunTrusteeDeps): P
   else retention.push(startRetention(store, [audit], { intervalMs: interval }), startRetention(sessionStore, [sessions], { intervalMs: interval }));
 
   const hooks = worker ? worker.metrics(metrics) : metrics;
-  const trustee = await createTrustee({ ...options, store, sessionStore, policyEngine: deps.policyEngine, admin, metrics: hooks, verifierEnv });
-  const refreshers = watchJwkSets(config, deps, { sets: jwks, ita: itaJwks ?? [] }, trustee);
-  const socket = config.http.sockets[0]!;
-  const listening = await listen(trustee, { host: socket.host, port: socket.port, bodyLimitBytes: config.http.payloadRequestSizeBytes, ...(tls ? { tls } : {}) });
+  // From here on a failure closes what was opened: plugins (an HSM session), stores, the app.
+  let trustee: Trustee | undefined;
+  let plugins: Record<string, KbsPlugin> = {};
+  let refreshers: JwkSetRefresher[] = [];
+  let listening: Listening;
+  try {
+    plugins = pluginsFromConfig(config.plugins);
+    trustee = await createTrustee({ ...options, ...(Object.keys(plugins).length > 0 ? { plugins } : {}), store, sessionStore, policyEngine: deps.policyEngine, admin, metrics: hooks, verifierEnv });
+    refreshers = watchJwkSets(config, deps, { sets: jwks, ita: itaJwks ?? [] }, trustee);
+    const socket = config.http.sockets[0]!;
+    listening = await listen(trustee, { host: socket.host, port: socket.port, bodyLimitBytes: config.http.payloadRequestSizeBytes, ...(tls ? { tls } : {}) });
+  } catch (err) {
+    for (const r of refreshers) r.stop();
+    await Promise.all(retention.map((r) => r.stop()));
+    if (trustee) await trustee.close();
+    else {
+      for (const p of Object.values(plugins)) p.close?.();
+      for (const st of stores) await st.close();
+    }
+    throw err;
+  }
   // Load the crypto worker now, not in the first busy period (its modules take ~0.3 s to load).
   trustee.context.crypto.prestart();
   listening.server.on('connection', (s) => {

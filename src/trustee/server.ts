@@ -32,6 +32,7 @@ import { ReferenceValues } from './rvps/reference-values.js';
 import { RemoteAttestationService, type RemoteAsOptions } from './grpc/remote-as.js';
 import { RemoteRvps } from './grpc/remote-rvps.js';
 import { IntelTrustAuthority, type IntelTaOptions } from './ita/client.js';
+import { itaDefaultResourcePolicy } from './ita/default-policy.js';
 import { ITA_TEES } from './ita/request.js';
 import { GrpcClient } from './grpc/client.js';
 import type { KvStore } from './storage/kv.js';
@@ -144,7 +145,8 @@ export async function createTrustee(options: TrusteeOptions): Promise<Trustee> {
   const resourcePolicy = new PolicyStore(store, 'kbs', options.policyEngine);
   // A remote attestation service keeps its own policies: nothing to seed here then.
   if (!external) for (const [id, text] of Object.entries(DEFAULT_AS_POLICIES)) await asPolicies.seed(id, text);
-  await resourcePolicy.seed(RESOURCE_POLICY_ID, DEFAULT_RESOURCE_POLICY);
+  // With ITA, whose signing keys all its tenants share, the default fails closed (ita/default-policy.ts).
+  await resourcePolicy.seed(RESOURCE_POLICY_ID, options.intelTa ? itaDefaultResourcePolicy(options.intelTa.policyIds ?? []) : DEFAULT_RESOURCE_POLICY);
   const asOptions: ConstructorParameters<typeof AttestationService>[0] = {
     policies: asPolicies,
     rvps,

@@ -8,6 +8,7 @@
  * guest that cannot hash as ITA needs, and an ITA that is down each fail with an audit record.
  */
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,7 +91,6 @@ before(async () => {
   running = await runTrustee(config, { policyEngine: await loadPolicyEngine(), build: { version: '1.2.3', gitHash: 'x', buildDate: 'x' }, jwkSets: { extraCaPem: ca.caPem, minGapMs: 0 } });
   url = running.listening.url;
   assert.equal((await http('POST', '/kbs/v0/resource/default/ita/secret', SECRET)).status, 200);
-  assert.equal((await http('POST', '/kbs/v0/resource-policy', { policy: b64url(ITA_RESOURCE_POLICY) })).status, 200);
 });
 after(async () => {
   await running?.close();
@@ -100,6 +100,23 @@ after(async () => {
 });
 
 describe('Trustee with Intel Trust Authority as its attestation service', { skip: SKIP }, () => {
+  test('the default resource policy releases only to tokens in which ITA matched the configured policies', async () => {
+    const policy = await http('GET', '/kbs/v0/resource-policy?format=rego');
+    assert.match(policy.text, /policy_ids_matched/);
+    const now = Math.floor(Date.now() / 1000);
+    const tee = guest().key.jwk;
+    const bearer = (matched: Array<{ id: string }>) => ({
+      authorization: `Bearer ${ita.token({ tdx: { attester_tcb_status: 'OutOfDate', attester_runtime_data: { 'tee-pubkey': tee } }, policy_ids_matched: matched, iat: now, exp: now + 60 })}`,
+    });
+    // Another tenant's token (signed by the same ITA keys) matched other policies: refused.
+    const foreign = await http('GET', '/kbs/v0/resource/default/ita/secret', undefined, bearer([{ id: 'someone-elses' }]));
+    assert.equal(foreign.status, 401);
+    assert.match(foreign.text, /PolicyDeny/);
+    const ours = await http('GET', '/kbs/v0/resource/default/ita/secret', undefined, bearer([{ id: 'p1' }]));
+    assert.equal(ours.status, 200, ours.text);
+    assert.equal((await http('POST', '/kbs/v0/resource-policy', { policy: b64url(ITA_RESOURCE_POLICY) })).status, 200);
+  });
+
   test('a TDX guest attests through ITA and gets the resource, decrypted with its key', async () => {
     const before = ita.calls.length;
     const g = guest();
@@ -164,10 +181,15 @@ describe('Trustee with Intel Trust Authority as its attestation service', { skip
     const ok = await http('GET', '/kbs/v0/resource/default/ita/secret', undefined, { authorization: `Bearer ${token}` });
     assert.equal(ok.status, 200, ok.text);
     const now = Math.floor(Date.now() / 1000);
-    const forged = ita.token({ tdx: { attester_tcb_status: 'UpToDate', attester_runtime_data: { 'tee-pubkey': g.key.jwk } }, policy_ids_matched: [{ id: 'p1' }], iat: now, exp: now + 60 }, { kid: 'not-ita' });
-    const no = await http('GET', '/kbs/v0/resource/default/ita/secret', undefined, { authorization: `Bearer ${forged}` });
-    assert.equal(no.status, 401);
-    assert.match(no.text, /TokenVerifierError/);
+    const claims = { tdx: { attester_tcb_status: 'UpToDate', attester_runtime_data: { 'tee-pubkey': g.key.jwk } }, policy_ids_matched: [{ id: 'p1' }], iat: now, exp: now + 60 };
+    // Signed by another key under ITA's own kid, and signed by ITA's key under a kid it does not have.
+    const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const kid = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')).kid as string;
+    for (const forged of [ita.token(claims, { key: other, kid }), ita.token(claims, { kid: 'not-ita' })]) {
+      const no = await http('GET', '/kbs/v0/resource/default/ita/secret', undefined, { authorization: `Bearer ${forged}` });
+      assert.equal(no.status, 401);
+      assert.match(no.text, /TokenVerifierError/);
+    }
   });
 
   test('a key ITA rotates in is loaded from certs_file on first sight, for attestation and for bearer tokens', async () => {

@@ -103,7 +103,8 @@ export async function startFakeIta(tls: { certPem: string; keyPem: string }): Pr
         return void setTimeout(() => (res.destroyed ? undefined : answer(o.status, o.body)(req, res)), o.delayMs ?? 0);
       }
       if (req.method !== 'POST') return answer(405, { error: 'method not allowed' })(req, res);
-      if (req.headers['x-api-key'] !== FAKE_ITA_API_KEY) return answer(401, { error: 'Invalid API key' })(req, res);
+      // Like some gateways, it repeats the key it was given (the KBS must not pass that on).
+      if (req.headers['x-api-key'] !== FAKE_ITA_API_KEY) return answer(401, { error: `Invalid API key ${String(req.headers['x-api-key'])}` })(req, res);
       let result;
       try {
         result = appraise(path, body);

@@ -18,10 +18,9 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../core/index.js';
-import { HTTPS_GET_LIMIT, httpsGetOnce } from '../http/https-get.js';
+import { HTTPS_GET_LIMIT, httpsGetOnce, withExtraCa } from '../http/https-get.js';
 
 export const JWK_SETS_KEY = 'attestation_token.trusted_jwk_sets';
 
@@ -191,7 +190,7 @@ async function getOnce(url: URL, o: JwkSetFetchOptions): Promise<{ status: numbe
       noKeepAlive: true, // the sets are fetched minutes apart: no idle connection is kept
       ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
       ...(o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}),
-      ...(o.extraCaPem !== undefined ? { ca: [...rootCertificates, o.extraCaPem] } : {}),
+      ...withExtraCa(o.extraCaPem),
     });
     return { status: res.status, body: new Uint8Array(res.body), location: res.headers.location };
   } catch (e) {

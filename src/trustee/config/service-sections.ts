@@ -147,7 +147,7 @@ export function readAttestationService(sec: Section, storage: StorageBackends, u
   if (strayTls !== undefined && type !== 'coco_as_grpc') throw new ConfigError(`${sec.key(`as_${strayTls}`)} applies to type = "coco_as_grpc" only`, { key: sec.key(`as_${strayTls}`) });
   const poolSize = sec.optInt('pool_size', 1, 100_000);
   // Intel Trust Authority keys (upstream requires the first three with type = "intel_ta").
-  const ita = { baseUrl: sec.optString('base_url'), apiKey: sec.optString('api_key'), certsFile: sec.optString('certs_file') };
+  const ita = { baseUrl: sec.optString('base_url'), apiKey: sec.optSecretString('api_key'), certsFile: sec.optString('certs_file') };
   const allowUnmatchedPolicy = sec.optBool('allow_unmatched_policy') ?? false;
   const policyIds = sec.stringArray('policy_ids');
   sec.done();
@@ -172,21 +172,21 @@ function readIntelTa(
   allowUnmatchedPolicy: boolean,
   unsupported: Unsupported,
 ): NonNullable<AttestationServiceConfig['intelTa']> {
-  const required = (k: string, v: string | undefined): string => {
-    if (v === undefined || v === '') throw new ConfigError(`${sec.key(k)} is required with type = "intel_ta"`, { key: sec.key(k) });
-    return v;
-  };
-  const baseUrl = required('base_url', given.baseUrl);
+  const context = 'with type = "intel_ta"';
+  const missing = (k: string) => new ConfigError(`${sec.key(k)} is required ${context}`, { key: sec.key(k) });
+  if (!given.baseUrl) throw missing('base_url');
   try {
-    itaBaseUrl(baseUrl);
+    itaBaseUrl(given.baseUrl);
   } catch (err) {
     throw new ConfigError(`${sec.key('base_url')}: ${(err as Error).message}`, { key: sec.key('base_url') });
   }
-  if (sec.has('rvps_config') || sec.has('attestation_token_broker') || sec.has('verifier_config')) {
-    const k = ['rvps_config', 'attestation_token_broker', 'verifier_config'].find((x) => sec.has(x))!;
-    unsupported.push(new ConfigError(`${sec.key(k)} does not apply with type = "intel_ta": Intel Trust Authority verifies, appraises and signs`, { key: sec.key(k) }));
+  if (!given.apiKey) throw missing('api_key');
+  if (!given.certsFile) throw missing('certs_file');
+  const stray = ['rvps_config', 'attestation_token_broker', 'verifier_config'].find((x) => sec.has(x));
+  if (stray) {
+    unsupported.push(new ConfigError(`${sec.key(stray)} does not apply with type = "intel_ta": Intel Trust Authority verifies, appraises and signs`, { key: sec.key(stray) }));
   }
-  return { baseUrl, apiKey: required('api_key', given.apiKey), certsFile: required('certs_file', given.certsFile), policyIds, allowUnmatchedPolicy };
+  return { baseUrl: given.baseUrl, apiKey: given.apiKey, certsFile: given.certsFile, policyIds, allowUnmatchedPolicy };
 }
 
 const TLS_KEYS = ['ca_cert', 'client_cert', 'client_key'] as const;
@@ -220,16 +220,12 @@ function checkGrpcTls(given: TlsKeys, keyOf: (k: string) => string, address: str
 
 /** The `pkcs11` plugin's keys, as upstream's `Pkcs11Config` (module and pin required). */
 function readPkcs11(p: Section): Extract<PluginConfig, { name: 'pkcs11' }> {
-  const required = (k: string): string => {
-    const v = p.optString(k);
-    if (v === undefined || v === '') throw new ConfigError(`${p.key(k)} is required for the pkcs11 plugin`, { key: p.key(k) });
-    return v;
-  };
+  const context = 'for the pkcs11 plugin';
   return {
     name: 'pkcs11',
-    module: required('module'),
+    module: p.requiredString('module', context),
     slotIndex: p.int('slot_index', 0, 0, 255),
-    pin: required('pin'),
+    pin: p.requiredSecret('pin', context),
     rsaMechanism: p.oneOf('rsa_mechanism', { RsaPkcsOaep: 'RsaPkcsOaep', RsaPkcsTest: 'RsaPkcsTest' } as const, 'RsaPkcsOaep'),
     lookupLabel: p.string('lookup_label', ''),
     configKey: p.path,

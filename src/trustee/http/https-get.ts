@@ -9,8 +9,14 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { request } from 'node:https';
+import { rootCertificates } from 'node:tls';
 
 export const HTTPS_GET_LIMIT = 'HTTPS_GET_LIMIT';
+
+/** The `ca` option that trusts Node's bundled roots plus `extraCaPem` (absent: Node's defaults). */
+export function withExtraCa(extraCaPem: string | undefined): { ca?: string[] } {
+  return extraCaPem !== undefined ? { ca: [...rootCertificates, extraCaPem] } : {};
+}
 
 export interface HttpsGetOptions {
   /** Trusted CAs replacing Node's default list (absent = Node's defaults). */

@@ -69,17 +69,30 @@ describe('IntelTrustAuthority', { skip: SKIP }, () => {
     assert.match(out.notes.join('\n'), /init-data was not checked/);
   });
 
-  test('says ITA refused the evidence, with its error text, on a 4xx and never shows the API key', async () => {
+  test('says ITA refused the evidence, with its error text, when it answers 400', async () => {
     ita.override(undefined);
-    const wrongKey = await failure(client({ apiKey: 'a-wrong-key-with-secret-bits' }).evaluate([tdxItem()], [], new Date()));
-    assert.ok(wrongKey.error instanceof VerificationFailed);
-    assert.equal(wrongKey.check, 'as.ita.refused');
-    assert.match(wrongKey.error.message, /answered 401: Invalid API key/);
-    assert.doesNotMatch(wrongKey.error.message, /secret-bits|test-ita-api-key/);
     // The fixture quote as it is binds other report data: the binding check fails at ITA.
     const unbound = await failure(client().evaluate([tdxItem(toBase64(fixture('tdx/tdx_quote_4.dat')))], [], new Date()));
+    assert.ok(unbound.error instanceof VerificationFailed);
     assert.equal(unbound.check, 'as.ita.refused');
     assert.match(unbound.error.message, /400: report data does not match/);
+  });
+
+  test('blames the KBS settings, not the evidence, for 401, 403, 404 and 405, and masks an API key ITA repeats', async () => {
+    ita.override(undefined);
+    const wrongKey = await failure(client({ apiKey: 'a-wrong-key-with-secret-bits' }).evaluate([tdxItem()], [], new Date()));
+    assert.ok(wrongKey.error instanceof Unavailable);
+    assert.equal(wrongKey.check, 'as.ita.config');
+    assert.match(wrongKey.error.message, /answered 401: Invalid API key <api key>.*api_key/);
+    assert.doesNotMatch(wrongKey.error.message, /secret-bits/);
+    for (const status of [403, 404, 405]) {
+      ita.override({ status, body: { error: `no\u0000such ${FAKE_ITA_API_KEY}` } });
+      const f = await failure(client().evaluate([tdxItem()], [], new Date()));
+      assert.equal(f.check, 'as.ita.config', String(status));
+      assert.doesNotMatch(f.error.message, new RegExp(FAKE_ITA_API_KEY));
+      assert.doesNotMatch(f.error.message, /\u0000/);
+    }
+    ita.override(undefined);
   });
 
   test('says ITA is unavailable on 5xx and 429, and when it does not answer in time', async () => {

@@ -6,19 +6,21 @@
  * the header `kid`, the JWK's `alg`, typically PS384) before the KBS keeps it, as upstream does.
  *
  * Beyond upstream: the exchange has a deadline and a size cap; a failure says whether ITA refused the
- * evidence (4xx: `as.ita.refused`, with ITA's `error` text), was unavailable (5xx, 429, transport:
+ * evidence (400 and other 4xx: `as.ita.refused`, with ITA's `error` text), refused the KBS's own
+ * settings (401, 403, 404, 405: `as.ita.config`), was unavailable (5xx, 429, transport:
  * `as.ita.unavailable`), answered something that is not a token (`as.ita.response`) or signed with a
- * key we do not trust (`as.ita.token`). The API key never appears in errors or logs. Policies and
+ * key we do not trust (`as.ita.token`). The API key never appears in errors or logs, even when ITA
+ * repeats it. Policies and
  * reference values live in ITA: those admin calls are `Unsupported` here, naming ITA.
  * @module
  */
-import { rootCertificates } from 'node:tls';
 import { CocoError, MalformedInput, Unavailable, Unsupported, VerificationFailed, expectObject, expectString, parseJsonText } from '../../core/index.js';
 import type { Tee } from '../../protocol/index.js';
 import type { AttestationOutcome, EvidenceItem } from '../as/attestation-service.js';
 import { TokenVerifier } from '../as/token-verifier.js';
 import { withCheck } from '../check-tag.js';
-import { HTTPS_GET_LIMIT, httpsPostOnce } from '../http/https-get.js';
+import { clip } from '../grpc/errors.js';
+import { HTTPS_GET_LIMIT, httpsPostOnce, withExtraCa } from '../http/https-get.js';
 import type { KbsContext } from '../kbs/context.js';
 import { buildItaRequest, itaBaseUrl, itaChallengeParams } from './request.js';
 
@@ -45,8 +47,8 @@ export interface IntelTaOptions {
 const MAX_ANSWER_BYTES = 1024 * 1024;
 /** Longest piece of ITA's error text kept in our message. */
 const MAX_ERROR_TEXT = 512;
-
-const clip = (text: string): string => (text.length <= MAX_ERROR_TEXT ? text : `${text.slice(0, MAX_ERROR_TEXT)}…`);
+/** Statuses that mean the KBS's own settings are wrong (API key, base_url), not the guest's evidence. */
+const OPERATOR_STATUSES = new Set([401, 403, 404, 405]);
 
 export class IntelTrustAuthority {
   /** The verifier of ITA's tokens (its `kid` keys can be replaced when `certs_file` is reloaded). */
@@ -83,7 +85,7 @@ export class IntelTrustAuthority {
       claims = await this.tokens.verifyAsync(token, now);
     } catch (err) {
       const why = err instanceof CocoError ? err.message : String(err);
-      throw new VerificationFailed('as.ita.token', `the Intel Trust Authority token does not verify with the keys of certs_file: ${why}`);
+      throw new VerificationFailed('as.ita.token', `the Intel Trust Authority token does not verify with the keys of certs_file: ${why}`, { cause: err });
     }
     const notes = plan.skipped.map((s) => `not sent to Intel Trust Authority: ${s}`);
     if (items.some((i) => i.initData || i.initDataDigest)) notes.push('init-data was not checked: Intel Trust Authority does not take it (as upstream)');
@@ -102,23 +104,26 @@ export class IntelTrustAuthority {
         accept: 'application/json',
         timeoutMs: this.#options.timeoutMs ?? 60_000,
         maxBytes: MAX_ANSWER_BYTES,
-        ...(this.#options.extraCaPem !== undefined ? { ca: [...rootCertificates, this.#options.extraCaPem] } : {}),
+        ...withExtraCa(this.#options.extraCaPem),
       });
     } catch (err) {
       const limit = (err as { code?: string }).code === HTTPS_GET_LIMIT;
-      throw withCheck(new Unavailable(`Intel Trust Authority at ${this.target} ${limit ? 'did not answer in time or within the size limit' : 'is unreachable'}: ${(err as Error).message}`), 'as.ita.unavailable');
+      const why = `Intel Trust Authority at ${this.target} ${limit ? 'did not answer in time or within the size limit' : 'is unreachable'}: ${(err as Error).message}`;
+      throw withCheck(new Unavailable(why, { cause: err }), 'as.ita.unavailable');
     }
     const text = answer.body.toString('utf8');
     if (answer.status !== 200) {
-      const reason = errorTextOf(text);
-      const message = `Intel Trust Authority answered ${answer.status}${reason ? `: ${clip(reason)}` : ''}`;
+      const reason = errorTextOf(text, this.#apiKey);
+      const message = `Intel Trust Authority answered ${answer.status}${reason ? `: ${clip(reason, MAX_ERROR_TEXT)}` : ''}`;
       if (answer.status >= 500 || answer.status === 429) throw withCheck(new Unavailable(message), 'as.ita.unavailable');
+      // A wrong API key or base_url is the operator's to fix, not a verdict on the evidence.
+      if (OPERATOR_STATUSES.has(answer.status)) throw withCheck(new Unavailable(`${message} (check attestation_service.api_key and base_url)`), 'as.ita.config');
       throw new VerificationFailed('as.ita.refused', message);
     }
     try {
       return expectString(expectObject(parseJsonText(text, 'ita.response'), 'ita.response').token, 'ita.response.token');
     } catch (err) {
-      throw withCheck(new MalformedInput(`Intel Trust Authority answered 200 without a token: ${(err as Error).message}`, { where: 'ita.response' }), 'as.ita.response');
+      throw withCheck(new MalformedInput(`Intel Trust Authority answered 200 without a token: ${(err as Error).message}`, { where: 'ita.response', cause: err }), 'as.ita.response');
     }
   }
 
@@ -152,14 +157,18 @@ export class IntelTrustAuthority {
   close(): void {}
 }
 
-/** ITA's `{"error": "..."}` text, or the body itself when it is short plain text. */
-function errorTextOf(body: string): string | undefined {
+/**
+ * ITA's `{"error": "..."}` text, or the body itself when it is plain text; control characters dropped
+ * and any occurrence of the API key masked, since it goes into audit records and (verbose) answers.
+ */
+function errorTextOf(body: string, apiKey: string): string | undefined {
+  let text = body;
   try {
     const o = JSON.parse(body) as unknown;
-    if (o !== null && typeof o === 'object' && typeof (o as { error?: unknown }).error === 'string') return (o as { error: string }).error;
+    if (o !== null && typeof o === 'object' && typeof (o as { error?: unknown }).error === 'string') text = (o as { error: string }).error;
   } catch {
-    // not JSON
+    // not JSON: the body as it is
   }
-  const t = body.trim();
-  return t.length > 0 && !/[\u0000-\u0008\u000e-\u001f]/.test(t) ? t : undefined;
+  const clean = text.split(apiKey).join('<api key>').replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  return clean.length > 0 ? clean : undefined;
 }

@@ -190,5 +190,8 @@ describe('itaBaseUrl', () => {
     for (const bad of ['example.io', 'http://api.example', 'https://api.example/?a=1', 'https://u:p@api.example', 'ftp://x', '']) {
       assert.throws(() => itaBaseUrl(bad), MalformedInput, bad);
     }
+    for (const secret of ['https://user:hunter2@api.example', 'http://user:hunter2@api.example', 'user:hunter2@api']) {
+      assert.throws(() => itaBaseUrl(secret), (e: unknown) => e instanceof MalformedInput && !e.message.includes('hunter2'), secret);
+    }
   });
 });

@@ -23,16 +23,19 @@ import { parseAzTdxVtpmEvidence, parseHclReport, parseTdxEvidence } from '../../
 import type { EvidenceItem } from '../as/attestation-service.js';
 import { withCheck } from '../check-tag.js';
 
-/** `base_url` checked: an absolute https URL, without query or fragment; returned without a trailing `/`. */
+/** `base_url` checked: an absolute https URL, without query, fragment or credentials; returned without a trailing `/`. */
 export function itaBaseUrl(value: string): string {
+  // A value that may carry credentials is not repeated in errors.
+  const shown = value.includes('@') ? 'the value (not shown: it may hold credentials)' : JSON.stringify(value);
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new MalformedInput(`${JSON.stringify(value)} is not an absolute URL (expected https://host[:port][/path])`, { where: 'base_url' });
+    throw new MalformedInput(`${shown} is not an absolute URL (expected https://host[:port][/path])`, { where: 'base_url' });
   }
-  if (url.protocol !== 'https:') throw new MalformedInput(`${JSON.stringify(value)}: only https:// is accepted (the API key is sent with every request)`, { where: 'base_url' });
-  if (url.search || url.hash || url.username || url.password) throw new MalformedInput(`${JSON.stringify(value)}: no query, fragment or credentials in base_url`, { where: 'base_url' });
+  if (url.username || url.password) throw new MalformedInput('base_url must not carry credentials (the API key goes in api_key)', { where: 'base_url' });
+  if (url.protocol !== 'https:') throw new MalformedInput(`${shown}: only https:// is accepted (the API key is sent with every request)`, { where: 'base_url' });
+  if (url.search || url.hash) throw new MalformedInput(`${shown}: no query or fragment in base_url`, { where: 'base_url' });
   return url.href.replace(/\/+$/, '');
 }
 

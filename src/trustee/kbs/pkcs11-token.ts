@@ -65,11 +65,11 @@ function loadBinding(key: string): Binding {
   }
 }
 
-/** Largest RSA ciphertext or plaintext we make room for (an 8192-bit modulus). */
+/** Room for an RSA result when the key does not show its modulus (an 8192-bit one). */
 const RSA_MAX_BYTES = 1024;
 
 /** PKCS#11 return-value names that mean the session, not the request, is gone. */
-const SESSION_GONE = new Set(['CKR_SESSION_HANDLE_INVALID', 'CKR_SESSION_CLOSED', 'CKR_DEVICE_REMOVED', 'CKR_TOKEN_NOT_PRESENT', 'CKR_USER_NOT_LOGGED_IN']);
+const SESSION_GONE = new Set(['CKR_SESSION_HANDLE_INVALID', 'CKR_SESSION_CLOSED', 'CKR_DEVICE_REMOVED', 'CKR_TOKEN_NOT_PRESENT', 'CKR_USER_NOT_LOGGED_IN', 'CKR_OPERATION_ACTIVE']);
 /** Return values that mean the data given to decrypt is not a ciphertext of this key. */
 const BAD_DATA = new Set(['CKR_ENCRYPTED_DATA_INVALID', 'CKR_ENCRYPTED_DATA_LEN_RANGE', 'CKR_DATA_LEN_RANGE', 'CKR_DATA_INVALID']);
 
@@ -97,7 +97,10 @@ function acquireModule(p11: Binding, path: string, key: string): Pkcs11Js.PKCS11
   try {
     lib.C_Initialize({ flags: p11.CKF_OS_LOCKING_OK });
   } catch (cause) {
-    if (ckrOf(cause) !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') throw new ConfigError(`${key}.module: C_Initialize failed: ${(cause as Error).message}`, { key: `${key}.module`, cause });
+    if (ckrOf(cause) !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') {
+      lib.close();
+      throw new ConfigError(`${key}.module: C_Initialize failed: ${(cause as Error).message}`, { key: `${key}.module`, cause });
+    }
   }
   modules.set(path, { lib, refs: 1 });
   return lib;
@@ -109,6 +112,7 @@ function releaseModule(path: string): void {
   modules.delete(path);
   try {
     m.lib.C_Finalize();
+    m.lib.close();
   } catch {
     // a module that is already gone
   }
@@ -161,6 +165,12 @@ function openSession(p11: Binding, lib: Pkcs11Js.PKCS11, o: Pkcs11Options, key: 
         if (err instanceof ConfigError || err instanceof NotFound || err instanceof MalformedInput) throw err;
         const ckr = ckrOf(err);
         if (ckr && SESSION_GONE.has(ckr) && attempt === 0) {
+          // Close what is left of it (a session that lost its login, or holds an operation, is still open).
+          try {
+            if (session) lib.C_CloseSession(session);
+          } catch {
+            // already gone
+          }
           session = undefined;
           continue;
         }
@@ -182,6 +192,11 @@ function openSession(p11: Binding, lib: Pkcs11Js.PKCS11, o: Pkcs11Options, key: 
     { type: p11.CKA_CLASS, value: p11.CKO_SECRET_KEY },
     { type: p11.CKA_LABEL, value: l },
   ];
+  /** Room for an RSA result with `key`: its modulus length when the token shows it. */
+  const resultRoom = (s: Buffer, key: Buffer): number => {
+    const modulus = lib.C_GetAttributeValue(s, key, [{ type: p11.CKA_MODULUS }])[0]?.value;
+    return Buffer.isBuffer(modulus) && modulus.length > 0 ? modulus.length : RSA_MAX_BYTES;
+  };
   const keyOf = (s: Buffer, cls: number, role: string): Buffer => {
     const found = find(s, [
       { type: p11.CKA_CLASS, value: cls },
@@ -223,21 +238,23 @@ function openSession(p11: Binding, lib: Pkcs11Js.PKCS11, o: Pkcs11Options, key: 
       }),
     wrap: (data) =>
       run('wrap', (s) => {
-        lib.C_EncryptInit(s, mechanism, keyOf(s, p11.CKO_PUBLIC_KEY, 'public'));
-        return new Uint8Array(lib.C_Encrypt(s, Buffer.from(data), Buffer.alloc(RSA_MAX_BYTES)));
+        const publicKey = keyOf(s, p11.CKO_PUBLIC_KEY, 'public');
+        const room = resultRoom(s, publicKey);
+        lib.C_EncryptInit(s, mechanism, publicKey);
+        return new Uint8Array(lib.C_Encrypt(s, Buffer.from(data), Buffer.alloc(room)));
       }),
     unwrap: (data) =>
       run('unwrap', (s) => {
         const privateKey = keyOf(s, p11.CKO_PRIVATE_KEY, 'private');
         // An RSA ciphertext is exactly as long as the modulus: anything else is not one (checked here,
         // because tokens answer it differently, SoftHSM with CKR_GENERAL_ERROR).
-        const modulus = lib.C_GetAttributeValue(s, privateKey, [{ type: p11.CKA_MODULUS }])[0]?.value;
-        if (Buffer.isBuffer(modulus) && modulus.length > 0 && data.length !== modulus.length) {
-          throw new MalformedInput(`PKCS#11 unwrap: the data is ${data.length} bytes, not a ${modulus.length}-byte RSA ciphertext`, { where: 'body' });
+        const room = resultRoom(s, privateKey);
+        if (room !== RSA_MAX_BYTES && data.length !== room) {
+          throw new MalformedInput(`PKCS#11 unwrap: the data is ${data.length} bytes, not a ${room}-byte RSA ciphertext`, { where: 'body' });
         }
         lib.C_DecryptInit(s, mechanism, privateKey);
         try {
-          return new Uint8Array(lib.C_Decrypt(s, Buffer.from(data), Buffer.alloc(RSA_MAX_BYTES)));
+          return new Uint8Array(lib.C_Decrypt(s, Buffer.from(data), Buffer.alloc(room)));
         } catch (err) {
           const ckr = ckrOf(err);
           // A ciphertext of the right length that does not decrypt: tokens report it as bad data or as a general failure.
