@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../core/index.js';
 import { IntelTrustAuthority } from './ita/client.js';
 import { pkcs11Plugin } from './kbs/pkcs11-plugin.js';
+import { provisionerPlugin } from './kbs/provisioner-plugin.js';
 import { openPkcs11Token } from './kbs/pkcs11-token.js';
 import { createAdminAuthorizer, ensureAdminKeyPair, mintAdminToken, readPem, ADMIN_PUBLIC_KEY_FILE } from './admin/index.js';
 import type { TrusteeConfig } from './config.js';
@@ -60,7 +61,7 @@ export function readText(path: string, key: string): string {
  */
 export function trusteeOptionsFromConfig(
   config: TrusteeConfig,
-  loaded: { jwks?: TrustedJwk[]; itaJwks?: TrustedJwk[]; itaExtraCaPem?: string; version?: string; withPlugins?: boolean } = {},
+  loaded: { jwks?: TrustedJwk[]; itaJwks?: TrustedJwk[]; itaExtraCaPem?: string; version?: string; withPlugins?: boolean; store?: KvStore } = {},
 ): Omit<TrusteeOptions, 'store' | 'sessionStore' | 'policyEngine' | 'admin' | 'metrics'> {
   const broker = config.attestationService.tokenBroker;
   const token: NonNullable<TrusteeOptions['token']> = { lifetimeMinutes: broker.durationMin, issuer: broker.issuerName, verbose: broker.verboseToken };
@@ -74,7 +75,7 @@ export function trusteeOptionsFromConfig(
   const remote = config.attestationService.remote;
   const rvps = config.attestationService.rvps;
   // Plugins may open connections and devices (an HSM session): callers that start more first build them last.
-  const plugins = loaded.withPlugins === false ? {} : pluginsFromConfig(config.plugins);
+  const plugins = loaded.withPlugins === false ? {} : pluginsFromConfig(config.plugins, loaded.store);
   const ita = config.attestationService.intelTa;
   return {
     ...(ita
@@ -126,12 +127,15 @@ function itaKeys<T extends TrustedJwk[] | Promise<TrustedJwk[]>>(load: () => T):
   }
 }
 
-/** The `[[plugins]]` besides `resource` (always served), built from the config. */
-export function pluginsFromConfig(configs: TrusteeConfig['plugins']): Record<string, KbsPlugin> {
+/** The `[[plugins]]` besides `resource` (always served), built from the config; `store` for those that keep state (provisioner). */
+export function pluginsFromConfig(configs: TrusteeConfig['plugins'], store?: KvStore): Record<string, KbsPlugin> {
   const out: Record<string, KbsPlugin> = {};
   for (const c of configs) {
     if (c.name === 'sample') out.sample = samplePlugin(c.item);
-    else if (c.name === 'pkcs11') {
+    else if (c.name === 'provisioner') {
+      if (!store) throw new Error('the provisioner plugin needs the store: build plugins with it');
+      out.provisioner = provisionerPlugin(store, { keyLength: c.keyLength });
+    } else if (c.name === 'pkcs11') {
       out.pkcs11 = pkcs11Plugin(openPkcs11Token({ module: c.module, slotIndex: c.slotIndex, pin: c.pin, rsaMechanism: c.rsaMechanism, lookupLabel: c.lookupLabel, configKey: c.configKey }));
     }
     else if (c.name === 'external') {
@@ -253,7 +257,7 @@ export async function runTrustee(config: TrusteeConfig, deps: RunTrusteeDeps): P
   let refreshers: JwkSetRefresher[] = [];
   let listening: Listening;
   try {
-    plugins = pluginsFromConfig(config.plugins);
+    plugins = pluginsFromConfig(config.plugins, store);
     trustee = await createTrustee({ ...options, ...(Object.keys(plugins).length > 0 ? { plugins } : {}), store, sessionStore, policyEngine: deps.policyEngine, admin, metrics: hooks, verifierEnv });
     refreshers = watchJwkSets(config, deps, { sets: jwks, ita: itaJwks ?? [] }, trustee);
     const socket = config.http.sockets[0]!;

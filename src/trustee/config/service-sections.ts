@@ -273,8 +273,10 @@ export function readPlugins(secs: Section[], unsupported: Unsupported): PluginCo
       out.push({ name: 'external', backends: readExternalBackends(p) });
     } else if (name === 'pkcs11') {
       out.push(readPkcs11(p));
+    } else if (name === 'provisioner') {
+      out.push({ name: 'provisioner', keyLength: p.int('key_length', 32, 16, 4096) });
     } else {
-      unsupported.push(new ConfigError(`${p.key('name')} = ${JSON.stringify(name)} is not supported (plugins: resource, sample, external, pkcs11)`, { key: p.key('name') }));
+      unsupported.push(new ConfigError(`${p.key('name')} = ${JSON.stringify(name)} is not supported (plugins: resource, sample, external, pkcs11, provisioner)`, { key: p.key('name') }));
       p.skipRest();
     }
     p.done();

@@ -12,7 +12,8 @@ export type Namespace =
   | 'kbs_protocol_session'
   | 'attestation_service_policy'
   | 'reference_value'
-  | 'audit';
+  | 'audit'
+  | 'provisioner'; // the provisioner plugin's per-VM keys
 
 export interface SetOptions {
   /** When false, an existing key is left unchanged and `set` resolves false. Default true. */

@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { MalformedInput, NotFound, PolicyDenied, isCocoError, parseToml, utf8 } from '../../core/index.js';
+import { checkOf } from '../check-tag.js';
+import { MemoryStore } from '../storage/memory.js';
+import { PROVISIONER_UUID_NAMESPACE, confdataToml, provisionerPlugin, randomAlphanumeric, uuidV5 } from './provisioner-plugin.js';
+import type { PluginRequest } from './plugins.js';
+
+const req = (method: string, path: string[], body = ''): PluginRequest => ({ method, path, body: utf8(body), query: {} });
+const json = (b: Uint8Array) => JSON.parse(Buffer.from(b).toString('utf8')) as Record<string, string>;
+const binding = (uuid: string) => ({ 'trustee.kbs.resource': `kbs+provisioner:///default/${uuid}/root` });
+
+async function failure(p: Promise<unknown>): Promise<{ error: unknown; check: string }> {
+  try {
+    await p;
+  } catch (error) {
+    return { error, check: checkOf(error, 'kbs.plugin.provisioner') };
+  }
+  throw new Error('expected a failure');
+}
+
+describe('uuidV5', () => {
+  test('matches RFC 9562 and the namespace upstream derives', () => {
+    assert.equal(uuidV5('6ba7b810-9dad-11d1-80b4-00c04fd430c8', 'www.example.com'), '2ed6657d-e927-568b-95e1-2665a8aea6a2');
+    assert.equal(uuidV5('6ba7b811-9dad-11d1-80b4-00c04fd430c8', 'provisioner_plugin'), PROVISIONER_UUID_NAMESPACE);
+  });
+});
+
+describe('randomAlphanumeric and confdataToml', () => {
+  test('draws exactly the asked number of letters and digits, and writes TOML the guest reads', () => {
+    const key = randomAlphanumeric(64);
+    assert.match(key, /^[A-Za-z0-9]{64}$/);
+    assert.notEqual(randomAlphanumeric(64), key);
+    assert.deepEqual(parseToml(confdataToml(key)), { version: '0.1.0', data: { 'io.cryptsetup.key.text.root': key } });
+  });
+
+  test('uses every character about equally often', () => {
+    const counts = new Map<string, number>();
+    for (const c of randomAlphanumeric(62 * 400)) counts.set(c, (counts.get(c) ?? 0) + 1);
+    assert.equal(counts.size, 62);
+    for (const n of counts.values()) assert.ok(n > 250 && n < 560, `count ${n}`);
+  });
+});
+
+describe('provisionerPlugin', () => {
+  test('asks admin rights for POST and DELETE and attestation for GET, and encrypts only GET answers', async () => {
+    const p = provisionerPlugin(new MemoryStore(), { keyLength: 32 });
+    assert.equal(await p.validateAuth(req('POST', ['provision'])), true);
+    assert.equal(await p.validateAuth(req('DELETE', ['provision', 'x'])), true);
+    assert.equal(await p.validateAuth(req('GET', ['default', 'x', 'root'])), false);
+    assert.equal(await p.encrypted(req('GET', ['default', 'x', 'root'])), true);
+    assert.equal(await p.encrypted(req('POST', ['provision'])), false);
+  });
+
+  test('provisions a VM once: a UUID from namespace/vm_name, a key kept across repeated calls', async () => {
+    const store = new MemoryStore();
+    const p = provisionerPlugin(store, { keyLength: 40 });
+    const first = json(await p.handle(req('POST', ['provision'], '{"vm_name":"vm-1"}')));
+    const uuid = uuidV5(PROVISIONER_UUID_NAMESPACE, 'default/vm-1');
+    assert.deepEqual(first, { uuid, resource_path: `default/${uuid}/root` });
+    const stored = await store.get('provisioner', `default/${uuid}/root`);
+    const key = (parseToml(Buffer.from(stored!).toString('utf8')) as { data: Record<string, string> }).data['io.cryptsetup.key.text.root']!;
+    assert.match(key, /^[A-Za-z0-9]{40}$/);
+    assert.deepEqual(json(await p.handle(req('POST', ['provision'], '{"vm_name":"vm-1"}'))), first);
+    assert.deepEqual(await store.get('provisioner', `default/${uuid}/root`), stored);
+    const other = json(await p.handle(req('POST', ['provision'], '{"vm_name":"vm-1","namespace":"prod"}')));
+    assert.equal(other.uuid, uuidV5(PROVISIONER_UUID_NAMESPACE, 'prod/vm-1'));
+  });
+
+  test('releases the key only to a guest whose init-data names it', async () => {
+    const p = provisionerPlugin(new MemoryStore(), { keyLength: 32 });
+    const { uuid } = json(await p.handle(req('POST', ['provision'], '{"vm_name":"vm-2"}')));
+    const get = req('GET', ['default', uuid!, 'root']);
+    assert.match(Buffer.from(await p.handle(get, binding(uuid!))).toString('utf8'), /io\.cryptsetup\.key\.text\.root/);
+    const otherUuid = uuidV5(PROVISIONER_UUID_NAMESPACE, 'default/someone-else');
+    for (const initData of [undefined, {}, { 'trustee.kbs.resource': 5 }, binding(otherUuid)]) {
+      const f = await failure(p.handle(get, initData));
+      assert.ok(f.error instanceof PolicyDenied, JSON.stringify(initData));
+      assert.equal(f.check, 'kbs.plugin.provisioner.binding');
+    }
+    const missing = await failure(p.handle(req('GET', ['default', otherUuid, 'root']), binding(otherUuid)));
+    assert.ok(missing.error instanceof NotFound);
+    assert.equal(missing.check, 'kbs.resource.missing');
+  });
+
+  test('deprovisions by UUID, and refuses what is not a UUID', async () => {
+    const store = new MemoryStore();
+    const p = provisionerPlugin(store, { keyLength: 32 });
+    const { uuid } = json(await p.handle(req('POST', ['provision'], '{"vm_name":"vm-3"}')));
+    assert.deepEqual(json(await p.handle(req('DELETE', ['provision', uuid!]))), { status: 'deleted' });
+    assert.equal(await store.get('provisioner', `default/${uuid}/root`), undefined);
+    for (const path of [['provision'], ['provision', '..'], ['provision', 'not-a-uuid']]) {
+      const f = await failure(p.handle(req('DELETE', path)));
+      assert.ok(f.error instanceof MalformedInput, path.join('/'));
+      assert.equal(f.check, 'kbs.plugin.provisioner.path');
+    }
+  });
+
+  test('refuses malformed provision bodies and unknown calls, naming them', async () => {
+    const p = provisionerPlugin(new MemoryStore(), { keyLength: 32 });
+    for (const body of ['', 'not json', '[]', '{}', '{"vm_name":5}', '{"vm_name":""}', '{"vm_name":"a","namespace":1}']) {
+      const f = await failure(p.handle(req('POST', ['provision'], body)));
+      assert.ok(f.error instanceof MalformedInput, body);
+      assert.equal(f.check, 'kbs.request.malformed', body);
+    }
+    for (const [method, path] of [['GET', ['default', 'x', 'root']], ['GET', ['provision']], ['PUT', ['provision']], ['POST', ['other']]] as const) {
+      assert.equal((await failure(p.handle(req(method, [...path])))).check, 'kbs.plugin.provisioner.path');
+    }
+  });
+
+  test('fails only with typed errors on arbitrary calls (fuzz)', async () => {
+    const p = provisionerPlugin(new MemoryStore(), { keyLength: 16 });
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('GET', 'POST', 'DELETE', 'PUT'), fc.array(fc.string({ maxLength: 8 }), { maxLength: 4 }), fc.string({ maxLength: 40 }), fc.jsonValue({ maxDepth: 2 }), async (method, path, body, initData) => {
+        try {
+          await p.handle(req(method, path, body), initData);
+        } catch (err) {
+          assert.ok(isCocoError(err), `untyped failure: ${String(err)}`);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
