@@ -133,7 +133,7 @@ export function pluginsFromConfig(configs: TrusteeConfig['plugins'], store?: KvS
   for (const c of configs) {
     if (c.name === 'sample') out.sample = samplePlugin(c.item);
     else if (c.name === 'provisioner') {
-      if (!store) throw new Error('the provisioner plugin needs the store: build plugins with it');
+      if (!store) throw new ConfigError('plugins: the provisioner plugin keeps its keys in the KBS store, which is not open here (runTrustee builds it)', { key: 'plugins' });
       out.provisioner = provisionerPlugin(store, { keyLength: c.keyLength });
     } else if (c.name === 'pkcs11') {
       out.pkcs11 = pkcs11Plugin(openPkcs11Token({ module: c.module, slotIndex: c.slotIndex, pin: c.pin, rsaMechanism: c.rsaMechanism, lookupLabel: c.lookupLabel, configKey: c.configKey }));

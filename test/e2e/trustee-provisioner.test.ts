@@ -86,7 +86,7 @@ describe('Trustee with the provisioner plugin', () => {
     const { cookie } = await kbs.handshake(sampleGuest('P-256'));
     const res = await fetchKey(cookie, provisioned.resource_path);
     assert.equal(res.status, 401);
-    assert.match(res.text, /PolicyDeny/);
+    assert.match(res.text, /PluginInternalError/);
     const audit = JSON.parse((await kbs.http('GET', '/kbs/v0/audit?route=resource&limit=1')).text) as Array<{ check: string }>;
     assert.equal(audit[0]!.check, 'kbs.plugin.provisioner.binding');
   });
@@ -109,5 +109,7 @@ describe('Trustee with the provisioner plugin', () => {
     assert.deepEqual(JSON.parse(del.text), { status: 'deleted' });
     const { cookie } = await kbs.handshake(sampleGuest('P-256'), initDataFor(provisioned.resource_path));
     assert.equal((await fetchKey(cookie, provisioned.resource_path)).status, 401);
+    const audit = JSON.parse((await kbs.http('GET', '/kbs/v0/audit?route=resource&limit=1')).text) as Array<{ check: string }>;
+    assert.equal(audit[0]!.check, 'kbs.resource.missing');
   });
 });

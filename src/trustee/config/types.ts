@@ -71,9 +71,9 @@ export type PluginConfig =
   | { name: 'resource'; storageBackendType: 'kvstorage' }
   | { name: 'sample'; item: string }
   | { name: 'external'; backends: Array<{ name: string; endpoint: string; caCertPath?: string; timeoutMs?: number }> }
-  /** `module` (PKCS#11 library), `slot_index`, `pin`, `rsa_mechanism`, `lookup_label`; `configKey` names the table in errors. */
   /** Upstream's provisioner plugin: `key_length` characters per VM key (default 32, at least 16). */
   | { name: 'provisioner'; keyLength: number }
+  /** `module` (PKCS#11 library), `slot_index`, `pin`, `rsa_mechanism`, `lookup_label`; `configKey` names the table in errors. */
   | { name: 'pkcs11'; module: string; slotIndex: number; pin: string; rsaMechanism: 'RsaPkcsOaep' | 'RsaPkcsTest'; lookupLabel: string; configKey: string };
 
 export interface RetentionConfig {

@@ -9,8 +9,9 @@
  * guards resources; the plugin then gets the token's init-data claims, and when it asks for it
  * (`encrypted`) its answer is returned as a JWE to the TEE key in the token.
  *
- * Shipped: `sample` (upstream's test plugin: admin-only, answers "sample plugin response") and
- * `external` (`grpc/external-plugin.ts`: backends over upstream's `plugin.proto`).
+ * Shipped: `sample` (upstream's test plugin: admin-only, answers "sample plugin response"),
+ * `external` (`grpc/external-plugin.ts`: backends over upstream's `plugin.proto`), `pkcs11`
+ * (`pkcs11-plugin.ts`: resources in an HSM) and `provisioner` (`provisioner-plugin.ts`: per-VM disk keys).
  * @module
  */
 import { type FlattenedJwe, utf8 } from '../../core/index.js';

@@ -13,12 +13,18 @@
  * kept in the store's `provisioner` namespace, as TOML upstream's `trustee-attester` reads:
  * `version = "0.1.0"` and `[data] "io.cryptsetup.key.text.root" = "<key>"`.
  *
- * Beyond upstream: the key's characters are drawn uniformly (rejection sampling), `key_length` is at
- * least 16, the UUID of a DELETE must be a UUID, and a body or binding that is wrong says which part.
+ * Beyond upstream: the key's characters are drawn uniformly (rejection sampling), `key_length` is
+ * 16–4096, the UUID of a DELETE must be a UUID, `vm_name` and `namespace` must be non-empty and free of
+ * `/` (else two VMs could share a key), a GET must have the shape `default/<uuid>/root`, and a body or
+ * binding that is wrong says which part.
+ *
+ * The UUID is derivable from the VM's name, so the init-data check alone does not stop an attested
+ * guest from naming another VM's key: the resource policy must also pin the init-data (e.g. its digest
+ * against reference values), as upstream's documentation leaves to the operator.
  * @module
  */
 import { createHash } from 'node:crypto';
-import { MalformedInput, NotFound, PolicyDenied, Unsupported, expectObject, expectString, optionalString, parseJsonText, secureRandomBytes, utf8 } from '../../core/index.js';
+import { MalformedInput, NotFound, VerificationFailed, expectObject, expectString, optionalString, parseJsonText, secureRandomBytes, utf8 } from '../../core/index.js';
 import { withCheck } from '../check-tag.js';
 import type { KvStore } from '../storage/kv.js';
 import type { KbsPlugin, PluginRequest } from './plugins.js';
@@ -66,7 +72,7 @@ export interface ProvisionerOptions {
 
 export function provisionerPlugin(store: KvStore, options: ProvisionerOptions): KbsPlugin {
   const unsupported = (req: PluginRequest) =>
-    withCheck(new Unsupported(`the provisioner plugin answers POST provision, DELETE provision/<uuid> and GET default/<uuid>/root, not ${req.method} ${req.path.join('/').slice(0, 100)}`), 'kbs.plugin.provisioner.path');
+    withCheck(new MalformedInput(`the provisioner plugin answers POST provision, DELETE provision/<uuid> and GET default/<uuid>/root, not ${req.method} ${req.path.join('/').slice(0, 100)}`, { where: 'path' }), 'kbs.plugin.provisioner.path');
 
   async function provision(body: Uint8Array): Promise<Uint8Array> {
     let vmName: string;
@@ -78,7 +84,10 @@ export function provisionerPlugin(store: KvStore, options: ProvisionerOptions): 
     } catch (err) {
       throw withCheck(err as Error, 'kbs.request.malformed');
     }
-    if (vmName.length === 0) throw withCheck(new MalformedInput('body.vm_name is empty', { where: 'body.vm_name' }), 'kbs.request.malformed');
+    // Kubernetes names have no '/', and allowing one would let `a/b` + `c` and `a` + `b/c` share a key.
+    for (const [field, value] of [['vm_name', vmName], ['namespace', namespace]] as const) {
+      if (value.length === 0 || value.includes('/')) throw withCheck(new MalformedInput(`body.${field} must be a non-empty name without '/'`, { where: `body.${field}` }), 'kbs.request.malformed');
+    }
     const uuid = uuidV5(PROVISIONER_UUID_NAMESPACE, `${namespace}/${vmName}`);
     const resourcePath = resourcePathOf(uuid);
     // A VM provisioned again keeps its key (the disk was encrypted with it); concurrent calls agree.
@@ -98,7 +107,8 @@ export function provisionerPlugin(store: KvStore, options: ProvisionerOptions): 
     const key = path.join('/');
     const expected = `kbs+provisioner:///${key}`;
     const bound = initData !== null && typeof initData === 'object' ? (initData as Record<string, unknown>)[PROVISIONER_BINDING_CLAIM] : undefined;
-    const deny = (message: string) => withCheck(new PolicyDenied(message, { rule: 'kbs.plugin.provisioner.binding' }), 'kbs.plugin.provisioner.binding');
+    // Upstream answers this as a plugin error that keeps its reason (not a policy denial).
+    const deny = (message: string) => withCheck(new VerificationFailed('kbs.plugin.provisioner.binding', message), 'kbs.plugin.provisioner.binding');
     if (typeof bound !== 'string') throw deny(`the guest's init-data does not name its provisioned key (init-data claim ${PROVISIONER_BINDING_CLAIM} must be ${expected})`);
     if (bound !== expected) throw deny(`the guest's init-data binds ${bound.slice(0, 200)}, not ${expected}`);
     const value = await store.get('provisioner', key);
@@ -112,8 +122,9 @@ export function provisionerPlugin(store: KvStore, options: ProvisionerOptions): 
     },
     async handle(req, initData) {
       const [head, ...rest] = req.path;
-      if (req.method === 'POST' && head === 'provision' && rest.length === 0) return provision(req.body);
-      if (req.method === 'DELETE' && head === 'provision' && rest.length <= 1) return deprovision(rest[0]);
+      // As upstream: POST provision (a trailing slash allowed), DELETE provision/<uuid> (later segments ignored).
+      if (req.method === 'POST' && head === 'provision' && rest.every((x) => x === '')) return provision(req.body);
+      if (req.method === 'DELETE' && head === 'provision') return deprovision(rest[0]);
       if (req.method === 'GET' && head === 'default' && rest.length === 2 && rest[1] === 'root' && UUID_RE.test(rest[0]!)) return release(req.path, initData);
       throw unsupported(req);
     },
