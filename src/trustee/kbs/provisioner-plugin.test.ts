@@ -6,6 +6,8 @@ import { checkOf } from '../check-tag.js';
 import { MemoryStore } from '../storage/memory.js';
 import { PROVISIONER_UUID_NAMESPACE, confdataToml, provisionerPlugin, randomAlphanumeric, uuidV5 } from './provisioner-plugin.js';
 import type { PluginRequest } from './plugins.js';
+import { startTestTrustee } from '../../../test/support/trustee.js';
+import { denyAllAdmin } from './admin-hooks.js';
 
 const req = (method: string, path: string[], body = ''): PluginRequest => ({ method, path, body: utf8(body), query: {} });
 const json = (b: Uint8Array) => JSON.parse(Buffer.from(b).toString('utf8')) as Record<string, string>;
@@ -109,6 +111,21 @@ describe('provisionerPlugin', () => {
     }
     for (const [method, path] of [['GET', ['default', 'x', 'root']], ['GET', ['provision']], ['PUT', ['provision']], ['POST', ['other']], ['POST', ['provision', 'x']]] as const) {
       assert.equal((await failure(p.handle(req(method, [...path])))).check, 'kbs.plugin.provisioner.path');
+    }
+  });
+
+  test('a KBS refuses provisioning and deprovisioning to callers without admin rights, and stores nothing', async () => {
+    const store = new MemoryStore();
+    const t = await startTestTrustee({ plugins: { provisioner: provisionerPlugin(store, { keyLength: 32 }) }, admin: denyAllAdmin });
+    try {
+      const post = await t.call('POST', '/kbs/v0/provisioner/provision', { body: { vm_name: 'vm-x' } });
+      assert.equal(post.status, 401);
+      assert.match(post.json().type, /AdminAuthAccess$/);
+      const del = await t.call('DELETE', `/kbs/v0/provisioner/provision/${uuidV5(PROVISIONER_UUID_NAMESPACE, 'default/vm-x')}`);
+      assert.equal(del.status, 401);
+      assert.deepEqual(await store.list('provisioner'), []);
+    } finally {
+      await t.trustee.close();
     }
   });
 
