@@ -22,7 +22,8 @@ import {
   VALIDATE_AUTH_RESPONSE,
   type ProtoMessage,
 } from '../../src/protocol/index.js';
-import { loadPolicyEngine, parseConfigText, runTrustee, serveGrpc, type RunningTrustee } from '../../src/trustee/index.js';
+import { serveGrpc, type RunningTrustee } from '../../src/trustee/index.js';
+import { MEMORY_STORAGE, runLocalTrustee } from '../support/local-trustee.js';
 import { type GrpcListening, type UnaryMethod } from '../../src/trustee/grpc/server.js';
 import { requireTools } from '../support/system-tools.js';
 import { makeTestCa } from '../support/test-ca.js';
@@ -79,13 +80,7 @@ before(async () => {
   plain = await serveGrpc(backend('plain'), { port: 0 });
   tls = await serveGrpc(backend('tls'), { port: 0, tls: { cert: ca.certPem, key: ca.keyPem } });
   const config = [
-    '[http_server]',
-    'sockets = ["127.0.0.1:0"]',
-    'insecure_http = true',
-    '[admin]',
-    'authorization_mode = "InsecureAllowAll"',
-    '[storage_backend]',
-    'storage_type = "Memory"',
+    ...MEMORY_STORAGE,
     '[attestation_token]',
     'insecure_header_jwk = true',
     '[[plugins]]',
@@ -97,10 +92,8 @@ before(async () => {
     `  { name = "secure", endpoint = "${tls.url}", ca_cert_path = "${join(dir, 'ca.pem')}" },`,
     '  { name = "gone", endpoint = "http://127.0.0.1:9", timeout_ms = 2000 },',
     ']',
-    '[kbs]',
-    'verbose_errors = true',
-  ].join('\n');
-  kbs = await runTrustee(parseConfigText(config, { cwd: dir, env: {} }), { policyEngine: await loadPolicyEngine(), build: { version: '0', gitHash: 'x', buildDate: 'x' } });
+  ];
+  kbs = await runLocalTrustee(config, dir);
   const allow = 'package policy\nimport rego.v1\ndefault allow := false\nallow if data.plugin == "external"\n';
   assert.equal((await http('POST', '/kbs/v0/resource-policy', { body: { policy: b64url(allow) } })).status, 200);
 });

@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { tdxAttester } from '../../src/guest/attester/tdx.js';
 import { KbsClient } from '../../src/guest/kbs-client/client.js';
-import { loadPolicyEngine, parseConfigText, runTrustee, type RunningTrustee } from '../../src/trustee/index.js';
+import type { RunningTrustee } from '../../src/trustee/index.js';
+import { MEMORY_STORAGE, runLocalTrustee } from '../support/local-trustee.js';
 import { fakeTsm, type FakeTsm } from '../support/fake-tsm.js';
 import { FAKE_ITA_API_KEY, startFakeIta, tdQuoteWithReportData, type FakeIta } from '../support/fake-ita.js';
 import { fixture } from '../support/fixtures.js';
@@ -68,27 +69,15 @@ before(async () => {
   ita = await startFakeIta(ca);
   tsm = fakeTsm({ provider: 'tdx_guest', outblob: (inblob) => tdQuoteWithReportData(QUOTE, inblob) });
   writeFileSync(join(dir, 'ita-certs.json'), JSON.stringify(ita.jwks));
-  const config = parseConfigText(
-    [
-      '[http_server]',
-      'sockets = ["127.0.0.1:0"]',
-      'insecure_http = true',
-      '[admin]',
-      'authorization_mode = "InsecureAllowAll"',
-      '[storage_backend]',
-      'storage_type = "Memory"',
-      '[attestation_service]',
-      'type = "intel_ta"',
-      `base_url = "${ita.origin}"`,
-      `api_key = "${FAKE_ITA_API_KEY}"`,
-      `certs_file = "file://${join(dir, 'ita-certs.json')}"`,
-      'policy_ids = ["p1"]',
-      '[kbs]',
-      'verbose_errors = true',
-    ].join('\n'),
-    { cwd: dir, env: {} },
-  );
-  running = await runTrustee(config, { policyEngine: await loadPolicyEngine(), build: { version: '1.2.3', gitHash: 'x', buildDate: 'x' }, jwkSets: { extraCaPem: ca.caPem, minGapMs: 0 } });
+  const itaConfig = [
+    '[attestation_service]',
+    'type = "intel_ta"',
+    `base_url = "${ita.origin}"`,
+    `api_key = "${FAKE_ITA_API_KEY}"`,
+    `certs_file = "file://${join(dir, 'ita-certs.json')}"`,
+    'policy_ids = ["p1"]',
+  ];
+  running = await runLocalTrustee([...MEMORY_STORAGE, ...itaConfig], dir, { build: { version: '1.2.3', gitHash: 'x', buildDate: 'x' }, jwkSets: { extraCaPem: ca.caPem, minGapMs: 0 } });
   url = running.listening.url;
   assert.equal((await http('POST', '/kbs/v0/resource/default/ita/secret', SECRET)).status, 200);
 });

@@ -12,9 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { flattenedDecrypt, type FlattenedJWE } from 'jose';
-import { loadPolicyEngine, parseConfigText, runTrustee, type RunningTrustee } from '../../src/trustee/index.js';
+import type { RunningTrustee } from '../../src/trustee/index.js';
+import { MEMORY_STORAGE, runLocalTrustee } from '../support/local-trustee.js';
 import { SOFTHSM_MODULE, makeSoftHsmToken, requireSoftHsm, type SoftHsmToken } from '../support/softhsm.js';
-import { SAMPLE_AFFIRMING_RVS, b64url, httpTrustee, sampleGuest, sampleRvMessage } from '../support/trustee.js';
+import { httpTrustee, sampleGuest } from '../support/trustee.js';
 
 const SKIP = requireSoftHsm();
 const dir = mkdtempSync(join(tmpdir(), 'coco-pkcs11-'));
@@ -53,15 +54,9 @@ async function lastAudit(): Promise<{ check: string; outcome: string }> {
 before(async () => {
   if (SKIP) return;
   token = makeSoftHsmToken({ wrapLabel: WRAP });
-  const config = parseConfigText(
+  running = await runLocalTrustee(
     [
-      '[http_server]',
-      'sockets = ["127.0.0.1:0"]',
-      'insecure_http = true',
-      '[admin]',
-      'authorization_mode = "InsecureAllowAll"',
-      '[storage_backend]',
-      'storage_type = "Memory"',
+      ...MEMORY_STORAGE,
       '[[plugins]]',
       'name = "resource"',
       '[[plugins]]',
@@ -70,16 +65,10 @@ before(async () => {
       `pin = "${token.pin}"`,
       'rsa_mechanism = "RsaPkcsTest"',
       `lookup_label = "${WRAP}"`,
-    ].join('\n'),
-    { cwd: dir, env: {} },
+    ],
+    dir,
   );
-  running = await runTrustee(config, { policyEngine: await loadPolicyEngine(), build: { version: '0', gitHash: 'x', buildDate: 'x' } });
-  for (const r of [
-    await kbs.http('POST', '/kbs/v0/resource-policy', { body: { policy: b64url(PKCS11_POLICY) } }),
-    await kbs.http('POST', '/kbs/v0/reference-value', { body: sampleRvMessage(SAMPLE_AFFIRMING_RVS) }),
-  ]) {
-    assert.equal(r.status, 200, r.text);
-  }
+  await kbs.seedPolicy(PKCS11_POLICY);
 });
 after(async () => {
   await running?.close();

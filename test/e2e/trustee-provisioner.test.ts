@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { flattenedDecrypt, type FlattenedJWE } from 'jose';
 import { parseToml } from '../../src/core/index.js';
-import { loadPolicyEngine, parseConfigText, runTrustee, type RunningTrustee } from '../../src/trustee/index.js';
-import { SAMPLE_AFFIRMING_RVS, b64url, httpTrustee, sampleGuest, sampleRvMessage } from '../support/trustee.js';
+import type { RunningTrustee } from '../../src/trustee/index.js';
+import { runLocalTrustee } from '../support/local-trustee.js';
+import { httpTrustee, sampleGuest } from '../support/trustee.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'coco-provisioner-'));
 const POLICY = `package policy
@@ -24,23 +25,17 @@ let running: RunningTrustee;
 const kbs = httpTrustee(() => running.listening.url);
 
 async function start(): Promise<void> {
-  const config = parseConfigText(
+  running = await runLocalTrustee(
     [
-      '[http_server]',
-      'sockets = ["127.0.0.1:0"]',
-      'insecure_http = true',
-      '[admin]',
-      'authorization_mode = "InsecureAllowAll"',
       '[storage_backend]',
       'storage_type = "Sqlite"',
       `backends.sqlite.path = "${join(dir, 'kbs.sqlite')}"`,
       '[[plugins]]',
       'name = "provisioner"',
       'key_length = 48',
-    ].join('\n'),
-    { cwd: dir, env: {} },
+    ],
+    dir,
   );
-  running = await runTrustee(config, { policyEngine: await loadPolicyEngine(), build: { version: '0', gitHash: 'x', buildDate: 'x' } });
 }
 
 const initDataFor = (resourcePath: string) => ['version = "0.1.0"', 'algorithm = "sha384"', '[data]', `"trustee.kbs.resource" = "kbs+provisioner:///${resourcePath}"`, ''].join('\n');
@@ -51,12 +46,7 @@ async function fetchKey(cookie: string, resourcePath: string) {
 
 before(async () => {
   await start();
-  for (const r of [
-    await kbs.http('POST', '/kbs/v0/resource-policy', { body: { policy: b64url(POLICY) } }),
-    await kbs.http('POST', '/kbs/v0/reference-value', { body: sampleRvMessage(SAMPLE_AFFIRMING_RVS) }),
-  ]) {
-    assert.equal(r.status, 200, r.text);
-  }
+  await kbs.seedPolicy(POLICY);
 });
 after(async () => {
   await running?.close();

@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { flattenedDecrypt, type FlattenedJWE } from 'jose';
 import { publicJwkOf } from '../../src/core/index.js';
-import { loadPolicyEngine, parseConfigText, runTrustee, type RunningTrustee } from '../../src/trustee/index.js';
+import type { RunningTrustee } from '../../src/trustee/index.js';
+import { MEMORY_STORAGE, runLocalTrustee } from '../support/local-trustee.js';
 import { answer, startHttpsRoutes, type HttpsRoutes } from '../support/https-routes.js';
 import { requireTools } from '../support/system-tools.js';
 import { makeTestCa } from '../support/test-ca.js';
@@ -41,23 +42,10 @@ before(async () => {
   idp = await startHttpsRoutes(ca);
   idp.route('/.well-known/openid-configuration', answer(200, { issuer: idp.origin, jwks_uri: `${idp.origin}/certs` }));
   idp.route('/certs', answer(200, { keys: [{ ...publicJwkOf(idpKey), alg: 'ES256', use: 'sig', kid: 'idp-1' }] }));
-  const config = parseConfigText(
-    [
-      '[http_server]',
-      'sockets = ["127.0.0.1:0"]',
-      'insecure_http = true',
-      '[admin]',
-      'authorization_mode = "InsecureAllowAll"',
-      '[storage_backend]',
-      'storage_type = "Memory"',
-      '[attestation_token]',
-      `trusted_jwk_sets = ["${idp.origin}"]`,
-      '[kbs]',
-      'verbose_errors = true',
-    ].join('\n'),
-    { cwd: dir, env: {} },
-  );
-  running = await runTrustee(config, { policyEngine: await loadPolicyEngine(), build: { version: '0', gitHash: 'x', buildDate: 'x' }, jwkSets: { extraCaPem: ca.caPem, minGapMs: 0 }, log: (line) => logged.push(line) });
+  running = await runLocalTrustee([...MEMORY_STORAGE, '[attestation_token]', `trusted_jwk_sets = ["${idp.origin}"]`], dir, {
+    jwkSets: { extraCaPem: ca.caPem, minGapMs: 0 },
+    log: (line) => logged.push(line),
+  });
   const kbs = `${running.listening.url}/kbs/v0`;
   assert.equal((await fetch(`${kbs}/resource/default/idp/secret`, { method: 'POST', body: 'from-the-idp-path' })).status, 200);
   assert.equal((await fetch(`${kbs}/resource-policy`, { method: 'POST', body: JSON.stringify({ policy: b64url(ALLOW_RESOURCE_PLUGIN) }) })).status, 200);

@@ -124,6 +124,14 @@ export function httpTrustee(url: () => string) {
     if (attest.status !== 200) throw new Error(`attest: ${attest.status} ${attest.text}`);
     return { cookie, token: (JSON.parse(attest.text) as { token: string }).token };
   }
+  /** Set `policy` (Rego text) as the resource policy and register the sample reference values that affirm sample evidence. */
+  async function seedPolicy(policy: string): Promise<void> {
+    const steps = [
+      await http('POST', '/kbs/v0/resource-policy', { body: { policy: b64url(policy) } }),
+      await http('POST', '/kbs/v0/reference-value', { body: sampleRvMessage(SAMPLE_AFFIRMING_RVS) }),
+    ];
+    for (const r of steps) if (r.status !== 200) throw new Error(`seeding: ${r.status} ${r.text}`);
+  }
   /** Seed what a sample handshake needs: the allow-all resource policy, affirming reference values and `secret` at default/test/secret. */
   async function seed(secret: string): Promise<void> {
     const steps = [
@@ -133,5 +141,5 @@ export function httpTrustee(url: () => string) {
     ];
     for (const r of steps) if (r.status !== 200) throw new Error(`seeding: ${r.status} ${r.text}`);
   }
-  return { http, handshake, seed };
+  return { http, handshake, seed, seedPolicy };
 }
