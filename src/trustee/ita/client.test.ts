@@ -9,8 +9,8 @@ import { makeTestCa, type TestCa } from '../../../test/support/test-ca.js';
 import { MalformedInput, Unavailable, Unsupported, VerificationFailed, toBase64 } from '../../core/index.js';
 import { primaryRuntimeData, runtimeDataDigest, type TeePubKey } from '../../protocol/index.js';
 import type { EvidenceItem } from '../as/attestation-service.js';
-import { checkOf } from '../check-tag.js';
 import { IntelTrustAuthority, type IntelTaOptions } from './client.js';
+import { rejection } from '../../../test/support/failures.js';
 
 const SKIP = requireTools('openssl');
 const KEY: TeePubKey = { kty: 'EC', crv: 'P-256', alg: 'ECDH-ES+A256KW', x: 'xxxx', y: 'yyyy' };
@@ -33,15 +33,7 @@ function client(over: Partial<IntelTaOptions> = {}): IntelTrustAuthority {
   return new IntelTrustAuthority({ baseUrl: ita.origin, apiKey: FAKE_ITA_API_KEY, jwks: ita.jwks.keys, policyIds: ['p1'], extraCaPem: ca.caPem, version: '9.9.9', ...over });
 }
 
-/** The error `promise` rejects with, and its audit check id. */
-async function failure(promise: Promise<unknown>): Promise<{ error: Error; check: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return { error: error as Error, check: checkOf(error, 'as') };
-  }
-  throw new Error('expected a failure');
-}
+const failure = (promise: Promise<unknown>) => rejection(promise, 'as');
 
 describe('IntelTrustAuthority', { skip: SKIP }, () => {
   test('posts the evidence with the API key and returns the token it verified with the certs_file keys', async () => {

@@ -7,8 +7,8 @@ import { MalformedInput, Unsupported, canonicalize, digest, fromBase64, isCocoEr
 import { primaryRuntimeData, runtimeDataDigest, type Tee, type TeePubKey } from '../../protocol/index.js';
 import { parseHclReport } from '../../verifier/index.js';
 import type { EvidenceItem } from '../as/attestation-service.js';
-import { checkOf } from '../check-tag.js';
 import { buildItaRequest, itaBaseUrl, itaChallengeParams } from './request.js';
+import { thrown } from '../../../test/support/failures.js';
 
 const KEY: TeePubKey = { kty: 'EC', crv: 'P-256', alg: 'ECDH-ES+A256KW', x: 'xxxx', y: 'yyyy' };
 const RUNTIME = primaryRuntimeData('bm9uY2U=', KEY, '');
@@ -17,15 +17,7 @@ const CHOICE = { policyIds: ['p1'], allowUnmatchedPolicy: false };
 const item = (tee: Tee, evidence: unknown, extra: Partial<EvidenceItem> = {}): EvidenceItem => ({ tee, evidence, runtimeData: RUNTIME, hashAlgorithm: 'sha512', ...extra });
 const azure = (v: 0 | 1) => JSON.parse(readFileSync(fixturePath(`az-tdx-vtpm/evidence-v${v}.json`), 'utf8')) as Record<string, unknown>;
 
-/** The check id a thrown error carries, with its class. */
-function failure(fn: () => unknown): { error: unknown; check: string } {
-  try {
-    fn();
-  } catch (error) {
-    return { error, check: checkOf(error, 'as') };
-  }
-  throw new Error('expected a failure');
-}
+const failure = (fn: () => unknown) => thrown(fn, 'as');
 
 describe('buildItaRequest', () => {
   test('sends TDX evidence with the canonical runtime-data text the attester hashed', () => {

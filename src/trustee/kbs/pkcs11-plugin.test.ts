@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { MalformedInput, NotFound, Unsupported, isCocoError, utf8 } from '../../core/index.js';
-import { checkOf } from '../check-tag.js';
 import { pkcs11Plugin } from './pkcs11-plugin.js';
 import type { HsmSecrets } from './pkcs11-token.js';
 import type { PluginRequest } from './plugins.js';
+import { rejection } from '../../../test/support/failures.js';
 
 /** A token in memory: secrets by label; wrapping reverses the bytes (enough to see which way data went). */
 function memoryToken(): HsmSecrets & { secrets: Map<string, Uint8Array>; closed: boolean } {
@@ -26,14 +26,7 @@ function memoryToken(): HsmSecrets & { secrets: Map<string, Uint8Array>; closed:
 const req = (method: string, path: string[], body = ''): PluginRequest => ({ method, path, body: utf8(body), query: {} });
 const text = (b: Uint8Array) => Buffer.from(b).toString('utf8');
 
-async function failure(p: Promise<unknown>): Promise<{ error: unknown; check: string }> {
-  try {
-    await p;
-  } catch (error) {
-    return { error, check: checkOf(error, 'kbs.plugin.pkcs11') };
-  }
-  throw new Error('expected a failure');
-}
+const failure = (p: Promise<unknown>) => rejection(p, 'kbs.plugin.pkcs11');
 
 describe('pkcs11Plugin', () => {
   test('asks attestation for GET and admin rights for POST and DELETE, and refuses other methods', async () => {

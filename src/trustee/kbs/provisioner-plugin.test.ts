@@ -2,25 +2,18 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { MalformedInput, NotFound, VerificationFailed, isCocoError, parseToml, utf8 } from '../../core/index.js';
-import { checkOf } from '../check-tag.js';
 import { MemoryStore } from '../storage/memory.js';
 import { PROVISIONER_UUID_NAMESPACE, confdataToml, provisionerPlugin, randomAlphanumeric, uuidV5 } from './provisioner-plugin.js';
 import type { PluginRequest } from './plugins.js';
 import { startTestTrustee } from '../../../test/support/trustee.js';
 import { denyAllAdmin } from './admin-hooks.js';
+import { rejection } from '../../../test/support/failures.js';
 
 const req = (method: string, path: string[], body = ''): PluginRequest => ({ method, path, body: utf8(body), query: {} });
 const json = (b: Uint8Array) => JSON.parse(Buffer.from(b).toString('utf8')) as Record<string, string>;
 const binding = (uuid: string) => ({ 'trustee.kbs.resource': `kbs+provisioner:///default/${uuid}/root` });
 
-async function failure(p: Promise<unknown>): Promise<{ error: unknown; check: string }> {
-  try {
-    await p;
-  } catch (error) {
-    return { error, check: checkOf(error, 'kbs.plugin.provisioner') };
-  }
-  throw new Error('expected a failure');
-}
+const failure = (p: Promise<unknown>) => rejection(p, 'kbs.plugin.provisioner');
 
 describe('uuidV5', () => {
   test('matches RFC 9562 and the namespace upstream derives', () => {
