@@ -20,7 +20,7 @@ import { externalPlugin } from './grpc/external-plugin.js';
 import { samplePlugin, type KbsPlugin } from './kbs/plugins.js';
 import { verifierEnvFromConfig } from './config/verifier-env.js';
 import { tlsOptionsFor } from './config/tls.js';
-import { JWK_SETS_KEY, JwkSetRefresher, loadTrustedJwkSets, readLocalJwkSets, type JwkSetFetchOptions, type TrustedJwk } from './config/jwk-sets.js';
+import { JwkSetRefresher, loadTrustedJwkSets, readLocalJwkSets, type JwkSetFetchOptions, type TrustedJwk } from './config/jwk-sets.js';
 import type { Listening } from './http/adapter.js';
 import type { MetricsHooks } from './kbs/metrics-hooks.js';
 import { createKbsMetrics, type BuildInfo, type KbsMetrics } from './metrics.js';
@@ -61,7 +61,7 @@ export function readText(path: string, key: string): string {
  */
 export function trusteeOptionsFromConfig(
   config: TrusteeConfig,
-  loaded: { jwks?: TrustedJwk[]; itaJwks?: TrustedJwk[]; itaExtraCaPem?: string; version?: string; withPlugins?: boolean; store?: KvStore } = {},
+  loaded: { jwks?: TrustedJwk[]; itaJwks?: TrustedJwk[]; itaExtraCaPem?: string; version?: string; withPlugins?: boolean } = {},
 ): Omit<TrusteeOptions, 'store' | 'sessionStore' | 'policyEngine' | 'admin' | 'metrics'> {
   const broker = config.attestationService.tokenBroker;
   const token: NonNullable<TrusteeOptions['token']> = { lifetimeMinutes: broker.durationMin, issuer: broker.issuerName, verbose: broker.verboseToken };
@@ -75,7 +75,7 @@ export function trusteeOptionsFromConfig(
   const remote = config.attestationService.remote;
   const rvps = config.attestationService.rvps;
   // Plugins may open connections and devices (an HSM session): callers that start more first build them last.
-  const plugins = loaded.withPlugins === false ? {} : pluginsFromConfig(config.plugins, loaded.store);
+  const plugins = loaded.withPlugins === false ? {} : pluginsFromConfig(config.plugins);
   const ita = config.attestationService.intelTa;
   return {
     ...(ita
@@ -83,7 +83,7 @@ export function trusteeOptionsFromConfig(
           intelTa: {
             baseUrl: ita.baseUrl,
             apiKey: ita.apiKey,
-            jwks: loaded.itaJwks ?? itaKeys(() => readLocalJwkSets([ita.certsFile])),
+            jwks: loaded.itaJwks ?? readLocalJwkSets([ita.certsFile], ITA_CERTS_KEY),
             policyIds: ita.policyIds,
             allowUnmatchedPolicy: ita.allowUnmatchedPolicy,
             ...(loaded.itaExtraCaPem !== undefined ? { extraCaPem: loaded.itaExtraCaPem } : {}),
@@ -112,20 +112,6 @@ export function trusteeOptionsFromConfig(
 }
 
 const ITA_CERTS_KEY = 'attestation_service.certs_file';
-
-/** The keys of `certs_file`, loaded by `load`; its errors name `attestation_service.certs_file`. */
-function itaKeys<T extends TrustedJwk[] | Promise<TrustedJwk[]>>(load: () => T): T {
-  const rename = (err: unknown): never => {
-    if (err instanceof ConfigError) throw new ConfigError(err.message.replace(JWK_SETS_KEY, ITA_CERTS_KEY), { key: ITA_CERTS_KEY, cause: err });
-    throw err;
-  };
-  try {
-    const out = load();
-    return (out instanceof Promise ? out.catch(rename) : out) as T;
-  } catch (err) {
-    return rename(err);
-  }
-}
 
 /** The `[[plugins]]` besides `resource` (always served), built from the config; `store` for those that keep state (provisioner). */
 export function pluginsFromConfig(configs: TrusteeConfig['plugins'], store?: KvStore): Record<string, KbsPlugin> {
@@ -218,7 +204,7 @@ export async function runTrustee(config: TrusteeConfig, deps: RunTrusteeDeps): P
   const tls = config.http.insecureHttp ? undefined : tlsOptionsFor(config.http);
   const jwks = await loadTrustedJwkSets(config.attestationToken.trustedJwkSets, deps.jwkSets);
   const ita = config.attestationService.intelTa;
-  const itaJwks = ita ? await itaKeys(() => loadTrustedJwkSets([ita.certsFile], deps.jwkSets)) : undefined;
+  const itaJwks = ita ? await loadTrustedJwkSets([ita.certsFile], { ...deps.jwkSets, configKey: ITA_CERTS_KEY }) : undefined;
   const options = trusteeOptionsFromConfig(config, {
     jwks,
     ...(itaJwks ? { itaJwks } : {}),
@@ -323,8 +309,7 @@ function watchJwkSets(config: TrusteeConfig, deps: RunTrusteeDeps, initial: { se
       itaService.tokens.replaceJwks(keys);
       apply();
     };
-    // Its errors name certs_file, as at startup.
-    const r = new JwkSetRefresher([ita.certsFile], itaKeys, options, onChange, (err) => log(`${keep}: ${err.message.replace(JWK_SETS_KEY, ITA_CERTS_KEY)}`));
+    const r = new JwkSetRefresher([ita.certsFile], itaKeys, { ...options, configKey: ITA_CERTS_KEY }, onChange, (err) => log(`${keep}: ${err.message}`));
     itaService.tokens.setUnknownKidHook(() => r.refreshIfDue());
     refreshers.push(r);
   }

@@ -317,3 +317,18 @@ describe('JwkSetRefresher over https', { skip: SKIP }, () => {
     assert.equal(srv.hits('/rotating/jwks'), 4);
   });
 });
+
+describe('JWK sets under another config key', () => {
+  const key = 'attestation_service.certs_file';
+  const named = (e: unknown) => e instanceof ConfigError && e.key === key && e.message.startsWith(`${key}: `) && !e.message.includes(JWK_SETS_KEY);
+
+  test('readLocalJwkSets and loadTrustedJwkSets name the key they load for', async () => {
+    assert.throws(() => readLocalJwkSets(['/nonexistent/ita-certs.json'], key), named);
+    assert.throws(() => readLocalJwkSets(['http://example.invalid/certs'], key), named);
+    await assert.rejects(loadTrustedJwkSets(['/nonexistent/ita-certs.json'], { configKey: key }), named);
+  });
+
+  test('without a key they name trusted_jwk_sets, as before', () => {
+    assert.throws(() => readLocalJwkSets(['/nonexistent/ita-certs.json']), (e: unknown) => e instanceof ConfigError && e.key === JWK_SETS_KEY);
+  });
+});

@@ -39,6 +39,11 @@ export interface JwkSetFetchOptions {
   maxBytes?: number;
   /** Redirects followed per document, each to an `https://` URL (default 3). */
   maxRedirects?: number;
+  /**
+   * The config key the sets come from, named by errors (default `attestation_token.trusted_jwk_sets`;
+   * `attestation_service.certs_file` for Intel Trust Authority's keys).
+   */
+  configKey?: string;
 }
 
 const DISCOVERY_SUFFIX = '/.well-known/openid-configuration';
@@ -130,13 +135,23 @@ function refuseScheme(source: string): never {
  * The local sets only (paths and `file://` URLs), read synchronously. An `https://` entry is a
  * `ConfigError`: remote sets are fetched by `loadTrustedJwkSets` (which `runTrustee` calls).
  */
-export function readLocalJwkSets(sources: readonly string[]): TrustedJwk[] {
-  return sources.flatMap((s) => {
-    const kind = schemeOf(s);
-    if (kind === 'https') throw configError(`${s} is fetched over the network; load the sets with loadTrustedJwkSets (runTrustee does)`);
-    if (kind === 'other') return refuseScheme(s);
-    return readJwkSetFile(s);
-  });
+export function readLocalJwkSets(sources: readonly string[], configKey = JWK_SETS_KEY): TrustedJwk[] {
+  try {
+    return sources.flatMap((s) => {
+      const kind = schemeOf(s);
+      if (kind === 'https') throw configError(`${s} is fetched over the network; load the sets with loadTrustedJwkSets (runTrustee does)`);
+      if (kind === 'other') return refuseScheme(s);
+      return readJwkSetFile(s);
+    });
+  } catch (err) {
+    throw forKey(err, configKey);
+  }
+}
+
+/** An error of this module named for `configKey` instead of `trusted_jwk_sets`. */
+function forKey(err: unknown, configKey: string): unknown {
+  if (configKey === JWK_SETS_KEY || !(err instanceof ConfigError) || err.key !== JWK_SETS_KEY) return err;
+  return new ConfigError(`${configKey}${err.message.slice(JWK_SETS_KEY.length)}`, { key: configKey, cause: err.cause ?? err });
 }
 
 /**
@@ -145,15 +160,19 @@ export function readLocalJwkSets(sources: readonly string[]): TrustedJwk[] {
  * naming the source and what went wrong.
  */
 export async function loadTrustedJwkSets(sources: readonly string[], options: JwkSetFetchOptions = {}): Promise<TrustedJwk[]> {
-  const sets = await Promise.all(
-    sources.map(async (s) => {
-      const kind = schemeOf(s);
-      if (kind === 'https') return fetchJwkSet(s, options);
-      if (kind === 'other') return refuseScheme(s);
-      return readJwkSetFile(s);
-    }),
-  );
-  return sets.flat();
+  try {
+    const sets = await Promise.all(
+      sources.map(async (s) => {
+        const kind = schemeOf(s);
+        if (kind === 'https') return fetchJwkSet(s, options);
+        if (kind === 'other') return refuseScheme(s);
+        return readJwkSetFile(s);
+      }),
+    );
+    return sets.flat();
+  } catch (err) {
+    throw forKey(err, options.configKey ?? JWK_SETS_KEY);
+  }
 }
 
 interface Answer {

@@ -32,10 +32,14 @@ export class Section {
     return this.obj[k];
   }
 
-  optString(k: string): string | undefined {
+  /** `secret`: for PINs, API keys, passwords — a value of the wrong type is not echoed in the error. */
+  optString(k: string, options: { secret?: boolean } = {}): string | undefined {
     const v = this.raw(k);
     if (v === undefined) return undefined;
-    if (typeof v !== 'string') this.fail(k, 'a string');
+    if (typeof v !== 'string') {
+      if (options.secret) throw new ConfigError(`${this.key(k)}: expected a string (in quotes), got a ${Array.isArray(v) ? 'list' : typeof v}`, { key: this.key(k) });
+      this.fail(k, 'a string');
+    }
     return v;
   }
 
@@ -44,23 +48,8 @@ export class Section {
   }
 
   /** A string that must be given and not empty; `context` ends the message (e.g. `with type = "intel_ta"`). */
-  requiredString(k: string, context: string): string {
-    const v = this.optString(k);
-    if (v === undefined || v === '') throw new ConfigError(`${this.key(k)} is required ${context}`, { key: this.key(k) });
-    return v;
-  }
-
-  /** Like `optString`, for secrets (PINs, API keys, passwords): a value of the wrong type is not echoed. */
-  optSecretString(k: string): string | undefined {
-    const v = this.raw(k);
-    if (v === undefined) return undefined;
-    if (typeof v !== 'string') throw new ConfigError(`${this.key(k)}: expected a string (in quotes), got a ${Array.isArray(v) ? 'list' : typeof v}`, { key: this.key(k) });
-    return v;
-  }
-
-  /** A required secret string (see `optSecretString`). */
-  requiredSecret(k: string, context: string): string {
-    const v = this.optSecretString(k);
+  requiredString(k: string, context: string, options: { secret?: boolean } = {}): string {
+    const v = this.optString(k, options);
     if (v === undefined || v === '') throw new ConfigError(`${this.key(k)} is required ${context}`, { key: this.key(k) });
     return v;
   }

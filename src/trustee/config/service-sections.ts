@@ -146,13 +146,10 @@ export function readAttestationService(sec: Section, storage: StorageBackends, u
   const strayTls = Object.keys(asTlsKeys)[0];
   if (strayTls !== undefined && type !== 'coco_as_grpc') throw new ConfigError(`${sec.key(`as_${strayTls}`)} applies to type = "coco_as_grpc" only`, { key: sec.key(`as_${strayTls}`) });
   const poolSize = sec.optInt('pool_size', 1, 100_000);
-  // Intel Trust Authority keys (upstream requires the first three with type = "intel_ta").
-  const ita = { baseUrl: sec.optString('base_url'), apiKey: sec.optSecretString('api_key'), certsFile: sec.optString('certs_file') };
-  const allowUnmatchedPolicy = sec.optBool('allow_unmatched_policy') ?? false;
-  const policyIds = sec.stringArray('policy_ids');
+  const intelTa = readIntelTa(sec, type === 'intel_ta', unsupported);
   sec.done();
   const out: AttestationServiceConfig = { type, sessionTimeoutMin, tokenBroker, rvps, verifier };
-  if (type === 'intel_ta') out.intelTa = readIntelTa(sec, ita, policyIds, allowUnmatchedPolicy, unsupported);
+  if (intelTa) out.intelTa = intelTa;
   if (type === 'coco_as_grpc') {
     const address = asAddr ?? DEFAULT_AS_ADDR;
     if (!GRPC_ADDRESS.test(address)) throw new ConfigError(`${sec.key('as_addr')}: expected http://host:port or https://host:port, got ${JSON.stringify(address)}`, { key: sec.key('as_addr') });
@@ -164,29 +161,29 @@ export function readAttestationService(sec: Section, storage: StorageBackends, u
   return out;
 }
 
-/** The `intel_ta` keys checked: the three upstream requires, and `base_url` an https URL. */
-function readIntelTa(
-  sec: Section,
-  given: { baseUrl: string | undefined; apiKey: string | undefined; certsFile: string | undefined },
-  policyIds: string[],
-  allowUnmatchedPolicy: boolean,
-  unsupported: Unsupported,
-): NonNullable<AttestationServiceConfig['intelTa']> {
+/**
+ * The Intel Trust Authority keys: with `type = "intel_ta"` (`chosen`) the three upstream requires, and
+ * `base_url` an https URL; with another type they are read only so that a typo is still an unknown key.
+ */
+function readIntelTa(sec: Section, chosen: boolean, unsupported: Unsupported): AttestationServiceConfig['intelTa'] {
   const context = 'with type = "intel_ta"';
-  const missing = (k: string) => new ConfigError(`${sec.key(k)} is required ${context}`, { key: sec.key(k) });
-  if (!given.baseUrl) throw missing('base_url');
+  const str = (k: string, secret = false) => (chosen ? sec.requiredString(k, context, { secret }) : sec.optString(k, { secret }));
+  const baseUrl = str('base_url');
+  const apiKey = str('api_key', true);
+  const certsFile = str('certs_file');
+  const allowUnmatchedPolicy = sec.optBool('allow_unmatched_policy') ?? false;
+  const policyIds = sec.stringArray('policy_ids');
+  if (!chosen || baseUrl === undefined || apiKey === undefined || certsFile === undefined) return undefined;
   try {
-    itaBaseUrl(given.baseUrl);
+    itaBaseUrl(baseUrl);
   } catch (err) {
     throw new ConfigError(`${sec.key('base_url')}: ${(err as Error).message}`, { key: sec.key('base_url') });
   }
-  if (!given.apiKey) throw missing('api_key');
-  if (!given.certsFile) throw missing('certs_file');
   const stray = ['rvps_config', 'attestation_token_broker', 'verifier_config'].find((x) => sec.has(x));
   if (stray) {
     unsupported.push(new ConfigError(`${sec.key(stray)} does not apply with type = "intel_ta": Intel Trust Authority verifies, appraises and signs`, { key: sec.key(stray) }));
   }
-  return { baseUrl: given.baseUrl, apiKey: given.apiKey, certsFile: given.certsFile, policyIds, allowUnmatchedPolicy };
+  return { baseUrl, apiKey, certsFile, policyIds, allowUnmatchedPolicy };
 }
 
 const TLS_KEYS = ['ca_cert', 'client_cert', 'client_key'] as const;
@@ -225,7 +222,7 @@ function readPkcs11(p: Section): Extract<PluginConfig, { name: 'pkcs11' }> {
     name: 'pkcs11',
     module: p.requiredString('module', context),
     slotIndex: p.int('slot_index', 0, 0, 255),
-    pin: p.requiredSecret('pin', context),
+    pin: p.requiredString('pin', context, { secret: true }),
     rsaMechanism: p.oneOf('rsa_mechanism', { RsaPkcsOaep: 'RsaPkcsOaep', RsaPkcsTest: 'RsaPkcsTest' } as const, 'RsaPkcsOaep'),
     lookupLabel: p.string('lookup_label', ''),
     configKey: p.path,

@@ -33,7 +33,7 @@ function postgresUrl(pg: Section): string {
   const port = pg.int('port', 5432, 1, 65535);
   const db = pg.string('db', 'kbs');
   const user = pg.string('username', 'postgres');
-  const password = pg.optSecretString('password');
+  const password = pg.optString('password', { secret: true });
   const auth = encodeURIComponent(user) + (password !== undefined ? `:${encodeURIComponent(password)}` : '');
   return `postgres://${auth}@${host.includes(':') ? `[${host}]` : host}:${port}/${encodeURIComponent(db)}`;
 }
