@@ -141,7 +141,8 @@ function gpuEvidence(evidence: unknown, runtimeData: string, skipped: string[]):
 
 /**
  * The appraisal request for the evidence of one attestation. Throws `Unsupported` for a TEE ITA does
- * not appraise and `MalformedInput` for evidence that is not of its TEE's shape (check `as.ita.evidence`).
+ * not appraise or when nothing is left to send, and `MalformedInput` for evidence that is not of its
+ * TEE's shape (check `as.ita.evidence`).
  */
 export function buildItaRequest(items: readonly EvidenceItem[], choice: ItaPolicyChoice): ItaRequestPlan {
   const body: ItaAttestRequest = {
@@ -178,6 +179,9 @@ export function buildItaRequest(items: readonly EvidenceItem[], choice: ItaPolic
       }
       throw err;
     }
+  }
+  if (body.tdx === undefined && body.sgx === undefined && body.nvgpu === undefined) {
+    throw withCheck(new Unsupported('no evidence left that Intel Trust Authority appraises'), 'as.ita.evidence');
   }
   return { body, path, skipped };
 }
