@@ -450,7 +450,7 @@ export async function run(): Promise<{ title: string; body: string }> {
       '(a minimal HTTP/1.1 client): it parses the challenge, builds sample evidence bound to the runtime-data digest,',
       `checks the released JWE's header and decrypts the first release on each connection and every ${DECRYPT_EVERY}th after it with`,
       'its TEE key (a guest decrypts on its own CPU; here the client shares the server\'s). The server runs in its own process.',
-      'Both processes fix V8\'s heap growing factor at 4 (`kbs.heap_growing_percent = 300`, the serving default). Baseline: a bare',
+      'Both processes fix V8\'s heap growing factor at 4 (`kbs.heap_growing_percent = 300`, the serving default). Each server with sessions in memory starts with its session table full (100,000 unattested sessions), as after a minute of serving at load. Baseline: a bare',
       `node:http echo server answering the same three requests. ${SECONDS} s per level after ${WARM_UP_MS / 1000} s of warm-up.`,
       '"server CPU" / "client CPU" are the CPU times (user + system, µs) of each process per handshake, which other',
       'load on the machine disturbs less than wall-clock rates; the two processes share the machine\'s cores.',

@@ -34,4 +34,5 @@ export { verifyJwt, signJwt, jwtKeyFromPem, jwtKeyFromJwks } from './jose.js';
 export type { JwtKey, JwtVerifyOptions, JwtSignOptions, VerifiedJwt } from './jose.js';
 export { satisfiesRange, parseRange } from './semver-range.js';
 export { isLoopbackAddress } from './address.js';
+export { FifoMap } from './fifo-map.js';
 export type { SemverRange } from './semver-range.js';

@@ -31,6 +31,7 @@ export { bearerKeyAdmin } from './kbs/bearer-key-admin.js';
 export { noMetrics } from './kbs/metrics-hooks.js';
 export type { MetricsHooks } from './kbs/metrics-hooks.js';
 export type { AuditRecord } from './kbs/audit.js';
+export { DEFAULT_SESSION_MAX_ENTRIES } from './kbs/session.js';
 export { formatExplanation } from './as/explain.js';
 export type { ClaimExplanation, FailedCheck } from './as/explain.js';
 export type { TokenSummary } from './kbs/audit-explain.js';

@@ -8,7 +8,7 @@
  * its whole text, so equal digests mean equal texts.
  * @module
  */
-import { sha256, toBase64Url } from '../../core/index.js';
+import { FifoMap, sha256, toBase64Url } from '../../core/index.js';
 import type { PreparedRelease } from '../crypto-thread.js';
 
 /**
@@ -38,18 +38,16 @@ const signatureOf = (token: string) => token.slice(token.lastIndexOf('.') + 1);
 
 export class IssuedTokens {
   /** SHA-256 of the whole token → its expiry (epoch seconds), in signing order. */
-  private readonly byDigest = new Map<string, number>();
+  private readonly byDigest: FifoMap<string, number>;
   /** Signature segment → the whole token and its claims, for the newest tokens, in signing order. */
-  private readonly recent = new Map<string, { token: string; claims: Readonly<Record<string, unknown>>; exp: number; release?: PreparedRelease }>();
-  private readonly maxEntries: number;
-  private readonly maxRecent: number;
+  private readonly recent: FifoMap<string, { token: string; claims: Readonly<Record<string, unknown>>; exp: number; release?: PreparedRelease }> | undefined;
 
   /** Told about each prepared release that leaves the memo unused (so its native state goes now). */
   private readonly discard: ((release: PreparedRelease) => void) | undefined;
 
   constructor(maxEntries = DEFAULT_MAX_ENTRIES, maxRecent = Math.min(maxEntries, DEFAULT_RECENT_ENTRIES), discard?: (release: PreparedRelease) => void) {
-    this.maxEntries = maxEntries;
-    this.maxRecent = maxRecent;
+    this.byDigest = new FifoMap(maxEntries);
+    this.recent = maxRecent > 0 ? new FifoMap(maxRecent) : undefined;
     this.discard = discard;
   }
 
@@ -61,16 +59,10 @@ export class IssuedTokens {
    * that usually follows (kept with the claims, and only as long as they are).
    */
   add(token: string, expiresAt: number, claims?: Readonly<Record<string, unknown>>, digest = digestOf(token), release?: PreparedRelease): void {
-    const map = this.byDigest;
-    map.set(digest, expiresAt);
-    if (map.size > this.maxEntries) map.delete(map.keys().next().value!);
-    if (claims && this.maxRecent > 0) {
-      this.recent.set(signatureOf(token), release ? { token, claims, exp: expiresAt, release } : { token, claims, exp: expiresAt });
-      if (this.recent.size > this.maxRecent) {
-        const [oldest, entry] = this.recent.entries().next().value!;
-        this.recent.delete(oldest);
-        if (entry.release !== undefined) this.discard?.(entry.release);
-      }
+    this.byDigest.set(digest, expiresAt);
+    if (claims && this.recent) {
+      const dropped = this.recent.set(signatureOf(token), release ? { token, claims, exp: expiresAt, release } : { token, claims, exp: expiresAt });
+      if (dropped?.value.release !== undefined) this.discard?.(dropped.value.release);
     }
   }
 
@@ -79,7 +71,7 @@ export class IssuedTokens {
    * not expired at `nowSeconds`; otherwise undefined (then `has` may still know it).
    */
   claimsOf(token: string, nowSeconds: number): Readonly<Record<string, unknown>> | undefined {
-    const e = this.recent.get(signatureOf(token));
+    const e = this.recent?.get(signatureOf(token));
     if (e === undefined || e.token !== token || e.exp < nowSeconds) return undefined;
     return e.claims;
   }
@@ -89,7 +81,7 @@ export class IssuedTokens {
    * undefined too when `token` is not exactly one of the newest tokens or has expired at `nowSeconds`.
    */
   takeRelease(token: string, nowSeconds: number): PreparedRelease | undefined {
-    const e = this.recent.get(signatureOf(token));
+    const e = this.recent?.get(signatureOf(token));
     if (e === undefined || e.release === undefined || e.token !== token || e.exp < nowSeconds) return undefined;
     const release = e.release;
     e.release = undefined;

@@ -8,7 +8,7 @@
  * Expiry is checked on every read either way.
  * @module
  */
-import { Unauthorized, fromUtf8, secureRandomBytes, toHex } from '../../core/index.js';
+import { FifoMap, Unauthorized, fromUtf8, secureRandomBytes, toHex } from '../../core/index.js';
 import type { AuthRequest, Challenge, Tee } from '../../protocol/index.js';
 import type { KvStore } from '../storage/kv.js';
 import { MemoryStore } from '../storage/memory.js';
@@ -105,44 +105,39 @@ export class KvSessionTable implements SessionTable {
  * Session objects in this process, at most `maxEntries` (the oldest go first). Entries are kept in
  * creation order — a session keeps its place when it becomes attested — and every session lives as
  * long, so forgotten ones are always at the front and are dropped as new ones arrive: the table
- * needs no sweeper.
+ * needs no sweeper. A `FifoMap`, whose oldest entry is cheap to find and drop at any size.
  */
 export class MemorySessionTable implements SessionTable {
-  private readonly map = new Map<string, { session: Session; keepUntil: number }>();
-  private readonly maxEntries: number;
+  private readonly entries: FifoMap<string, { session: Session; keepUntil: number }>;
   constructor(maxEntries = DEFAULT_SESSION_MAX_ENTRIES) {
-    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a positive integer');
-    this.maxEntries = maxEntries;
+    this.entries = new FifoMap(maxEntries);
   }
   /** Sessions held. */
   get size(): number {
-    return this.map.size;
+    return this.entries.size;
   }
   async put(s: Session, keepUntil: number, now: number): Promise<void> {
-    const entry = this.map.get(s.id);
+    const entry = this.entries.get(s.id);
     if (entry) {
       entry.session = s;
       entry.keepUntil = keepUntil;
       return;
     }
-    // Drop the forgotten sessions at the front (at most a few per new one), then the oldest if full.
-    for (const [id, e] of this.map) {
-      if (e.keepUntil > now && this.map.size < this.maxEntries) break;
-      this.map.delete(id);
-    }
-    this.map.set(s.id, { session: s, keepUntil });
+    // Drop the forgotten sessions at the front (at most a few per new one); `set` drops the oldest if full.
+    for (let first = this.entries.first(); first && !(first.value.keepUntil > now); first = this.entries.first()) this.entries.shift();
+    this.entries.set(s.id, { session: s, keepUntil });
   }
   async get(id: string, now: number): Promise<Session | undefined> {
-    const e = this.map.get(id);
+    const e = this.entries.get(id);
     if (!e) return undefined;
     if (!(e.keepUntil > now)) {
-      this.map.delete(id);
+      this.entries.delete(id);
       return undefined;
     }
     return e.session;
   }
   async delete(id: string): Promise<void> {
-    this.map.delete(id);
+    this.entries.delete(id);
   }
 }
 
