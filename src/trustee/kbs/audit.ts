@@ -4,7 +4,7 @@
  * first, bounded by `maxEntries`.
  * @module
  */
-import { fromUtf8, utf8 } from '../../core/index.js';
+import { FifoMap, fromUtf8, utf8 } from '../../core/index.js';
 import type { ClaimExplanation } from '../as/explain.js';
 import type { KvStore } from '../storage/kv.js';
 import type { TokenSummary } from './audit-explain.js';
@@ -56,7 +56,7 @@ export interface AuditQuery {
 
 export class AuditLog {
   private seq = 0;
-  private readonly recent = new Map<string, { requestId: string; session?: string }>();
+  private readonly recent = new FifoMap<string, { requestId: string; session?: string }>(RECENT_ATTESTATIONS);
   private writes = 0;
   private readonly store: KvStore;
   private readonly maxEntries: number;
@@ -84,8 +84,7 @@ export class AuditLog {
   noteAttestation(token: string, from: { requestId: string; session?: string }): void {
     // A copy of the signature segment: V8 makes a long slice a view that keeps the whole token alive.
     const key = Buffer.from(token.slice(token.lastIndexOf('.') + 1), 'latin1').toString('latin1');
-    if (this.recent.size >= RECENT_ATTESTATIONS) this.recent.delete(this.recent.keys().next().value!);
-    this.recent.set(key, from);
+    this.recent.set(key, from); // the oldest goes when full
   }
 
   /** The attest request that produced `token`, if this process still remembers it. */
