@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { createCryptoThread, type PreparedRelease } from '../crypto-thread.js';
 import { createEarSigner } from './ear-token.js';
-import { IssuedTokens } from './issued-tokens.js';
+import { IssuedTokens, RECENT_CLAIMS_MS } from './issued-tokens.js';
 import { TokenVerifier } from './token-verifier.js';
 
 const NOW = new Date('2026-11-23T08:00:00Z');
@@ -145,6 +145,47 @@ describe('IssuedTokens.claimsOf', () => {
     assert.deepEqual(JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()), claims, 'and it is what the payload says');
     const early = await signer.sign({ exp, nbf: nowS + 600 });
     assert.throws(() => verifier.verify(early, NOW), { check: 'token.nbf' });
+  });
+});
+
+describe('IssuedTokens claims kept for a short time only', () => {
+  test('drops the claims of entries older than RECENT_CLAIMS_MS when the next token is added, keeping the token known and its release', () => {
+    const clock = { ms: 1000 };
+    const issued = new IssuedTokens(8, 4, undefined, () => clock.ms);
+    const release = { point: new Uint8Array(65), handle: {} } as unknown as PreparedRelease;
+    issued.add('h.p.s1', exp, { exp, n: 1 }, undefined, release);
+    clock.ms += RECENT_CLAIMS_MS - 1;
+    issued.add('h.p.s2', exp, { exp, n: 2 });
+    assert.deepEqual(issued.claimsOf('h.p.s1', nowS), { exp, n: 1 }, 'still young enough');
+    clock.ms += 1;
+    issued.add('h.p.s3', exp, { exp, n: 3 });
+    assert.equal(issued.claimsOf('h.p.s1', nowS), undefined, 'added RECENT_CLAIMS_MS ago: its claims are gone');
+    assert.deepEqual(issued.claimsOf('h.p.s2', nowS), { exp, n: 2 });
+    assert.equal(issued.has('h.p.s1', nowS), true, 'the token is still known by its digest');
+    assert.equal(issued.takeRelease('h.p.s1', nowS), release, 'and its prepared release is still handed out');
+  });
+
+  test('drops the claims of the oldest entry when more tokens arrive within the time than it keeps', () => {
+    const issued = new IssuedTokens(8, 2, undefined, () => 0);
+    for (const n of [1, 2, 3]) issued.add(`h.p.s${n}`, exp, { exp, n });
+    assert.equal(issued.claimsOf('h.p.s1', nowS), undefined);
+    assert.deepEqual(issued.claimsOf('h.p.s3', nowS), { exp, n: 3 });
+  });
+
+  test('lets the verifier parse a token whose claims are gone: the same claims, times still checked', async () => {
+    const clock = { ms: 0 };
+    const issued = new IssuedTokens(8, 4, undefined, () => clock.ms);
+    const signer = createEarSigner({ issued });
+    const verifier = new TokenVerifier({ issued });
+    const claims = { exp, hello: 'world' };
+    const token = await signer.sign(claims);
+    clock.ms += RECENT_CLAIMS_MS;
+    await signer.sign({ exp, other: true });
+    assert.equal(issued.claimsOf(token, nowS), undefined);
+    const got = verifier.verify(token, NOW);
+    assert.notEqual(got, claims, 'parsed from the token, not the memo');
+    assert.deepEqual(got, claims);
+    assert.throws(() => verifier.verify(token, new Date((exp + 60) * 1000)), { check: 'token.x5c.missing' }, 'expired: forgotten, then fully checked');
   });
 });
 

@@ -34,21 +34,49 @@ export const digestOf = (token: string) => toBase64Url(sha256(token)); // one-sh
  */
 const DEFAULT_RECENT_ENTRIES = 256;
 
+/**
+ * How long (ms) an entry keeps its claims after signing. The claims are a tree of a few KB; kept for
+ * the ~128 ms that 256 entries last at 2,000 attestations/s, many of them outlived two young-generation
+ * collections (about one per 100 ms at that rate) and were promoted, to die in the old generation:
+ * ~600 B per attestation, over half of what a handshake promoted, and so over half of what set the pace
+ * of major collections (measured by ablation, docs/kbs-api.md). A resource request that comes later
+ * than this still skips the signature check (`has`) and still gets its prepared release; it only parses
+ * the token's payload (~10 µs).
+ */
+export const RECENT_CLAIMS_MS = 20;
+
+interface RecentEntry {
+  readonly token: string;
+  claims: Readonly<Record<string, unknown>> | undefined;
+  readonly exp: number;
+  release?: PreparedRelease | undefined;
+  /** When it was added, by the memo's clock (ms). */
+  readonly at: number;
+}
+
 const signatureOf = (token: string) => token.slice(token.lastIndexOf('.') + 1);
 
 export class IssuedTokens {
   /** SHA-256 of the whole token → its expiry (epoch seconds), in signing order. */
   private readonly byDigest: FifoMap<string, number>;
   /** Signature segment → the whole token and its claims, for the newest tokens, in signing order. */
-  private readonly recent: FifoMap<string, { token: string; claims: Readonly<Record<string, unknown>>; exp: number; release?: PreparedRelease }> | undefined;
+  private readonly recent: FifoMap<string, RecentEntry> | undefined;
+  /** The entries still holding claims, oldest first: a ring of `maxRecent` slots from `claimedHead`. */
+  private readonly claimed: Array<RecentEntry | undefined>;
+  private claimedHead = 0;
+  private claimedCount = 0;
+  private readonly clock: () => number;
 
   /** Told about each prepared release that leaves the memo unused (so its native state goes now). */
   private readonly discard: ((release: PreparedRelease) => void) | undefined;
 
-  constructor(maxEntries = DEFAULT_MAX_ENTRIES, maxRecent = Math.min(maxEntries, DEFAULT_RECENT_ENTRIES), discard?: (release: PreparedRelease) => void) {
+  /** `clock` is a monotonic clock in ms (tests give their own). */
+  constructor(maxEntries = DEFAULT_MAX_ENTRIES, maxRecent = Math.min(maxEntries, DEFAULT_RECENT_ENTRIES), discard?: (release: PreparedRelease) => void, clock: () => number = () => performance.now()) {
     this.byDigest = new FifoMap(maxEntries);
     this.recent = maxRecent > 0 ? new FifoMap(maxRecent) : undefined;
+    this.claimed = new Array<RecentEntry | undefined>(Math.max(0, maxRecent)).fill(undefined);
     this.discard = discard;
+    this.clock = clock;
   }
 
   /**
@@ -61,14 +89,35 @@ export class IssuedTokens {
   add(token: string, expiresAt: number, claims?: Readonly<Record<string, unknown>>, digest = digestOf(token), release?: PreparedRelease): void {
     this.byDigest.set(digest, expiresAt);
     if (claims && this.recent) {
-      const dropped = this.recent.set(signatureOf(token), release ? { token, claims, exp: expiresAt, release } : { token, claims, exp: expiresAt });
+      const now = this.clock();
+      this.forgetClaims(now - RECENT_CLAIMS_MS);
+      const entry: RecentEntry = { token, claims, exp: expiresAt, release, at: now };
+      const dropped = this.recent.set(signatureOf(token), entry);
       if (dropped?.value.release !== undefined) this.discard?.(dropped.value.release);
+      const ring = this.claimed;
+      if (this.claimedCount === ring.length) this.forgetOldestClaims();
+      ring[(this.claimedHead + this.claimedCount) % ring.length] = entry;
+      this.claimedCount++;
     }
   }
 
+  /** Drop the claims of the entries added at or before `cutoff` (ms, the memo's clock). */
+  private forgetClaims(cutoff: number): void {
+    while (this.claimedCount > 0 && this.claimed[this.claimedHead]!.at <= cutoff) this.forgetOldestClaims();
+  }
+
+  private forgetOldestClaims(): void {
+    const ring = this.claimed;
+    ring[this.claimedHead]!.claims = undefined;
+    ring[this.claimedHead] = undefined;
+    this.claimedHead = (this.claimedHead + 1) % ring.length;
+    this.claimedCount--;
+  }
+
   /**
-   * The claims `token` was signed from, when it is exactly one of the newest tokens we signed and has
-   * not expired at `nowSeconds`; otherwise undefined (then `has` may still know it).
+   * The claims `token` was signed from, when it is exactly one of the newest tokens we signed (added
+   * within about `RECENT_CLAIMS_MS`) and has not expired at `nowSeconds`; otherwise undefined (then
+   * `has` may still know it).
    */
   claimsOf(token: string, nowSeconds: number): Readonly<Record<string, unknown>> | undefined {
     const e = this.recent?.get(signatureOf(token));
