@@ -71,6 +71,18 @@ export interface AttestationServiceOptions {
   verboseToken?: boolean;
 }
 
+/**
+ * A claim of ours beside upstream's EAR layout: the id of the KBS attest request that produced the
+ * token, so that the audit record of a later refused release names that request, whichever replica
+ * (or process, before or after a restart) handled it. Consumers that do not know it ignore it.
+ */
+export const ATTEST_REQUEST_CLAIM = 'coco.attest-request-id';
+
+export interface EvaluateOptions extends SignOptions {
+  /** The KBS request id of the attestation, written into the token as `ATTEST_REQUEST_CLAIM`. */
+  requestId?: string;
+}
+
 export class AttestationService {
   private readonly verifiers = new Map<Tee, Verifier>();
   private readonly options: AttestationServiceOptions;
@@ -93,7 +105,7 @@ export class AttestationService {
 
   /** Verify and appraise every item, then sign one EAR token. */
   /** `options.releaseTo`: the TEE key, for a release prepared with the token (`EarSigner.sign`). */
-  async evaluate(items: readonly EvidenceItem[], policyIds: readonly string[], now: Date, options?: SignOptions): Promise<AttestationOutcome> {
+  async evaluate(items: readonly EvidenceItem[], policyIds: readonly string[], now: Date, options?: EvaluateOptions): Promise<AttestationOutcome> {
     const policyId = policyIds[0] ?? 'default';
     const rv = await this.options.rvps.snapshot(now.getTime());
     const checks: CheckRecord[] = [];
@@ -141,6 +153,7 @@ export class AttestationService {
       'ear.verifier-id': { developer: this.options.developer ?? 'https://confidentialcontainers.org', build: this.options.build ?? 'coco-ts 0.1.0' },
       submods,
     };
+    if (options?.requestId !== undefined) claims[ATTEST_REQUEST_CLAIM] = options.requestId;
     return { token: await this.options.signer.sign(claims, options), claims, checks, notes: [...notes], explanations };
   }
 }

@@ -34,7 +34,7 @@ function parseBody(body: unknown): AttestationRequest {
   }
 }
 
-export async function handleAttest(ctx: KbsContext, sessionId: string | undefined, body: unknown, now: Date): Promise<AttestResult> {
+export async function handleAttest(ctx: KbsContext, sessionId: string | undefined, body: unknown, now: Date, requestId?: string): Promise<AttestResult> {
   const session = await ctx.sessions.require(sessionId, now.getTime());
   if (session.state === 'attested') return { session, token: session.token };
   const request = parseBody(body);
@@ -60,7 +60,7 @@ export async function handleAttest(ctx: KbsContext, sessionId: string | undefine
     primary,
     ...devices.map((d) => ({ tee: d.tee, evidence: d.evidence, runtimeData: deviceRuntimeData(nonce, teePubKey), hashAlgorithm })),
   ];
-  const outcome = await ctx.as.evaluate(items, ctx.settings.policyIds, now, ctx.issued ? { releaseTo: teePubKey as unknown as PublicJwk } : undefined);
+  const outcome = await ctx.as.evaluate(items, ctx.settings.policyIds, now, ctx.issued ? { releaseTo: teePubKey as unknown as PublicJwk, requestId } : { requestId });
   const attested = await ctx.sessions.attested(session, outcome.token, now.getTime());
   return { session: attested, token: outcome.token, outcome };
 }

@@ -94,6 +94,8 @@ describe('createKbsApp audit records (sample TEE)', () => {
     assert.equal(denied.token.status, 'warning');
     assert.match(denied.token.trust.cpu0, /^warning: .*executables=33/);
     assert.deepEqual(denied.token.attestation, { requestId: attest.requestId, session: attest.session });
+    // The token names its attest request itself, so that any replica can say which it was.
+    assert.equal(JSON.parse(Buffer.from(att.json().token.split('.')[1], 'base64url').toString())['coco.attest-request-id'], attest.requestId);
   });
 
   test('an affirming attestation leaves no attest record unless successes are audited', async () => {

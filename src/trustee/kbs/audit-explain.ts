@@ -18,7 +18,7 @@ export interface TokenSummary {
   /** Per submod: `warning: executables=33 hardware=2` (claims that are not 0). */
   trust: Record<string, string>;
   issuedAt?: string;
-  /** The attest request that produced the token, when this KBS process still remembers it. */
+  /** The attest request that produced the token: from its `coco.attest-request-id` claim (our own AS), else when this process still remembers it (a remote AS). */
   attestation?: { requestId: string; session?: string };
 }
 

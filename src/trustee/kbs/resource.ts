@@ -9,6 +9,7 @@ import { TEE_PUBKEY_PATHS, parseResourcePath, parseTeePubKey, resolvePointer, ty
 import { withCheck } from '../check-tag.js';
 import { explainResourcePolicy, summarizeToken, withAuditFields } from './audit-explain.js';
 import { RESOURCE_POLICY_ID, type KbsContext } from './context.js';
+import { ATTEST_REQUEST_CLAIM } from '../as/attestation-service.js';
 
 export interface ResourceRequest {
   sessionId: string | undefined;
@@ -35,10 +36,15 @@ export function parseResourceSegments(segments: readonly string[]): ResourcePath
 
 /** The attestation token of a request: its attested session's, or the bearer token. */
 export async function tokenOf(ctx: KbsContext, req: Pick<ResourceRequest, 'sessionId' | 'authorization'>, now: Date): Promise<string> {
+  return (await findToken(ctx, req, now)).token;
+}
+
+/** The token of the attested session the cookie names (with that session's id), else the bearer token. */
+async function findToken(ctx: KbsContext, req: Pick<ResourceRequest, 'sessionId' | 'authorization'>, now: Date): Promise<{ token: string; sessionId?: string }> {
   const session = await ctx.sessions.findAttested(req.sessionId, now.getTime());
-  if (session) return session.token;
+  if (session) return { token: session.token, sessionId: session.id };
   const m = /^Bearer\s+(\S+)\s*$/i.exec(req.authorization ?? '');
-  if (m) return m[1]!;
+  if (m) return { token: m[1]! };
   throw withCheck(new Unauthorized('no attested session cookie and no bearer attestation token'), 'kbs.token.missing');
 }
 
@@ -80,13 +86,15 @@ export async function authorizeRelease(ctx: KbsContext, claims: Record<string, u
 
 export async function handleResourceGet(ctx: KbsContext, req: ResourceRequest, now: Date): Promise<ResourceRelease> {
   const path = parseResourceSegments(req.segments);
-  const token = await tokenOf(ctx, req, now);
+  const { token, sessionId } = await findToken(ctx, req, now);
   const claims = await ctx.tokens.verifyAsync(token, now);
   try {
     await authorizeRelease(ctx, claims, 'resource', req.segments, req.query);
   } catch (err) {
     const summary = summarizeToken(token, claims);
-    const from = ctx.audit.attestationOf(token);
+    // Our own tokens name their attest request; a session token also names its session (audit ids are 8 digits).
+    const requestId = claims[ATTEST_REQUEST_CLAIM];
+    const from = typeof requestId === 'string' ? { requestId, ...(sessionId ? { session: sessionId.slice(0, 8) } : {}) } : ctx.audit.attestationOf(token);
     if (from) summary.attestation = from;
     throw withAuditFields(err as Error, { token: summary });
   }

@@ -134,12 +134,13 @@ export function createKbsApp(ctx: KbsContext, options: KbsAppOptions): HttpHandl
     let tee = 'unknown';
     return guarded(call, 'attest', 'attest', extra, async () => {
       try {
-        const r = await handleAttest(ctx, sid, jsonBody(call), call.now);
+        const r = await handleAttest(ctx, sid, jsonBody(call), call.now, call.requestId);
         tee = r.session.state === 'attested' ? r.session.tee : tee;
         ctx.metrics.attestation(tee, true, (performance.now() - t0) / 1000);
         // Successful attestations are recorded when they carry notes (e.g. withheld expired
         // reference values) or when every success is to be audited.
-        if (r.outcome) ctx.audit.noteAttestation(r.token, { requestId: call.requestId, ...extra });
+        // Our own AS writes the request id into the token (ATTEST_REQUEST_CLAIM); another's tokens are remembered here.
+        if (r.outcome && !ctx.issued) ctx.audit.noteAttestation(r.token, { requestId: call.requestId, ...extra });
         if (r.outcome && (r.outcome.notes.length > 0 || r.outcome.explanations.length > 0 || options.auditSuccesses)) {
           const rec: Omit<AuditRecord, 'time' | 'requestId' | 'route'> = {
             outcome: 'ok', status: 200, check: 'kbs.attest', detail: 'attested', tee, ...extra,
