@@ -84,7 +84,7 @@ export class IssuedTokens {
    * whose JSON is the token's payload, which must not change afterwards — `claimsOf` can return them.
    * `digest` is `digestOf(token)` when the signer already computed it (the native crypto thread does,
    * off the event loop). `release` is a release prepared with the signature for the resource request
-   * that usually follows (kept with the claims, and only as long as they are).
+   * that usually follows (kept with the entry, which outlives its claims: see `RECENT_CLAIMS_MS`).
    */
   add(token: string, expiresAt: number, claims?: Readonly<Record<string, unknown>>, digest = digestOf(token), release?: PreparedRelease): void {
     this.byDigest.set(digest, expiresAt);
