@@ -44,7 +44,7 @@ import {
   type KvStore,
 } from '../src/trustee/index.js';
 import { listenHttp } from '../src/trustee/http/adapter.js';
-import { ALLOW_RESOURCE_PLUGIN, SAMPLE_AFFIRMING_RVS, b64url, sampleRvMessage } from '../test/support/trustee.js';
+import { ALLOW_RESOURCE_PLUGIN, SAMPLE_AFFIRMING_RVS, SAMPLE_AUTH_JSON, b64url, sampleRvMessage } from '../test/support/trustee.js';
 
 const mode = process.argv[2] ?? 'kbs';
 const ENGINE = 'rego (src/rego)';
@@ -83,7 +83,7 @@ async function serveTrustee(store: KvStore, sessionStore: KvStore) {
  */
 async function fillSessions(trustee: Awaited<ReturnType<typeof createTrustee>>): Promise<void> {
   if (process.env.KBS_BENCH_FILL === '0') return;
-  const body = new TextEncoder().encode(JSON.stringify({ version: '0.4.0', tee: 'sample', 'extra-params': '' }));
+  const body = new TextEncoder().encode(SAMPLE_AUTH_JSON);
   for (let i = 0; i < DEFAULT_SESSION_MAX_ENTRIES; i++) {
     const res = await trustee.handle({ method: 'POST', url: '/kbs/v0/auth', headers: {}, body });
     if (res.status !== 200) throw new Error(`filling the session table: auth answered ${res.status}`);

@@ -20,7 +20,7 @@ import {
   regoPolicyEngine,
   setHeapGrowingPercent,
 } from '../src/trustee/index.js';
-import { ALLOW_RESOURCE_PLUGIN, SAMPLE_AFFIRMING_RVS, b64url, sampleAttestation, sampleGuest, sampleRvMessage, type SampleGuest } from '../test/support/trustee.js';
+import { ALLOW_RESOURCE_PLUGIN, SAMPLE_AFFIRMING_RVS, SAMPLE_AUTH_JSON, b64url, sampleAttestation, sampleGuest, sampleRvMessage, type SampleGuest } from '../test/support/trustee.js';
 import { decryptJwe, fromUtf8, p256Native, type FlattenedJwe } from '../src/core/index.js';
 import { RawHttpConnection } from './raw-http.js';
 import { fmt, machineSpeed } from './util.js';
@@ -86,7 +86,6 @@ function stop(server: BenchServer): Promise<void> {
   return gone;
 }
 
-const AUTH = JSON.stringify({ version: '0.4.0', tee: 'sample', 'extra-params': '' });
 const SECRET = 'a-32-byte-secret-for-the-bench!!';
 /**
  * The client decrypts the first release on each connection and every 16th after it; the others get
@@ -101,7 +100,7 @@ const DECRYPT_EVERY = 16;
  * baseline sends the same three requests and does none of that work.
  */
 async function handshake(conn: RawHttpConnection, guest: SampleGuest, echo: boolean, decrypt: boolean): Promise<void> {
-  const a = await conn.send('POST', '/kbs/v0/auth', AUTH);
+  const a = await conn.send('POST', '/kbs/v0/auth', SAMPLE_AUTH_JSON);
   const nonce = echo ? 'AAAA' : (JSON.parse(a.body) as { nonce: string }).nonce;
   const t = await conn.send('POST', '/kbs/v0/attest', JSON.stringify(sampleAttestation(guest, nonce)), a.cookie);
   const r = await conn.send('GET', '/kbs/v0/resource/default/bench/key', undefined, a.cookie);
@@ -295,7 +294,7 @@ async function inProcess(guests: SampleGuest[]): Promise<{ handshake: number; fl
   await call('POST', '/kbs/v0/resource/default/bench/key', SECRET);
   let i = 0;
   const handshake = await cpuPerCall(async () => {
-    const a = await call('POST', '/kbs/v0/auth', AUTH);
+    const a = await call('POST', '/kbs/v0/auth', SAMPLE_AUTH_JSON);
     const cookie = String(a.headers['set-cookie']).split(';')[0]!;
     const body = JSON.stringify(sampleAttestation(guests[i++ % guests.length]!, (JSON.parse(String(a.body)) as { nonce: string }).nonce));
     const t1 = await call('POST', '/kbs/v0/attest', body, cookie);

@@ -99,6 +99,9 @@ export function sampleRvMessage(values: Record<string, unknown>): Record<string,
 }
 
 /** Reference values that make the default CPU policy affirm sample evidence. */
+/** A sample-TEE `/auth` request body as a guest sends it, as JSON text. */
+export const SAMPLE_AUTH_JSON = JSON.stringify({ version: '0.4.0', tee: 'sample', 'extra-params': '' });
+
 export const SAMPLE_AFFIRMING_RVS = { svn: ['1'], launch_digest: ['abcde'], major_version: 1, minimum_minor_version: 1 };
 
 export const b64url = (text: string) => Buffer.from(text).toString('base64url');

@@ -78,6 +78,12 @@ export interface AttestationServiceOptions {
  */
 export const ATTEST_REQUEST_CLAIM = 'coco.attest-request-id';
 
+/** The attest request id a token's claims name (`ATTEST_REQUEST_CLAIM`), if any. */
+export function attestRequestIdOf(claims: Readonly<Record<string, unknown>>): string | undefined {
+  const id = claims[ATTEST_REQUEST_CLAIM];
+  return typeof id === 'string' ? id : undefined;
+}
+
 export interface EvaluateOptions extends SignOptions {
   /** The KBS request id of the attestation, written into the token as `ATTEST_REQUEST_CLAIM`. */
   requestId?: string;

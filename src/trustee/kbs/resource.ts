@@ -9,7 +9,7 @@ import { TEE_PUBKEY_PATHS, parseResourcePath, parseTeePubKey, resolvePointer, ty
 import { withCheck } from '../check-tag.js';
 import { explainResourcePolicy, summarizeToken, withAuditFields } from './audit-explain.js';
 import { RESOURCE_POLICY_ID, type KbsContext } from './context.js';
-import { ATTEST_REQUEST_CLAIM } from '../as/attestation-service.js';
+import { attestRequestIdOf } from '../as/attestation-service.js';
 
 export interface ResourceRequest {
   sessionId: string | undefined;
@@ -93,8 +93,8 @@ export async function handleResourceGet(ctx: KbsContext, req: ResourceRequest, n
   } catch (err) {
     const summary = summarizeToken(token, claims);
     // Our own tokens name their attest request; a session token also names its session (audit ids are 8 digits).
-    const requestId = claims[ATTEST_REQUEST_CLAIM];
-    const from = typeof requestId === 'string' ? { requestId, ...(sessionId ? { session: sessionId.slice(0, 8) } : {}) } : ctx.audit.attestationOf(token);
+    const requestId = attestRequestIdOf(claims);
+    const from = requestId !== undefined ? { requestId, ...(sessionId ? { session: sessionId.slice(0, 8) } : {}) } : ctx.audit.attestationOf(token);
     if (from) summary.attestation = from;
     throw withAuditFields(err as Error, { token: summary });
   }

@@ -14,6 +14,7 @@ import {
   isCocoError,
   parseJsonText,
 } from '../../core/index.js';
+import { attestRequestIdOf } from '../as/attestation-service.js';
 import { checkOf, withCheck, withDefaultCheck } from '../check-tag.js';
 import { formatSetCookie, parseCookies } from '../http/cookies.js';
 import { REQUEST_ID_HEADER, newRequestId } from '../http/request-id.js';
@@ -139,8 +140,8 @@ export function createKbsApp(ctx: KbsContext, options: KbsAppOptions): HttpHandl
         ctx.metrics.attestation(tee, true, (performance.now() - t0) / 1000);
         // Successful attestations are recorded when they carry notes (e.g. withheld expired
         // reference values) or when every success is to be audited.
-        // Our own AS writes the request id into the token (ATTEST_REQUEST_CLAIM); another's tokens are remembered here.
-        if (r.outcome && !ctx.issued) ctx.audit.noteAttestation(r.token, { requestId: call.requestId, ...extra });
+        // A token that does not name its attest request (one from a remote AS or ITA) is remembered here.
+        if (r.outcome && attestRequestIdOf(r.outcome.claims) === undefined) ctx.audit.noteAttestation(r.token, { requestId: call.requestId, ...extra });
         if (r.outcome && (r.outcome.notes.length > 0 || r.outcome.explanations.length > 0 || options.auditSuccesses)) {
           const rec: Omit<AuditRecord, 'time' | 'requestId' | 'route'> = {
             outcome: 'ok', status: 200, check: 'kbs.attest', detail: 'attested', tee, ...extra,
