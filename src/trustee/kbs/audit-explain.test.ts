@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import { PolicyDenied } from '../../core/index.js';
 import { b64url, cookieOf, sampleAttestation, sampleGuest, sampleRvMessage, startTestTrustee } from '../../../test/support/trustee.js';
+import { REQUEST_ID_HEADER } from '../http/request-id.js';
 import { regoPolicyEngine } from '../rego-engine.js';
 import { auditFieldsOf, explainResourcePolicy, summarizeToken, tokenId, withAuditFields } from './audit-explain.js';
 
@@ -96,6 +98,24 @@ describe('createKbsApp audit records (sample TEE)', () => {
     assert.deepEqual(denied.token.attestation, { requestId: attest.requestId, session: attest.session });
     // The token names its attest request itself, so that any replica can say which it was.
     assert.equal(JSON.parse(Buffer.from(att.json().token.split('.')[1], 'base64url').toString())['coco.attest-request-id'], attest.requestId);
+  });
+
+  test('a replica that did not issue the token still names its attest request when it refuses a bearer release', async () => {
+    // Two KBS instances with one signer key (replicas, or one process before and after a restart).
+    const signerKeyPem = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    const [a, b] = [await startTestTrustee({ token: { signerKeyPem } }), await startTestTrustee({ token: { signerKeyPem } })];
+    const rvs = { svn: ['1'], launch_digest: ['not-the-launch-digest'], major_version: 1, minimum_minor_version: 1 };
+    assert.equal((await a.call('POST', '/kbs/v0/reference-value', { body: sampleRvMessage(rvs) })).status, 200);
+    assert.equal((await b.call('POST', '/kbs/v0/resource-policy', { body: { policy: b64url(REQUIRE_AFFIRMING) } })).status, 200);
+    assert.equal((await b.call('POST', '/kbs/v0/resource/default/key/1', { raw: 'secret' })).status, 200);
+    const auth = await a.call('POST', '/kbs/v0/auth', { body: { version: '0.4.0', tee: 'sample' } });
+    const att = await a.call('POST', '/kbs/v0/attest', { body: sampleAttestation(sampleGuest(), auth.json().nonce), headers: { cookie: cookieOf(auth) } });
+    assert.equal(att.status, 200);
+    const res = await b.call('GET', '/kbs/v0/resource/default/key/1', { headers: { authorization: `Bearer ${att.json().token}` } });
+    assert.equal(res.status, 401);
+    const [denied] = (await b.call('GET', '/kbs/v0/audit?route=resource')).json();
+    assert.equal(denied.check, 'kbs.resource.policy');
+    assert.deepEqual(denied.token.attestation, { requestId: att.headers[REQUEST_ID_HEADER] }, 'no session: the token came as a bearer');
   });
 
   test('an affirming attestation leaves no attest record unless successes are audited', async () => {
